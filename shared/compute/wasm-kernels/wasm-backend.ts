@@ -1,0 +1,44 @@
+/**
+ * The narrow slice of the wasm backend that Distillery's kernels touch: heap views of tensors,
+ * fresh outputs, disposal, and the backend's own XNNPACK matrix product.
+ *
+ * Heap views are only valid until the next allocation (the wasm memory may grow and detach them),
+ * so callers take a view right before they read or write.
+ */
+import { getKernel, type TensorInfo, type KernelFunc, type NamedAttrMap } from '@tensorflow/tfjs';
+
+export interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+export function view(backend: WasmBackendLike, t: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+export function alloc(backend: WasmBackendLike, shape: number[]): TensorInfo {
+  return backend.makeOutput(shape, 'float32');
+}
+
+export function free(backend: WasmBackendLike, t: TensorInfo): void {
+  backend.disposeData(t.dataId, true);
+}
+
+let matMulKernel: KernelFunc | undefined;
+
+/**
+ * C = A x B through the wasm backend's BatchMatMul (XNNPACK). XNNPACK caches B packed by tensor id,
+ * so B must be a tensor whose contents never change after its first product.
+ */
+export function matMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo): TensorInfo {
+  matMulKernel ??= getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+  if (!matMulKernel) throw new Error('wasm BatchMatMul kernel is not registered');
+  const attrs: NamedAttrMap = { transposeA: false, transposeB: false };
+  return matMulKernel({ inputs: { a, b }, backend: backend as never, attrs }) as TensorInfo;
+}
+
+/** Reshapes by aliasing: a wasm tensor's bytes are its row-major layout, so only the shape changes. */
+export function asShape(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
