@@ -31,7 +31,12 @@ export function buildModel(rawSpec: unknown, options: BuildOptions): tf.LayersMo
   let i = 0;
   try {
     for (const layerSpec of toLayers(spec)) {
+      // Flattening an already flat (tabular) input is a no-op TF.js would reject; skip it.
+      if (layerSpec.type === 'flatten' && x.shape.length === 2) continue;
       for (const layer of buildLayer(layerSpec, seed + 7919 * ++i)) x = layer.apply(x) as tf.SymbolicTensor;
+      if (x.shape.slice(1).some((d) => d !== null && d < 1)) {
+        throw new SpecError(`spec layer ${i} (${layerSpec.type})`, `produces an empty output of shape [${x.shape.slice(1).join(', ')}] from input [${options.inputShape.join(', ')}]; use fewer pooling/stride steps or a larger input`);
+      }
     }
     if (x.shape.length > 2) x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
     const logits = tf.layers

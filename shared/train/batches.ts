@@ -38,18 +38,6 @@ export function predictLogits(model: tf.LayersModel, d: Dataset, batchSize = 256
   return out ?? new Float32Array(0);
 }
 
-/** Arg-max of each row of a row-major [n, classes] matrix. */
-export function argmaxRows(values: Float32Array, classes: number): Int32Array {
-  const n = values.length / classes;
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (values[i * classes + c] > values[i * classes + best]) best = c;
-    out[i] = best;
-  }
-  return out;
-}
-
 /** Row-wise softmax of logits at temperature `tau` (numerically stable). */
 export function softmaxRows(logits: Float32Array, classes: number, tau = 1): Float32Array {
   const out = new Float32Array(logits.length);

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../random.js';
 import { sampleCount, type Dataset } from '../data/dataset.js';
-import { allRows, argmaxRows, batchTensor, predictLogits } from './batches.js';
+import { allRows, batchTensor, predictLogits } from './batches.js';
+import { accuracy, argmaxRows } from '../metrics/index.js';
 
 export interface FitOptions {
   epochs: number;
@@ -41,10 +42,7 @@ export interface FitResult {
 
 export function accuracyOf(model: tf.LayersModel, d: Dataset): number {
   const logits = predictLogits(model, d);
-  const pred = argmaxRows(logits, logits.length / sampleCount(d));
-  let hits = 0;
-  for (let i = 0; i < pred.length; i++) if (pred[i] === d.y[i]) hits++;
-  return pred.length ? hits / pred.length : 0;
+  return accuracy(argmaxRows(logits, d.numClasses), d.y);
 }
 
 function validateOptions(o: FitOptions, train: Dataset): void {
