@@ -44,7 +44,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof DataError || e instanceof SpecError) {
+    // UsageError messages already start with the command name.
+    if (e instanceof UsageError) {
+      console.error(`distillery ${e.message}`);
+      return 2;
+    }
+    if (e instanceof DataError || e instanceof SpecError) {
       console.error(`distillery ${name}: ${e.message}`);
       return 2;
     }

@@ -25,10 +25,9 @@ export const evaluateCommand: Command = {
     const model = await loadModel(p.flags.model as string).catch((e: Error) => {
       throw new UsageError(`evaluate: cannot load ${p.flags.model}: ${e.message}`);
     });
-    const expected = [null, ...test.sampleShape];
-    const actual = model.inputs[0].shape;
-    if (JSON.stringify(actual.slice(1)) !== JSON.stringify(test.sampleShape)) {
-      throw new UsageError(`evaluate: the model expects inputs [${actual.join(', ')}] but ${p.flags.dataset} samples are [${expected.join(', ')}]`);
+    const actual = model.inputs[0].shape.slice(1);
+    if (JSON.stringify(actual) !== JSON.stringify(test.sampleShape)) {
+      throw new UsageError(`evaluate: the model expects samples of shape [${actual.join(', ')}] but ${p.flags.dataset} samples are [${test.sampleShape.join(', ')}]`);
     }
     console.log(formatEvaluation(evaluate(model, test), test.classNames));
     return 0;

@@ -35,7 +35,7 @@ describe('distillery CLI', () => {
     expect(e.stdout.split('\n')[0]).toBe(r.stdout.split('\n')[0]);
     const mismatch = run(['evaluate', '--model', out, '--dataset', 'digits']);
     expect(mismatch.code).toBe(2);
-    expect(mismatch.stderr).toMatch(/the model expects inputs \[null, 30\] but digits samples are/);
+    expect(mismatch.stderr).toMatch(/the model expects samples of shape \[30\] but digits samples are \[8, 8, 1\]/);
   });
 
   it('rejects bad specs with the field that is wrong', () => {
