@@ -37,16 +37,3 @@ export function predictLogits(model: tf.LayersModel, d: Dataset, batchSize = 256
   }
   return out ?? new Float32Array(0);
 }
-
-/** Row-wise softmax of logits at temperature `tau` (numerically stable). */
-export function softmaxRows(logits: Float32Array, classes: number, tau = 1): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < logits.length; r += classes) {
-    let max = -Infinity;
-    for (let c = 0; c < classes; c++) max = Math.max(max, logits[r + c] / tau);
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += out[r + c] = Math.exp(logits[r + c] / tau - max);
-    for (let c = 0; c < classes; c++) out[r + c] /= sum;
-  }
-  return out;
-}

@@ -2,7 +2,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.js';
 import { accuracy, argmaxRows, confusionMatrix, expectedCalibrationError, perClassAccuracy } from '../metrics/index.js';
-import { predictLogits, softmaxRows } from './batches.js';
+import { predictLogits } from './batches.js';
+import { softmaxRows } from '../math/softmax.js';
 
 export interface Evaluation {
   accuracy: number;

@@ -1,0 +1,87 @@
+/**
+ * TeacherPort: the privacy boundary between the coordinator and one device's teacher.
+ *
+ * A device answers questions about inputs the coordinator sends it, and nothing else. The types below are
+ * the complete vocabulary: inputs go down; logits, input gradients, loss values and (once) a label
+ * histogram come up. There is deliberately no message that can carry model weights or local samples, so
+ * the compiler rejects a port implementation that tries. The same types become protocol message bodies
+ * when the port runs over ws/MQTT, and are what the in-memory simulation passes around.
+ */
+
+/** A dense float32 tensor as plain data: row-major values and their shape. */
+export interface TensorData {
+  shape: number[];
+  values: Float32Array;
+}
+
+/** What a device says about itself at enrollment. */
+export interface TeacherInfo {
+  numClasses: number;
+  /** Per-sample input shape the teacher expects. */
+  inputShape: number[];
+  /** How many local training samples of each class the device holds (counts only). */
+  labelHistogram: number[];
+  /** Whether the teacher has batch-norm layers, so a BN-statistics term is available. */
+  hasBatchNorm: boolean;
+  /** Whether the device can return input gradients (white-box teacher) or only logits (black box). */
+  gradients: boolean;
+}
+
+/** Ask for the teacher's logits on a batch. */
+export interface LogitsQuery {
+  inputs: TensorData;
+}
+
+export interface LogitsReply {
+  /** [batch, numClasses]. */
+  logits: TensorData;
+}
+
+/** Weights of the device-side loss terms whose input gradient is asked for. */
+export interface DeviceLossWeights {
+  /** Cross-entropy of the teacher on the requested labels (class-conditional fidelity). */
+  ce: number;
+  /** DeepInversion batch-norm statistics matching (ignored by teachers without BN). */
+  bn: number;
+  /** Teacher-student disagreement (DFAD/DENSE adversarial term); needs studentProbs. */
+  adv: number;
+}
+
+/**
+ * Ask for the input gradient of the device-side loss
+ *   L = ce * Σ_i w_i CE(T(x_i), y_i) / Σ_i w_i  +  bn * BNstats(x)  −  adv * mean_i L1(softmax T(x_i), s_i)
+ * The gradient is what a generator needs to move its samples toward what this teacher recognises as class
+ * y_i, with realistic internal statistics, and where the student still disagrees with it.
+ */
+export interface GradientQuery {
+  inputs: TensorData;
+  /** Requested class of each sample. */
+  targets: Int32Array;
+  /** Per-sample weights of the CE term (e.g. how much of class y_i this device has seen). */
+  sampleWeights?: Float32Array;
+  /** Student probabilities on the same batch, [batch, numClasses], for the adversarial term. */
+  studentProbs?: TensorData;
+  weights: DeviceLossWeights;
+}
+
+export interface GradientReply {
+  logits: TensorData;
+  /** dL/dx, same shape as the inputs. */
+  inputGradient: TensorData;
+  /** The loss terms' values, for logging. */
+  loss: { ce: number; bn: number; adv: number };
+}
+
+/** One device's teacher, as the coordinator sees it. */
+export interface TeacherPort {
+  readonly deviceId: string;
+  info(): Promise<TeacherInfo>;
+  logits(query: LogitsQuery): Promise<LogitsReply>;
+  /** Rejects for black-box devices (info().gradients === false); use the zeroth-order adapter instead. */
+  gradient(query: GradientQuery): Promise<GradientReply>;
+}
+
+/** Bytes a tensor occupies on the wire as float32 (the accounting unit before compression). */
+export function tensorBytes(t: TensorData | undefined): number {
+  return t ? t.values.byteLength + 4 * t.shape.length : 0;
+}

@@ -1,0 +1,86 @@
+/** Every aggregation strategy against values worked out by hand (comments show the arithmetic). */
+import { describe, expect, it } from 'vitest';
+import { AGGREGATION_NAMES, getAggregator } from '../../shared/distill/aggregation/index.js';
+
+const ln = Math.log;
+const f = (xs: number[]) => Float32Array.from(xs);
+
+function close(actual: Float32Array, expected: number[]): void {
+  expect(actual.length).toBe(expected.length);
+  expected.forEach((e, i) => expect(actual[i]).toBeCloseTo(e, 5));
+}
+
+// Device A: logits [ln 3, 0] -> p = [0.75, 0.25]; device B: [0, 0] -> p = [0.5, 0.5].
+const twoDevices = { logits: [f([ln(3), 0]), f([0, 0])], numClasses: 2, tau: 1 };
+
+describe('aggregation strategies', () => {
+  it('mean-logits: softmax of the mean logits', () => {
+    // mean = [ln3/2, 0] -> [sqrt3, 1] / (sqrt3 + 1)
+    close(getAggregator('mean-logits')(twoDevices), [Math.sqrt(3) / (Math.sqrt(3) + 1), 1 / (Math.sqrt(3) + 1)]);
+  });
+
+  it('mean-probs: mean of the probabilities, also at a temperature', () => {
+    close(getAggregator('mean-probs')(twoDevices), [0.625, 0.375]);
+    // tau = 2: A -> softmax([ln3/2, 0]) = [0.634, 0.366]; B -> [0.5, 0.5]
+    const a0 = Math.sqrt(3) / (Math.sqrt(3) + 1);
+    close(getAggregator('mean-probs')({ ...twoDevices, tau: 2 }), [(a0 + 0.5) / 2, (1 - a0 + 0.5) / 2]);
+  });
+
+  it('confidence: probabilities weighted by each device\'s max probability', () => {
+    // (0.75 * [0.75, 0.25] + 0.5 * [0.5, 0.5]) / 1.25 = [0.65, 0.35]
+    close(getAggregator('confidence')(twoDevices), [0.65, 0.35]);
+  });
+
+  it('class-weighted: a device that never saw a class does not vote on it', () => {
+    // A saw classes 0,1; B saw 0,2. Weights: c0 (.5,.5), c1 (1,0), c2 (0,1).
+    // A p = [.25,.5,.25], B p = [.5,.25,.25]
+    // log q = [.5 ln .25 + .5 ln .5, ln .5, ln .25] -> q ∝ [sqrt(.125), .5, .25]
+    const out = getAggregator('class-weighted')({
+      logits: [f([0, ln(2), 0]), f([ln(2), 0, 0])],
+      numClasses: 3,
+      tau: 1,
+      histograms: [[10, 10, 0], [10, 0, 10]],
+    });
+    const z = Math.sqrt(0.125) + 0.5 + 0.25;
+    close(out, [Math.sqrt(0.125) / z, 0.5 / z, 0.25 / z]);
+  });
+
+  it('class-weighted: a class nobody saw gets equal weights', () => {
+    const out = getAggregator('class-weighted')({ logits: [f([0, 0]), f([0, ln(3)])], numClasses: 2, tau: 1, histograms: [[5, 0], [5, 0]] });
+    // c1 weights (.5,.5): log q = [.5 ln .5 + .5 ln .25, .5 ln .5 + .5 ln .75]
+    const q0 = Math.sqrt(0.5 * 0.25);
+    const q1 = Math.sqrt(0.5 * 0.75);
+    close(out, [q0 / (q0 + q1), q1 / (q0 + q1)]);
+  });
+
+  // Three devices: p_A = [.9,.1], p_B = [.75,.25], p_C = [.2,.8]
+  const three = { logits: [f([ln(9), 0]), f([ln(3), 0]), f([0, ln(4)])], numClasses: 2, tau: 1 };
+
+  it('median: coordinate-wise median of log-probabilities, renormalised', () => {
+    // medians: ln .75 and ln .25 -> [.75, .25]; one outlier device cannot drag it.
+    close(getAggregator('median')(three), [0.75, 0.25]);
+  });
+
+  it('trimmed-mean: drops the extremes, and with no trimming is the geometric mean', () => {
+    close(getAggregator('trimmed-mean')({ ...three, trim: 0.34 }), [0.75, 0.25]);
+    const g0 = Math.cbrt(0.9 * 0.75 * 0.2);
+    const g1 = Math.cbrt(0.1 * 0.25 * 0.8);
+    close(getAggregator('trimmed-mean')({ ...three, trim: 0 }), [g0 / (g0 + g1), g1 / (g0 + g1)]);
+  });
+
+  it('every strategy returns distributions over several rows', () => {
+    const logits = [f([1, 2, 3, -1, 0, 4]), f([0, 0, 1, 2, 2, 2]), f([5, 1, 0, 0, 3, 1])];
+    for (const name of AGGREGATION_NAMES) {
+      const out = getAggregator(name)({ logits, numClasses: 3, tau: 3, histograms: [[1, 1, 1], [1, 0, 1], [0, 1, 1]] });
+      expect(out.length).toBe(6);
+      for (let r = 0; r < 2; r++) expect(out[r * 3] + out[r * 3 + 1] + out[r * 3 + 2]).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('rejects unknown names, mismatched replies and missing histograms', () => {
+    expect(() => getAggregator('vote')).toThrow(/unknown aggregation strategy "vote"; use one of mean-logits, mean-probs, class-weighted/);
+    expect(() => getAggregator('mean-logits')({ logits: [f([1, 2]), f([1])], numClasses: 2, tau: 1 })).toThrow(/differ in size/);
+    expect(() => getAggregator('class-weighted')(twoDevices)).toThrow(/needs one label histogram/);
+    expect(() => getAggregator('median')({ logits: [], numClasses: 2, tau: 1 })).toThrow(/at least one device/);
+  });
+});
