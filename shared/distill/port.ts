@@ -49,7 +49,7 @@ export interface DeviceLossWeights {
 
 /**
  * Ask for the input gradient of the device-side loss
- *   L = ce * Σ_i w_i CE(T(x_i), y_i) / Σ_i w_i  +  bn * BNstats(x)  −  adv * mean_i L1(softmax T(x_i), s_i)
+ *   L = ce * (1/n) Σ_i w_i CE(T(x_i), y_i)  +  bn * BNstats(x)  −  adv * mean_i L1(softmax T(x_i), s_i)
  * The gradient is what a generator needs to move its samples toward what this teacher recognises as class
  * y_i, with realistic internal statistics, and where the student still disagrees with it.
  */
@@ -57,7 +57,10 @@ export interface GradientQuery {
   inputs: TensorData;
   /** Requested class of each sample. */
   targets: Int32Array;
-  /** Per-sample weights of the CE term (e.g. how much of class y_i this device has seen). */
+  /**
+   * Per-sample weights of the CE term, default 1. The coordinator sends each device its share of class y_i
+   * (n_d,y / Σ_d' n_d',y), so that summed over devices every sample's CE is a convex combination.
+   */
   sampleWeights?: Float32Array;
   /** Student probabilities on the same batch, [batch, numClasses], for the adversarial term. */
   studentProbs?: TensorData;

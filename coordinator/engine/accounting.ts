@@ -1,0 +1,51 @@
+/**
+ * Per-device traffic accounting at the TeacherPort: bytes down (coordinator → device) and up, by message
+ * kind, and the number of round trips. Counted as float32 payload bytes plus shapes — the size before the
+ * wire codec's own framing, encryption and optional float16 compression.
+ */
+import { tensorBytes, type TeacherPort } from '../../shared/distill/port.js';
+
+export interface Traffic {
+  down: Record<string, number>;
+  up: Record<string, number>;
+  roundTrips: number;
+}
+
+export function emptyTraffic(): Traffic {
+  return { down: {}, up: {}, roundTrips: 0 };
+}
+
+function add(rec: Record<string, number>, kind: string, bytes: number): void {
+  rec[kind] = (rec[kind] ?? 0) + bytes;
+}
+
+export function totalBytes(rec: Record<string, number>): number {
+  return Object.values(rec).reduce((a, b) => a + b, 0);
+}
+
+/** Wraps a port so every call is counted into `traffic`. */
+export function accountedPort(inner: TeacherPort, traffic: Traffic): TeacherPort {
+  return {
+    deviceId: inner.deviceId,
+    async info() {
+      traffic.roundTrips++;
+      const info = await inner.info();
+      add(traffic.up, 'info', 8 * (info.labelHistogram.length + info.inputShape.length + 3));
+      return info;
+    },
+    async logits(q) {
+      traffic.roundTrips++;
+      add(traffic.down, 'logits', tensorBytes(q.inputs));
+      const r = await inner.logits(q);
+      add(traffic.up, 'logits', tensorBytes(r.logits));
+      return r;
+    },
+    async gradient(q) {
+      traffic.roundTrips++;
+      add(traffic.down, 'gradient', tensorBytes(q.inputs) + q.targets.byteLength + (q.sampleWeights?.byteLength ?? 0) + tensorBytes(q.studentProbs) + 24);
+      const r = await inner.gradient(q);
+      add(traffic.up, 'gradient', tensorBytes(r.logits) + tensorBytes(r.inputGradient) + 24);
+      return r;
+    },
+  };
+}

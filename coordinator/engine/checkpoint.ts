@@ -1,0 +1,114 @@
+/**
+ * Round checkpoints on disk: generator, student, both optimizers and the replay buffer in one tensor file
+ * per round, and state.json naming it. state.json is replaced atomically after its tensor file is fully
+ * written, so a kill at any moment leaves either the previous checkpoint or the new one, never a mix.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../shared/fs/atomic.js';
+import { readTensorFile, writeTensorFile, type NamedArray, type TensorManifestEntry } from '../../shared/fs/tensor-file.js';
+import type { DistillState, Distiller } from './distiller.js';
+
+export interface CheckpointStore {
+  load(d: Distiller): Promise<DistillState | undefined>;
+  save(d: Distiller, state: DistillState): Promise<void>;
+}
+
+interface Models {
+  generator: tf.LayersModel;
+  student: tf.LayersModel;
+}
+
+interface StateFile {
+  version: 1;
+  state: DistillState;
+  tensorFile: string;
+  manifest: TensorManifestEntry[];
+  replay: { size: number; next: number };
+  optimizerNames: { generator: string[]; student: string[] };
+}
+
+function modelArrays(prefix: string, m: tf.LayersModel): NamedArray[] {
+  return m.weights.map((w, i) => {
+    const v = w.read();
+    return { name: `${prefix}/${i}`, shape: v.shape, values: v.dataSync() as Float32Array };
+  });
+}
+
+async function optimizerArrays(prefix: string, o: tf.Optimizer): Promise<{ arrays: NamedArray[]; names: string[] }> {
+  const weights = await o.getWeights();
+  return {
+    arrays: weights.map((w, i) => ({ name: `${prefix}/${i}`, shape: w.tensor.shape, values: Float32Array.from(w.tensor.dataSync()) })),
+    names: weights.map((w) => w.name),
+  };
+}
+
+export class DirectoryCheckpoints implements CheckpointStore {
+  constructor(
+    readonly dir: string,
+    private readonly models: Models,
+  ) {}
+
+  private get statePath(): string {
+    return join(this.dir, 'state.json');
+  }
+
+  async save(d: Distiller, state: DistillState): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    const g = await optimizerArrays('opt-generator', d.generatorOptimizer);
+    const s = await optimizerArrays('opt-student', d.studentOptimizer);
+    const replay = d.replay.snapshot();
+    const arrays = [
+      ...modelArrays('generator', this.models.generator),
+      ...modelArrays('student', this.models.student),
+      ...g.arrays,
+      ...s.arrays,
+      { name: 'replay/x', shape: [replay.x.length], values: replay.x },
+      { name: 'replay/targets', shape: [replay.targets.length], values: replay.targets },
+    ];
+    const tensorFile = `tensors-${String(state.round).padStart(5, '0')}.bin`;
+    const manifest = writeTensorFile(join(this.dir, tensorFile), arrays);
+    const file: StateFile = { version: 1, state, tensorFile, manifest, replay: { size: replay.size, next: replay.next }, optimizerNames: { generator: g.names, student: s.names } };
+    writeFileAtomic(this.statePath, JSON.stringify(file));
+    for (const f of readdirSync(this.dir)) if (f.startsWith('tensors-') && f !== tensorFile) rmSync(join(this.dir, f), { force: true });
+  }
+
+  async load(d: Distiller): Promise<DistillState | undefined> {
+    if (!existsSync(this.statePath)) return undefined;
+    let file: StateFile;
+    try {
+      file = JSON.parse(readFileSync(this.statePath, 'utf8'));
+    } catch (e) {
+      throw new Error(`checkpoint ${this.statePath} is unreadable (${(e as Error).message}); delete the folder to start over`);
+    }
+    const arrays = new Map(readTensorFile(join(this.dir, file.tensorFile), file.manifest).map((a) => [a.name, a]));
+    const take = (name: string) => {
+      const a = arrays.get(name);
+      if (!a) throw new Error(`checkpoint ${this.dir} lacks ${name}; it was written by a different model or configuration`);
+      return a;
+    };
+    const restoreModel = (prefix: string, m: tf.LayersModel) => {
+      if (m.weights.length !== file.manifest.filter((e) => e.name.startsWith(`${prefix}/`)).length) {
+        throw new Error(`checkpoint ${this.dir}: the ${prefix} has a different architecture than the one checkpointed`);
+      }
+      m.setWeights(m.weights.map((_, i) => {
+        const a = take(`${prefix}/${i}`);
+        return tf.tensor(a.values, a.shape);
+      }));
+    };
+    restoreModel('generator', this.models.generator);
+    restoreModel('student', this.models.student);
+    const restoreOptimizer = async (prefix: string, names: string[], o: tf.Optimizer) => {
+      if (!names.length) return;
+      await o.setWeights(names.map((name, i) => {
+        const a = take(`${prefix}/${i}`);
+        return { name, tensor: tf.tensor(a.values, a.shape) };
+      }));
+    };
+    await restoreOptimizer('opt-generator', file.optimizerNames.generator, d.generatorOptimizer);
+    await restoreOptimizer('opt-student', file.optimizerNames.student, d.studentOptimizer);
+    d.replay.restore({ ...file.replay, x: take('replay/x').values, targets: take('replay/targets').values });
+    return file.state;
+  }
+}

@@ -1,0 +1,81 @@
+/** Distillation hyper-parameters, their defaults, and validation that names the bad field. */
+import type { DeviceLossWeights } from '../../shared/distill/port.js';
+import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
+
+export interface DistillConfig {
+  /** Outer rounds; the engine checkpoints after each. */
+  rounds: number;
+  /** Generator updates per round; each is one gradient query to every device. */
+  generatorSteps: number;
+  /** Student updates per round, drawn from the replay buffer (no device traffic). */
+  studentSteps: number;
+  /** Synthetic samples per query. */
+  batchSize: number;
+  studentBatchSize: number;
+  tau: number;
+  aggregation: string;
+  trim?: number;
+  /** Device-side loss weights (CE, batch-norm statistics, adversarial disagreement). */
+  device: DeviceLossWeights;
+  /** Weight of the disagreement term through the student, computed on the coordinator. */
+  coordinatorAdv: number;
+  /** Weight of mode-seeking diversity. */
+  diversity: number;
+  /** Rounds before the adversarial terms switch on (the generator first learns to draw the classes). */
+  warmupRounds: number;
+  generatorLr: number;
+  studentLr: number;
+  replayCapacity: number;
+  zDim: number;
+  generatorWidth?: number;
+  /** Forward-difference settings for black-box devices. */
+  zerothOrder: { directions: number; mu: number };
+}
+
+export const DEFAULT_DISTILL: DistillConfig = {
+  rounds: 20,
+  generatorSteps: 10,
+  studentSteps: 50,
+  batchSize: 128,
+  studentBatchSize: 128,
+  tau: 4,
+  aggregation: 'class-weighted',
+  device: { ce: 1, bn: 1, adv: 0.5 },
+  coordinatorAdv: 0.5,
+  diversity: 0.1,
+  warmupRounds: 2,
+  generatorLr: 1e-3,
+  studentLr: 1e-3,
+  replayCapacity: 20000,
+  zDim: 64,
+  zerothOrder: { directions: 8, mu: 0.005 },
+};
+
+/** Merges user settings over the defaults; throws naming the first bad field (prefixed with `path`). */
+export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfig {
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null || Array.isArray(raw))) throw new Error(`${path}: must be an object`);
+  const r = (raw ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    if (!(key in DEFAULT_DISTILL) && key !== 'trim' && key !== 'generatorWidth') throw new Error(`${path}.${key}: unknown setting; valid: ${Object.keys(DEFAULT_DISTILL).join(', ')}, trim, generatorWidth`);
+  }
+  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) } } as DistillConfig;
+  const posInt = (v: number, name: string) => {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${path}.${name}: must be a positive integer, got ${JSON.stringify(v)}`);
+  };
+  const nonNeg = (v: number, name: string) => {
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new Error(`${path}.${name}: must be a number >= 0, got ${JSON.stringify(v)}`);
+  };
+  const positive = (v: number, name: string) => {
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new Error(`${path}.${name}: must be a number > 0, got ${JSON.stringify(v)}`);
+  };
+  for (const k of ['rounds', 'generatorSteps', 'batchSize', 'studentBatchSize', 'replayCapacity', 'zDim'] as const) posInt(c[k], k);
+  if (!Number.isInteger(c.studentSteps) || c.studentSteps < 0) throw new Error(`${path}.studentSteps: must be an integer >= 0, got ${c.studentSteps}`);
+  if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
+  for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
+  for (const k of ['coordinatorAdv', 'diversity'] as const) nonNeg(c[k], k);
+  for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
+  posInt(c.zerothOrder.directions, 'zerothOrder.directions');
+  positive(c.zerothOrder.mu, 'zerothOrder.mu');
+  if (!AGGREGATION_NAMES.includes(c.aggregation)) throw new Error(`${path}.aggregation: unknown strategy ${JSON.stringify(c.aggregation)}; use one of ${AGGREGATION_NAMES.join(', ')}`);
+  return c;
+}

@@ -1,0 +1,179 @@
+/**
+ * The data-free distillation loop (DENSE/DFAD-style, split across the TeacherPort):
+ *
+ *   each round:
+ *     generatorSteps × { x = G(z, y); ask every device for ∂L_d/∂x and its logits at x;
+ *                        aggregate the logits into soft labels → replay buffer; update G }
+ *     studentSteps   × { KD step of the student on a replayed batch }
+ *     checkpoint
+ *
+ * Every query's logits become training data, so no device is ever asked twice about the same batch.
+ * Rounds are seeded from (seed, round), so a run resumed from a checkpoint continues exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { seededRandom, type Random } from '../../shared/random.js';
+import { softmaxRows } from '../../shared/math/softmax.js';
+import { getAggregator } from '../../shared/distill/aggregation/index.js';
+import type { TeacherInfo, TeacherPort } from '../../shared/distill/port.js';
+import type { DistillConfig } from './config.js';
+import { ReplayBuffer } from './replay.js';
+import { generatorStep, studentStep } from './steps.js';
+import type { CheckpointStore } from './checkpoint.js';
+
+export interface RoundReport {
+  round: number;
+  rounds: number;
+  generatorLoss: number;
+  studentLoss: number;
+  deviceLoss: { ce: number; bn: number; adv: number };
+  seconds: { queries: number; generator: number; student: number };
+  /** Filled in by the caller's evaluate hook, if any. */
+  studentAccuracy?: number;
+}
+
+export interface DistillerOptions {
+  ports: TeacherPort[];
+  student: tf.LayersModel;
+  generator: tf.LayersModel;
+  config: DistillConfig;
+  seed: number;
+  checkpoints?: CheckpointStore;
+  /** Called after each round (after the checkpoint); may return the student's accuracy for the report. */
+  onRound?: (r: RoundReport) => Promise<number | undefined> | number | undefined;
+  /** Called after each generator step with (step, steps) for progress bars. */
+  onStep?: (step: number, steps: number) => void;
+}
+
+export interface DistillState {
+  round: number;
+  history: RoundReport[];
+}
+
+function balancedLabels(n: number, C: number, rng: Random): Int32Array {
+  // Pairs (i, i + n/2) share a label, as mode-seeking diversity compares them.
+  const half = Math.ceil(n / 2);
+  const first = rng.shuffle(Int32Array.from({ length: half }, (_, i) => i % C));
+  return Int32Array.from({ length: n }, (_, i) => first[i % half]);
+}
+
+export class Distiller {
+  readonly replay: ReplayBuffer;
+  readonly generatorOptimizer: tf.Optimizer;
+  readonly studentOptimizer: tf.Optimizer;
+  private infos: TeacherInfo[] = [];
+  private state: DistillState = { round: 0, history: [] };
+
+  constructor(private readonly o: DistillerOptions) {
+    const features = o.student.inputs[0].shape.slice(1).reduce((a, b) => (a as number) * (b as number), 1) as number;
+    const C = o.student.outputs[0].shape[1] as number;
+    this.replay = new ReplayBuffer(o.config.replayCapacity, features, C);
+    this.generatorOptimizer = tf.train.adam(o.config.generatorLr, 0.5, 0.999);
+    this.studentOptimizer = tf.train.adam(o.config.studentLr);
+  }
+
+  get history(): RoundReport[] {
+    return this.state.history;
+  }
+
+  /** Enrolment: each device's label histogram and capabilities (one small message each). */
+  async enroll(): Promise<TeacherInfo[]> {
+    this.infos = await Promise.all(this.o.ports.map((p) => p.info()));
+    const C = this.o.student.outputs[0].shape[1];
+    for (const [i, info] of this.infos.entries()) {
+      if (info.numClasses !== C) throw new Error(`device ${this.o.ports[i].deviceId} has ${info.numClasses} classes, the student ${C}`);
+    }
+    return this.infos;
+  }
+
+  async run(): Promise<DistillState> {
+    if (!this.infos.length) await this.enroll();
+    const restored = await this.o.checkpoints?.load(this);
+    if (restored) this.state = restored;
+    for (let round = this.state.round + 1; round <= this.o.config.rounds; round++) {
+      const report = await this.runRound(round);
+      this.state = { round, history: [...this.state.history, report] };
+      await this.o.checkpoints?.save(this, this.state);
+      const acc = await this.o.onRound?.(report);
+      if (acc !== undefined) report.studentAccuracy = acc;
+    }
+    return this.state;
+  }
+
+  private classShares(targets: Int32Array): Float32Array[] {
+    const C = this.infos[0].numClasses;
+    const totals = new Array<number>(C).fill(0);
+    for (const info of this.infos) info.labelHistogram.forEach((n, c) => (totals[c] += n));
+    return this.infos.map((info) => Float32Array.from(targets, (y) => (totals[y] > 0 ? info.labelHistogram[y] / totals[y] : 1 / this.infos.length)));
+  }
+
+  private async runRound(round: number): Promise<RoundReport> {
+    const c = this.o.config;
+    const { generator: G, student: S } = this.o;
+    const rng = seededRandom((this.o.seed * 1_000_003 + round) >>> 0);
+    const C = this.infos[0].numClasses;
+    const adversarial = round > c.warmupRounds;
+    const t = { queries: 0, generator: 0, student: 0 };
+    let gLoss = 0;
+    const dLoss = { ce: 0, bn: 0, adv: 0 };
+    const aggregate = getAggregator(c.aggregation);
+    const histograms = this.infos.map((i) => i.labelHistogram);
+
+    for (let step = 0; step < c.generatorSteps; step++) {
+      const targets = balancedLabels(c.batchSize, C, rng);
+      const zValues = Float32Array.from({ length: c.batchSize * c.zDim }, () => rng.normal());
+      const z = tf.tensor2d(zValues, [c.batchSize, c.zDim]);
+      const yOneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), C).toFloat();
+      const x = G.apply([z, yOneHot], { training: true }) as tf.Tensor;
+      const inputs = { shape: x.shape, values: (await x.data()) as Float32Array };
+      const studentProbs = adversarial ? tf.tidy(() => tf.softmax(S.apply(x, { training: false }) as tf.Tensor)) : undefined;
+      const studentData = studentProbs ? { shape: studentProbs.shape, values: (await studentProbs.data()) as Float32Array } : undefined;
+      studentProbs?.dispose();
+      x.dispose();
+
+      let t0 = performance.now();
+      const shares = this.classShares(targets);
+      const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
+      const replies = await Promise.all(
+        this.o.ports.map((p, d) => p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights })),
+      );
+      t.queries += performance.now() - t0;
+
+      const logits = replies.map((r) => r.logits.values);
+      this.replay.push(inputs.values, aggregate({ logits, numClasses: C, tau: c.tau, histograms, trim: c.trim }));
+      const gradSum = new Float32Array(inputs.values.length);
+      for (const r of replies) {
+        for (let i = 0; i < gradSum.length; i++) gradSum[i] += r.inputGradient.values[i];
+        dLoss.ce += r.loss.ce / replies.length / c.generatorSteps;
+        dLoss.bn += r.loss.bn / replies.length / c.generatorSteps;
+        dLoss.adv += r.loss.adv / replies.length / c.generatorSteps;
+      }
+      t0 = performance.now();
+      const deviceGradient = tf.tensor(gradSum, inputs.shape);
+      const teacherProbs = adversarial && c.coordinatorAdv > 0 ? logits.map((l) => tf.tensor2d(softmaxRows(l, C), [c.batchSize, C])) : [];
+      gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity }) / c.generatorSteps;
+      tf.dispose([z, yOneHot, deviceGradient, ...teacherProbs]);
+      t.generator += performance.now() - t0;
+      this.o.onStep?.(step + 1, c.generatorSteps);
+    }
+
+    const t0 = performance.now();
+    let sLoss = 0;
+    const sampleShape = S.inputs[0].shape.slice(1) as number[];
+    for (let step = 0; step < c.studentSteps; step++) {
+      const batch = this.replay.sample(c.studentBatchSize, rng);
+      const x = tf.tensor(batch.x, [batch.n, ...sampleShape]);
+      const y = tf.tensor2d(batch.targets, [batch.n, C]);
+      sLoss += studentStep(S, this.studentOptimizer, x, y, c.tau) / c.studentSteps;
+      tf.dispose([x, y]);
+    }
+    t.student += performance.now() - t0;
+    return {
+      round,
+      rounds: c.rounds,
+      generatorLoss: gLoss,
+      studentLoss: sLoss,
+      deviceLoss: dLoss,
+      seconds: { queries: t.queries / 1000, generator: t.generator / 1000, student: t.student / 1000 },
+    };
+  }
+}

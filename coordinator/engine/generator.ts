@@ -1,0 +1,53 @@
+/**
+ * Conditional generators G(z, y) for data-free distillation.
+ *
+ * Images: [z ‖ onehot(y)] → dense → BN → LeakyReLU → reshape to a quarter-resolution map → two stride-2
+ * transposed convolutions (each + BN + LeakyReLU) → 3x3 conv → sigmoid, so samples live in [0, 1] like the
+ * real pixels the teachers were trained on (the DCGAN/DENSE layout, made conditional as in DeepInversion's
+ * class-targeted synthesis). Tabular rows: an MLP with a linear output, for standardized features.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface GeneratorOptions {
+  sampleShape: number[];
+  numClasses: number;
+  zDim?: number;
+  /** Width of the first feature map (images) or hidden layers (tabular). */
+  width?: number;
+  seed?: number;
+}
+
+const leaky = () => tf.layers.leakyReLU({ alpha: 0.2 });
+
+export function buildGenerator(o: GeneratorOptions): tf.LayersModel {
+  const zDim = o.zDim ?? 64;
+  const seed = o.seed ?? 1;
+  let s = seed;
+  const init = () => tf.initializers.glorotUniform({ seed: ++s * 7919 });
+  const z = tf.input({ shape: [zDim], name: 'z' });
+  const y = tf.input({ shape: [o.numClasses], name: 'y' });
+  let h = tf.layers.concatenate().apply([z, y]) as tf.SymbolicTensor;
+  if (o.sampleShape.length === 3) {
+    const [H, W, C] = o.sampleShape;
+    if (H % 4 || W % 4) throw new Error(`image generator needs height and width divisible by 4, got ${H}x${W}`);
+    const width = o.width ?? 32;
+    h = tf.layers.dense({ units: (H / 4) * (W / 4) * width, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
+    h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
+    h = tf.layers.reshape({ targetShape: [H / 4, W / 4, width] }).apply(h) as tf.SymbolicTensor;
+    for (const filters of [width, Math.max(8, width / 2)]) {
+      h = tf.layers.conv2dTranspose({ filters, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
+      h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
+    }
+    h = tf.layers.conv2d({ filters: C, kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
+  } else {
+    const width = o.width ?? 64;
+    for (let i = 0; i < 2; i++) {
+      h = tf.layers.dense({ units: width, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
+      h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
+    }
+    const features = o.sampleShape.reduce((a, b) => a * b, 1);
+    h = tf.layers.dense({ units: features, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
+    if (o.sampleShape.length !== 1) h = tf.layers.reshape({ targetShape: o.sampleShape }).apply(h) as tf.SymbolicTensor;
+  }
+  return tf.model({ inputs: [z, y], outputs: h, name: 'generator' });
+}

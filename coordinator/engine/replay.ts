@@ -1,0 +1,69 @@
+/**
+ * A bounded replay buffer of synthetic samples with their aggregated soft labels. Every sample a device has
+ * already labelled is reused for many student steps instead of asking the devices again (the memory bank
+ * of DFAD/CMI-style data-free KD). When full, the oldest entries are overwritten (a ring), since the
+ * generator drifts and old samples describe older, usually worse, regions of input space.
+ */
+import type { Random } from '../../shared/random.js';
+
+export class ReplayBuffer {
+  readonly x: Float32Array;
+  readonly targets: Float32Array;
+  private size = 0;
+  private next = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly features: number,
+    readonly numClasses: number,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`replay buffer capacity must be a positive integer, got ${capacity}`);
+    this.x = new Float32Array(capacity * features);
+    this.targets = new Float32Array(capacity * numClasses);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  /** Adds a batch of samples ([n, features]) with their target distributions ([n, numClasses]). */
+  push(x: Float32Array, targets: Float32Array): void {
+    const n = targets.length / this.numClasses;
+    if (x.length !== n * this.features) throw new Error(`replay: ${x.length} input values for ${n} targets of ${this.features} features`);
+    for (let i = 0; i < n; i++) {
+      this.x.set(x.subarray(i * this.features, (i + 1) * this.features), this.next * this.features);
+      this.targets.set(targets.subarray(i * this.numClasses, (i + 1) * this.numClasses), this.next * this.numClasses);
+      this.next = (this.next + 1) % this.capacity;
+      this.size = Math.min(this.capacity, this.size + 1);
+    }
+  }
+
+  /** A uniformly drawn batch (with replacement across calls, without within a batch when possible). */
+  sample(batch: number, rng: Random): { x: Float32Array; targets: Float32Array; n: number } {
+    const n = Math.min(batch, this.size);
+    const x = new Float32Array(n * this.features);
+    const targets = new Float32Array(n * this.numClasses);
+    const picked = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      let j = rng.int(this.size);
+      while (picked.has(j) && picked.size < this.size) j = rng.int(this.size);
+      picked.add(j);
+      x.set(this.x.subarray(j * this.features, (j + 1) * this.features), i * this.features);
+      targets.set(this.targets.subarray(j * this.numClasses, (j + 1) * this.numClasses), i * this.numClasses);
+    }
+    return { x, targets, n };
+  }
+
+  /** Plain-data snapshot for checkpoints. */
+  snapshot(): { size: number; next: number; x: Float32Array; targets: Float32Array } {
+    return { size: this.size, next: this.next, x: this.x.slice(0, this.size * this.features), targets: this.targets.slice(0, this.size * this.numClasses) };
+  }
+
+  restore(s: { size: number; next: number; x: Float32Array; targets: Float32Array }): void {
+    if (s.size > this.capacity) throw new Error(`replay snapshot holds ${s.size} samples, more than the capacity ${this.capacity}`);
+    this.x.set(s.x);
+    this.targets.set(s.targets);
+    this.size = s.size;
+    this.next = s.next;
+  }
+}

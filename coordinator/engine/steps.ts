@@ -1,0 +1,51 @@
+/**
+ * The two updates of data-free distillation, as functions of plain data so the loop in distiller.ts stays
+ * readable: one generator step driven by device-returned input gradients, and one student step on a
+ * replayed batch of synthetic samples with aggregated soft labels.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { kdLoss, l1Disagreement, modeSeeking } from '../../shared/distill/losses.js';
+
+export interface GeneratorStepInputs {
+  z: tf.Tensor;
+  yOneHot: tf.Tensor;
+  /** Σ over devices of dL_d/dx, the same shape as G's output. */
+  deviceGradient: tf.Tensor;
+  /** Per-device teacher probabilities on this batch (constants), for the student-side disagreement. */
+  teacherProbs: tf.Tensor[];
+  coordinatorAdv: number;
+  diversity: number;
+}
+
+/**
+ * Chain rule across the port: the devices returned g = ∂L/∂x; ∂L/∂θ = (∂x/∂θ)ᵀ g is the gradient of the
+ * surrogate Σ x·g with g held constant. Coordinator-side terms are added to the same objective.
+ */
+export function generatorStep(G: tf.LayersModel, S: tf.LayersModel, opt: tf.Optimizer, s: GeneratorStepInputs): number {
+  const loss = opt.minimize(
+    () => {
+      const x = G.apply([s.z, s.yOneHot], { training: true }) as tf.Tensor;
+      let objective = tf.sum(tf.mul(x, s.deviceGradient)) as tf.Scalar;
+      if (s.coordinatorAdv > 0 && s.teacherProbs.length) {
+        const studentProbs = tf.softmax(S.apply(x, { training: false }) as tf.Tensor);
+        const disagreement = tf.addN(s.teacherProbs.map((p) => l1Disagreement(p, studentProbs)));
+        objective = tf.sub(objective, tf.mul(s.coordinatorAdv, disagreement));
+      }
+      if (s.diversity > 0) objective = tf.sub(objective, tf.mul(s.diversity, modeSeeking(x, s.z)));
+      return objective;
+    },
+    true,
+    G.trainableWeights.map((w) => w.read() as tf.Variable),
+  );
+  const value = loss!.dataSync()[0];
+  loss!.dispose();
+  return value;
+}
+
+/** One KD step of the student on a replayed batch. Returns the loss. */
+export function studentStep(S: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, targets: tf.Tensor, tau: number): number {
+  const loss = opt.minimize(() => kdLoss(S.apply(x, { training: true }) as tf.Tensor, targets, tau), true, S.trainableWeights.map((w) => w.read() as tf.Variable));
+  const value = loss!.dataSync()[0];
+  loss!.dispose();
+  return value;
+}

@@ -1,0 +1,70 @@
+/**
+ * The device-side loss whose input gradient a device returns (see shared/distill/port.ts GradientQuery):
+ *
+ *   L(x) = ce · (1/n) Σ_i w_i CE(T(x_i), y_i)                                class-conditional fidelity
+ *        + bn · Σ_l ‖μ_l(x) − μ̂_l‖₂ + ‖σ²_l(x) − σ̂²_l‖₂                      DeepInversion (Yin et al., CVPR 2020)
+ *        − adv · mean_i ‖softmax T(x_i) − s_i‖₁                              DFAD/DENSE disagreement
+ *
+ * μ̂, σ̂² are the teacher's running batch-norm statistics; s_i are student probabilities the coordinator sent.
+ * Everything is computed on the device: only dL/dx and the logits leave it.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** A teacher with taps on the inputs of its batch-norm layers, and their running statistics. */
+export interface TappedTeacher {
+  /** Outputs [logits, ...bnInputs]. */
+  model: tf.LayersModel;
+  bnStats: { mean: tf.Tensor; variance: tf.Tensor }[];
+}
+
+export function tapBatchNorm(teacher: tf.LayersModel): TappedTeacher {
+  const bnLayers = teacher.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+  const model = tf.model({
+    inputs: teacher.inputs,
+    outputs: [teacher.outputs[0], ...bnLayers.map((l) => l.input as tf.SymbolicTensor)],
+  });
+  const bnStats = bnLayers.map((l) => {
+    const w = l.getWeights();
+    // BatchNormalization weights are [gamma, beta, movingMean, movingVariance] (center and scale on).
+    return { mean: w[w.length - 2], variance: w[w.length - 1] };
+  });
+  return { model, bnStats };
+}
+
+export interface DeviceLossInputs {
+  x: tf.Tensor;
+  targets: tf.Tensor;
+  sampleWeights: tf.Tensor;
+  studentProbs?: tf.Tensor;
+  weights: { ce: number; bn: number; adv: number };
+}
+
+export interface DeviceLossTerms {
+  total: tf.Scalar;
+  logits: tf.Tensor;
+  ce: tf.Scalar;
+  bn: tf.Scalar;
+  adv: tf.Scalar;
+}
+
+/** Builds the loss terms for input x (call inside tf.grad / tf.tidy). */
+export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTerms {
+  const outputs = t.model.apply(q.x, { training: false }) as tf.Tensor | tf.Tensor[];
+  const [logits, ...bnInputs] = Array.isArray(outputs) ? outputs : [outputs];
+  const zero = tf.scalar(0);
+  const ce = q.weights.ce
+    ? (tf.mean(tf.mul(tf.losses.softmaxCrossEntropy(q.targets, logits, undefined, 0, tf.Reduction.NONE), q.sampleWeights)) as tf.Scalar)
+    : zero;
+  let bn: tf.Scalar = zero;
+  if (q.weights.bn && bnInputs.length) {
+    const terms = bnInputs.map((h, i) => {
+      const axes = h.shape.slice(0, -1).map((_, k) => k);
+      const { mean, variance } = tf.moments(h, axes);
+      return tf.add(tf.norm(tf.sub(mean, t.bnStats[i].mean)), tf.norm(tf.sub(variance, t.bnStats[i].variance)));
+    });
+    bn = tf.addN(terms) as tf.Scalar;
+  }
+  const adv = q.weights.adv && q.studentProbs ? (tf.mean(tf.sum(tf.abs(tf.sub(tf.softmax(logits), q.studentProbs)), -1)) as tf.Scalar) : zero;
+  const total = tf.sub(tf.add(tf.mul(q.weights.ce, ce), tf.mul(q.weights.bn, bn)), tf.mul(q.weights.adv, adv)) as tf.Scalar;
+  return { total, logits, ce, bn, adv };
+}

@@ -1,0 +1,104 @@
+/**
+ * A device's teacher behind the TeacherPort: it answers logits and input-gradient queries about inputs the
+ * coordinator sends, and reports its label histogram. It holds its model and knows its data's label counts;
+ * neither weights nor samples appear in any reply type.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GradientQuery, GradientReply, LogitsQuery, LogitsReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
+import { deviceLoss, tapBatchNorm, type TappedTeacher } from './device-loss.js';
+
+export interface LocalTeacherOptions {
+  deviceId: string;
+  model: tf.LayersModel;
+  labelHistogram: number[];
+  /** Answer only logits (a black-box device): gradient queries are refused. */
+  blackBox?: boolean;
+  /** Largest batch computed at once; bigger queries are chunked to bound memory. */
+  maxChunk?: number;
+}
+
+function checkInputs(inputs: TensorData, inputShape: number[], deviceId: string): void {
+  const expected = inputShape.reduce((a, b) => a * b, 1);
+  const [n, ...rest] = inputs.shape;
+  if (JSON.stringify(rest) !== JSON.stringify(inputShape) || inputs.values.length !== n * expected) {
+    throw new Error(`device ${deviceId}: query inputs of shape [${inputs.shape.join(', ')}] (${inputs.values.length} values) do not match the teacher's input [batch, ${inputShape.join(', ')}]`);
+  }
+}
+
+export class LocalTeacher implements TeacherPort {
+  readonly deviceId: string;
+  private readonly model: tf.LayersModel;
+  private readonly tapped: TappedTeacher;
+  private readonly histogram: number[];
+  private readonly blackBox: boolean;
+  private readonly maxChunk: number;
+  private readonly inputShape: number[];
+  private readonly numClasses: number;
+
+  constructor(o: LocalTeacherOptions) {
+    this.deviceId = o.deviceId;
+    this.model = o.model;
+    this.tapped = tapBatchNorm(o.model);
+    this.histogram = [...o.labelHistogram];
+    this.blackBox = o.blackBox ?? false;
+    this.maxChunk = o.maxChunk ?? 512;
+    this.inputShape = o.model.inputs[0].shape.slice(1) as number[];
+    this.numClasses = o.model.outputs[0].shape[1] as number;
+  }
+
+  async info(): Promise<TeacherInfo> {
+    return {
+      numClasses: this.numClasses,
+      inputShape: [...this.inputShape],
+      labelHistogram: [...this.histogram],
+      hasBatchNorm: this.tapped.bnStats.length > 0,
+      gradients: !this.blackBox,
+    };
+  }
+
+  async logits(query: LogitsQuery): Promise<LogitsReply> {
+    checkInputs(query.inputs, this.inputShape, this.deviceId);
+    const n = query.inputs.shape[0];
+    const values = new Float32Array(n * this.numClasses);
+    const per = this.inputShape.reduce((a, b) => a * b, 1);
+    for (let start = 0; start < n; start += this.maxChunk) {
+      const end = Math.min(n, start + this.maxChunk);
+      const out = tf.tidy(() => this.model.predict(tf.tensor(query.inputs.values.subarray(start * per, end * per), [end - start, ...this.inputShape])) as tf.Tensor);
+      values.set(await out.data(), start * this.numClasses);
+      out.dispose();
+    }
+    return { logits: { shape: [n, this.numClasses], values } };
+  }
+
+  async gradient(query: GradientQuery): Promise<GradientReply> {
+    if (this.blackBox) throw new Error(`device ${this.deviceId} is a black-box teacher: it answers logits only`);
+    checkInputs(query.inputs, this.inputShape, this.deviceId);
+    const n = query.inputs.shape[0];
+    if (query.targets.length !== n) throw new Error(`device ${this.deviceId}: ${query.targets.length} targets for ${n} inputs`);
+    for (const t of query.targets) {
+      if (!(t >= 0 && t < this.numClasses)) throw new Error(`device ${this.deviceId}: target class ${t} is outside 0..${this.numClasses - 1}`);
+    }
+    // The BN term needs whole-batch statistics, so gradient queries are computed in one piece.
+    const result = tf.tidy(() => {
+      const x = tf.tensor(query.inputs.values, query.inputs.shape);
+      const targets = tf.oneHot(tf.tensor1d(query.targets, 'int32'), this.numClasses);
+      const sampleWeights = query.sampleWeights ? tf.tensor1d(query.sampleWeights) : tf.ones([n]);
+      const studentProbs = query.studentProbs ? tf.tensor(query.studentProbs.values, query.studentProbs.shape) : undefined;
+      let terms: ReturnType<typeof deviceLoss> | undefined;
+      const grad = tf.grad((input: tf.Tensor) => {
+        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, studentProbs, weights: query.weights });
+        // tf.grad disposes everything but the loss; the logits and terms are part of the reply.
+        [terms.logits, terms.ce, terms.bn, terms.adv].forEach((t) => tf.keep(t));
+        return terms.total;
+      })(x);
+      return { grad, logits: terms!.logits, ce: terms!.ce, bn: terms!.bn, adv: terms!.adv };
+    });
+    const [grad, logits, ce, bn, adv] = await Promise.all([result.grad.data(), result.logits.data(), result.ce.data(), result.bn.data(), result.adv.data()]);
+    tf.dispose(Object.values(result));
+    return {
+      logits: { shape: [n, this.numClasses], values: logits as Float32Array },
+      inputGradient: { shape: [...query.inputs.shape], values: grad as Float32Array },
+      loss: { ce: ce[0], bn: bn[0], adv: adv[0] },
+    };
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Distillation losses, as small functions over tensors (call inside tf.tidy / an optimizer closure).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Response-based KD (Hinton et al. 2015): τ² · mean_i KL(p_i ‖ softmax(z_i / τ)), where p are the
+ * aggregated teacher distributions at temperature τ. The τ² keeps gradient magnitudes comparable across τ.
+ */
+export function kdLoss(studentLogits: tf.Tensor, targetProbs: tf.Tensor, tau: number): tf.Scalar {
+  const logQ = tf.logSoftmax(tf.div(studentLogits, tau));
+  const logP = tf.log(tf.maximum(targetProbs, 1e-8));
+  const kl = tf.sum(tf.mul(targetProbs, tf.sub(logP, logQ)), -1);
+  return tf.mul(tau * tau, tf.mean(kl)) as tf.Scalar;
+}
+
+/** Mean L1 distance between two batches of probability rows (the DFAD disagreement measure). */
+export function l1Disagreement(p: tf.Tensor, q: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.sum(tf.abs(tf.sub(p, q)), -1)) as tf.Scalar;
+}
+
+/**
+ * Mode-seeking diversity (Mao et al., CVPR 2019): for sample pairs (i, i + n/2) drawn with the same label,
+ * mean ‖x_i − x_j‖₁ / mean ‖z_i − z_j‖₁. Generators maximise it so different noise gives different samples.
+ */
+export function modeSeeking(x: tf.Tensor, z: tf.Tensor): tf.Scalar {
+  const half = Math.floor(x.shape[0] / 2);
+  if (half === 0) return tf.scalar(0);
+  const xa = x.slice(0, half);
+  const xb = x.slice(half, half);
+  const za = z.slice(0, half);
+  const zb = z.slice(half, half);
+  return tf.div(tf.mean(tf.abs(tf.sub(xa, xb))), tf.add(tf.mean(tf.abs(tf.sub(za, zb))), 1e-8)) as tf.Scalar;
+}

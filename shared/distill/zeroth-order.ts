@@ -1,0 +1,83 @@
+/**
+ * Zeroth-order gradients for black-box teachers that only return logits (DFME, Truong et al., CVPR 2021).
+ *
+ * For each sample, the device-side loss is evaluated at x and at x + μ·u_k for K random unit directions u_k;
+ * the forward-difference estimate is  ĝ = (d / K) Σ_k (L(x + μu_k) − L(x)) / μ · u_k.
+ * All K + 1 probes of the whole batch go down in one logits query, so a step still costs one round trip,
+ * at K + 1 times the bytes. The BN term is unavailable (it needs internal activations) and is dropped.
+ */
+import type { Random } from '../random.js';
+import { softmaxRows, logSoftmaxRows } from '../math/softmax.js';
+import type { GradientQuery, GradientReply, TeacherPort } from './port.js';
+
+export interface ZerothOrderOptions {
+  directions: number;
+  /** Finite-difference step. */
+  mu: number;
+  rng: Random;
+}
+
+/** Per-sample device loss from logits (weighted CE on the target minus adv · L1 to the student), each already divided by n. */
+function sampleLosses(logits: Float32Array, q: GradientQuery, C: number): Float64Array {
+  const n = q.targets.length;
+  const out = new Float64Array(logits.length / C);
+  const logp = logSoftmaxRows(logits, C);
+  const p = softmaxRows(logits, C);
+  for (let r = 0; r < out.length; r++) {
+    const i = r % n;
+    const w = q.sampleWeights ? q.sampleWeights[i] : 1;
+    let loss = (q.weights.ce * -w * logp[r * C + q.targets[i]]) / n;
+    if (q.weights.adv && q.studentProbs) {
+      let l1 = 0;
+      for (let c = 0; c < C; c++) l1 += Math.abs(p[r * C + c] - q.studentProbs.values[i * C + c]);
+      loss -= (q.weights.adv * l1) / n;
+    }
+    out[r] = loss;
+  }
+  return out;
+}
+
+/** Wraps a logits-only port so that gradient() works through forward differences. */
+export function zerothOrderPort(inner: TeacherPort, o: ZerothOrderOptions): TeacherPort {
+  return {
+    deviceId: inner.deviceId,
+    info: async () => ({ ...(await inner.info()), gradients: true }),
+    logits: (q) => inner.logits(q),
+    async gradient(q): Promise<GradientReply> {
+      const [n, ...sample] = q.inputs.shape;
+      const d = sample.reduce((a, b) => a * b, 1);
+      const K = o.directions;
+      const probes = new Float32Array((K + 1) * n * d);
+      probes.set(q.inputs.values, 0);
+      const dirs = new Float32Array(K * n * d);
+      for (let k = 0; k < K; k++) {
+        for (let i = 0; i < n; i++) {
+          const u = dirs.subarray((k * n + i) * d, (k * n + i + 1) * d);
+          let norm = 0;
+          for (let j = 0; j < d; j++) norm += (u[j] = o.rng.normal()) ** 2;
+          norm = Math.sqrt(norm);
+          for (let j = 0; j < d; j++) u[j] /= norm;
+        }
+        const block = probes.subarray((k + 1) * n * d, (k + 2) * n * d);
+        for (let j = 0; j < n * d; j++) block[j] = q.inputs.values[j] + o.mu * dirs[k * n * d + j];
+      }
+      const reply = await inner.logits({ inputs: { shape: [(K + 1) * n, ...sample], values: probes } });
+      const C = reply.logits.shape[1];
+      const losses = sampleLosses(reply.logits.values, q, C);
+      const grad = new Float32Array(n * d);
+      for (let k = 0; k < K; k++) {
+        for (let i = 0; i < n; i++) {
+          const scale = (d / K) * ((losses[(k + 1) * n + i] - losses[i]) / o.mu);
+          for (let j = 0; j < d; j++) grad[i * d + j] += scale * dirs[(k * n + i) * d + j];
+        }
+      }
+      let ce = 0;
+      for (let i = 0; i < n; i++) ce += losses[i];
+      return {
+        logits: { shape: [n, C], values: reply.logits.values.slice(0, n * C) },
+        inputGradient: { shape: [...q.inputs.shape], values: grad },
+        loss: { ce, bn: 0, adv: 0 },
+      };
+    },
+  };
+}
