@@ -3,6 +3,11 @@ import type { DeviceLossWeights } from '../../shared/distill/port.js';
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 
 export interface DistillConfig {
+  /**
+   * Where synthetic inputs come from: the trained conditional generator, or (an ablation and test
+   * baseline) uniform noise in the data range with no generator training.
+   */
+  synthesis: 'generator' | 'noise';
   /** Outer rounds; the engine checkpoints after each. */
   rounds: number;
   /** Generator updates per round; each is one gradient query to every device. */
@@ -33,19 +38,20 @@ export interface DistillConfig {
 }
 
 export const DEFAULT_DISTILL: DistillConfig = {
+  synthesis: 'generator',
   rounds: 20,
   generatorSteps: 10,
-  studentSteps: 50,
+  studentSteps: 150,
   batchSize: 128,
   studentBatchSize: 128,
   tau: 4,
   aggregation: 'class-weighted',
   device: { ce: 1, bn: 1, adv: 0.5 },
   coordinatorAdv: 0.5,
-  diversity: 0.1,
+  diversity: 5,
   warmupRounds: 2,
-  generatorLr: 1e-3,
-  studentLr: 1e-3,
+  generatorLr: 0.05,
+  studentLr: 3e-3,
   replayCapacity: 20000,
   zDim: 64,
   zerothOrder: { directions: 8, mu: 0.005 },
@@ -76,6 +82,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');
   positive(c.zerothOrder.mu, 'zerothOrder.mu');
+  if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);
   if (!AGGREGATION_NAMES.includes(c.aggregation)) throw new Error(`${path}.aggregation: unknown strategy ${JSON.stringify(c.aggregation)}; use one of ${AGGREGATION_NAMES.join(', ')}`);
   return c;
 }

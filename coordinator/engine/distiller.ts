@@ -38,7 +38,7 @@ export interface DistillerOptions {
   config: DistillConfig;
   seed: number;
   checkpoints?: CheckpointStore;
-  /** Called after each round (after the checkpoint); may return the student's accuracy for the report. */
+  /** Called after each round, before its checkpoint; may return the student's accuracy for the history. */
   onRound?: (r: RoundReport) => Promise<number | undefined> | number | undefined;
   /** Called after each generator step with (step, steps) for progress bars. */
   onStep?: (step: number, steps: number) => void;
@@ -54,6 +54,14 @@ function balancedLabels(n: number, C: number, rng: Random): Int32Array {
   const half = Math.ceil(n / 2);
   const first = rng.shuffle(Int32Array.from({ length: half }, (_, i) => i % C));
   return Int32Array.from({ length: n }, (_, i) => first[i % half]);
+}
+
+/** Noise inputs with the generator's output shape: uniform [0, 1] for images, N(0, 1) for tabular rows. */
+function noiseLike(G: tf.LayersModel, n: number, rng: Random): tf.Tensor {
+  const shape = G.outputs[0].shape.slice(1) as number[];
+  const size = n * shape.reduce((a, b) => a * b, 1);
+  const image = shape.length === 3;
+  return tf.tensor(Float32Array.from({ length: size }, () => (image ? rng.next() : rng.normal())), [n, ...shape]);
 }
 
 export class Distiller {
@@ -91,10 +99,10 @@ export class Distiller {
     if (restored) this.state = restored;
     for (let round = this.state.round + 1; round <= this.o.config.rounds; round++) {
       const report = await this.runRound(round);
-      this.state = { round, history: [...this.state.history, report] };
-      await this.o.checkpoints?.save(this, this.state);
       const acc = await this.o.onRound?.(report);
       if (acc !== undefined) report.studentAccuracy = acc;
+      this.state = { round, history: [...this.state.history, report] };
+      await this.o.checkpoints?.save(this, this.state);
     }
     return this.state;
   }
@@ -123,7 +131,7 @@ export class Distiller {
       const zValues = Float32Array.from({ length: c.batchSize * c.zDim }, () => rng.normal());
       const z = tf.tensor2d(zValues, [c.batchSize, c.zDim]);
       const yOneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), C).toFloat();
-      const x = G.apply([z, yOneHot], { training: true }) as tf.Tensor;
+      const x = c.synthesis === 'noise' ? noiseLike(G, c.batchSize, rng) : (G.apply([z, yOneHot], { training: true }) as tf.Tensor);
       const inputs = { shape: x.shape, values: (await x.data()) as Float32Array };
       const studentProbs = adversarial ? tf.tidy(() => tf.softmax(S.apply(x, { training: false }) as tf.Tensor)) : undefined;
       const studentData = studentProbs ? { shape: studentProbs.shape, values: (await studentProbs.data()) as Float32Array } : undefined;
@@ -150,7 +158,7 @@ export class Distiller {
       t0 = performance.now();
       const deviceGradient = tf.tensor(gradSum, inputs.shape);
       const teacherProbs = adversarial && c.coordinatorAdv > 0 ? logits.map((l) => tf.tensor2d(softmaxRows(l, C), [c.batchSize, C])) : [];
-      gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity }) / c.generatorSteps;
+      if (c.synthesis === 'generator') gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity }) / c.generatorSteps;
       tf.dispose([z, yOneHot, deviceGradient, ...teacherProbs]);
       t.generator += performance.now() - t0;
       this.o.onStep?.(step + 1, c.generatorSteps);

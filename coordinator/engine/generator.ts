@@ -38,7 +38,12 @@ export function buildGenerator(o: GeneratorOptions): tf.LayersModel {
       h = tf.layers.conv2dTranspose({ filters, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
       h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
     }
-    h = tf.layers.conv2d({ filters: C, kernelSize: 3, padding: 'same', activation: 'sigmoid', kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.conv2d({ filters: C, kernelSize: 3, padding: 'same', kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
+    // A non-affine batch norm before the sigmoid (as DENSE's generator ends in BN without affine terms):
+    // every pixel keeps unit variance across the batch, which keeps samples diverse and the sigmoid out of
+    // saturation, where it would stop passing the devices' gradients back.
+    h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
+    h = tf.layers.activation({ activation: 'sigmoid' }).apply(h) as tf.SymbolicTensor;
   } else {
     const width = o.width ?? 64;
     for (let i = 0; i < 2; i++) {

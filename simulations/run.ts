@@ -1,0 +1,156 @@
+/**
+ * Runs one scenario for one seed, in process: the real engine and the real device-side code, wired
+ * through in-memory TeacherPorts. Every phase is resumable: teachers are cached, the distillation
+ * checkpoints each round, and finished baselines are kept in <out>/baselines.json.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../shared/compute/backend.js';
+import { loadDataset } from '../shared/data/registry.js';
+import { partitionDataset } from '../shared/data/partition.js';
+import { buildModel, modelSize } from '../shared/models/build.js';
+import { saveModel } from '../shared/models/store.js';
+import { accuracyOf } from '../shared/train/fit.js';
+import { seededRandom } from '../shared/random.js';
+import { writeFileAtomic } from '../shared/fs/atomic.js';
+import { zerothOrderPort } from '../shared/distill/zeroth-order.js';
+import type { TeacherPort } from '../shared/distill/port.js';
+import { LocalTeacher } from '../edge-agent/teacher/local-teacher.js';
+import { buildGenerator } from '../coordinator/engine/generator.js';
+import { Distiller } from '../coordinator/engine/distiller.js';
+import { DirectoryCheckpoints } from '../coordinator/engine/checkpoint.js';
+import { accountedPort, emptyTraffic, totalBytes, type Traffic } from '../coordinator/engine/accounting.js';
+import type { Scenario } from './scenario.js';
+import { prepareTeachers } from './teachers.js';
+import { centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
+import { writeImageGrid } from './png.js';
+import { progressBar } from './progress.js';
+
+export interface Report {
+  scenario: string;
+  seed: number;
+  teachers: { device: number; spec: unknown; acc: number; samples: number; params: number }[];
+  ensembleAcc: number;
+  studentAcc: number;
+  student: { spec: unknown; params: number; bytes: number };
+  baselines: { localMean: number; fedavgOneShot: number | null; fedavgMultiRound: number; centralized: number };
+  bytes: { perDeviceUp: number[]; perDeviceDown: number[]; byKind: Traffic[] };
+  queries: number;
+  rounds: { round: number; studentAcc?: number; seconds: number }[];
+  wallSeconds: number;
+  phases: Record<string, number>;
+}
+
+export interface RunOptions {
+  scenario: Scenario;
+  seed: number;
+  out: string;
+  /** Skip the (slow) FedAvg and centralized baselines. */
+  skipBaselines?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function runScenario(o: RunOptions): Promise<Report> {
+  const s = o.scenario;
+  const bar = progressBar();
+  const log = o.log ?? ((l: string) => bar.line(l));
+  const started = performance.now();
+  const phases: Record<string, number> = {};
+  const phase = async <T>(name: string, f: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    const r = await f();
+    phases[name] = (phases[name] ?? 0) + (performance.now() - t0) / 1000;
+    return r;
+  };
+  mkdirSync(o.out, { recursive: true });
+  const backend = await initBackend(() => {});
+  const { train, test } = await phase('data', () => loadDataset(s.dataset, { limit: s.limit, splitSeed: o.seed }));
+  const parts = partitionDataset(train, { ...s.partition, seed: o.seed });
+  log(`${s.name} seed ${o.seed}: ${s.partition.devices} devices, ${train.y.length} training samples (${s.partition.scheme}${s.partition.alpha ? ` alpha=${s.partition.alpha}` : ''}), backend ${backend}`);
+
+  const teachers = await phase('teachers', () => prepareTeachers(s, o.seed, train, parts, log));
+  const teacherReport = teachers.map((t, d) => ({ device: d, spec: s.teacherSpecs[d], acc: accuracyOf(t, test), samples: parts[d].indices.length, params: t.countParams() }));
+  log(`teachers: ${teacherReport.map((t) => `${(t.acc * 100).toFixed(1)}%`).join(', ')}`);
+
+  const traffic = teachers.map(() => emptyTraffic());
+  const zoRng = seededRandom(o.seed + 17);
+  const ports: TeacherPort[] = teachers.map((model, d) => {
+    const blackBox = s.blackBox.includes(d);
+    const local = new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram, blackBox });
+    const counted = accountedPort(local, traffic[d]);
+    return blackBox ? zerothOrderPort(counted, { ...s.distill.zerothOrder, rng: zoRng }) : counted;
+  });
+
+  const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: o.seed });
+  const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: s.distill.zDim, width: s.distill.generatorWidth, seed: o.seed });
+  let roundsDone = 0;
+  const distiller = new Distiller({
+    ports,
+    student,
+    generator,
+    config: s.distill,
+    seed: o.seed,
+    checkpoints: new DirectoryCheckpoints(join(o.out, 'checkpoint'), { generator, student }),
+    onStep: (step, steps) => bar.update(`round ${roundsDone + 1}/${s.distill.rounds}`, step / steps, `generator step ${step}/${steps}`),
+    onRound: (r) => {
+      const acc = accuracyOf(student, test);
+      const secs = r.seconds.queries + r.seconds.generator + r.seconds.student;
+      roundsDone = r.round;
+      log(`round ${r.round}/${r.rounds}: student ${(acc * 100).toFixed(2)}%  kd ${r.studentLoss.toFixed(3)}  device ce ${r.deviceLoss.ce.toFixed(3)} bn ${r.deviceLoss.bn.toFixed(2)} adv ${r.deviceLoss.adv.toFixed(3)}  (${secs.toFixed(1)} s: queries ${r.seconds.queries.toFixed(1)}, generator ${r.seconds.generator.toFixed(1)}, student ${r.seconds.student.toFixed(1)})`);
+      return acc;
+    },
+  });
+  const state = await phase('distill', () => distiller.run());
+  bar.done();
+  const studentAcc = accuracyOf(student, test);
+  await saveModel(student, join(o.out, 'student'));
+  if (train.sampleShape.length === 3) writeSamples(join(o.out, 'samples.png'), generator, train.numClasses, s.distill.zDim, train.sampleShape, o.seed);
+
+  const histograms = parts.map((p) => p.histogram);
+  const baselinesFile = join(o.out, 'baselines.json');
+  const cached = existsSync(baselinesFile) ? JSON.parse(readFileSync(baselinesFile, 'utf8')) : {};
+  const keep = (b: Record<string, unknown>) => writeFileAtomic(baselinesFile, JSON.stringify(b));
+  const baselines = { ...cached };
+  baselines.localMean ??= teacherReport.reduce((a, t) => a + t.acc, 0) / teacherReport.length;
+  baselines.ensemble ??= await phase('baselines', () => ensembleAccuracy(teachers, test, s.distill.aggregation, histograms));
+  if (!('fedavgOneShot' in baselines)) baselines.fedavgOneShot = await phase('baselines', () => fedavgOneShot(s, teachers, parts, test, o.seed));
+  keep(baselines);
+  if (!o.skipBaselines) {
+    baselines.fedavgMultiRound ??= await phase('baselines', () => fedavgMultiRound(s, train, parts, test, o.seed, log));
+    keep(baselines);
+    baselines.centralized ??= await phase('baselines', () => centralized(s, train, test, o.seed));
+    keep(baselines);
+  }
+  const size = modelSize(student);
+  const report: Report = {
+    scenario: s.name,
+    seed: o.seed,
+    teachers: teacherReport,
+    ensembleAcc: baselines.ensemble,
+    studentAcc,
+    student: { spec: s.studentSpec, params: size.params, bytes: size.bytes },
+    baselines: { localMean: baselines.localMean, fedavgOneShot: baselines.fedavgOneShot, fedavgMultiRound: baselines.fedavgMultiRound ?? null, centralized: baselines.centralized ?? null },
+    bytes: { perDeviceUp: traffic.map((t) => totalBytes(t.up)), perDeviceDown: traffic.map((t) => totalBytes(t.down)), byKind: traffic },
+    queries: traffic.reduce((a, t) => a + t.roundTrips, 0),
+    rounds: state.history.map((h) => ({ round: h.round, studentAcc: h.studentAccuracy, seconds: h.seconds.queries + h.seconds.generator + h.seconds.student })),
+    wallSeconds: (performance.now() - started) / 1000,
+    phases,
+  };
+  writeFileAtomic(join(o.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
+  [student, generator, ...teachers].forEach((m) => m.dispose());
+  return report;
+}
+
+/** One row per class, eight generated samples each, for people to see what the generator makes. */
+function writeSamples(file: string, G: tf.LayersModel, C: number, zDim: number, shape: number[], seed: number): void {
+  const perClass = 8;
+  const rng = seededRandom(seed + 99);
+  const images = tf.tidy(() => {
+    const z = tf.tensor2d(Float32Array.from({ length: C * perClass * zDim }, () => rng.normal()), [C * perClass, zDim]);
+    const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: C * perClass }, (_, i) => Math.floor(i / perClass)), 'int32'), C).toFloat();
+    return G.apply([z, y], { training: false }) as tf.Tensor;
+  });
+  writeImageGrid(file, images.dataSync() as Float32Array, shape, C, perClass, shape[0] <= 8 ? 6 : 2);
+  images.dispose();
+}

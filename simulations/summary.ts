@@ -1,0 +1,24 @@
+/** The readable summary printed at the end of a scenario run. */
+import type { Report } from './run.js';
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined ? '   n/a' : `${(v * 100).toFixed(2).padStart(6)}%`);
+const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
+
+export function formatReport(r: Report): string {
+  const up = r.bytes.perDeviceUp;
+  const down = r.bytes.perDeviceDown;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return [
+    `\n${r.scenario} (seed ${r.seed}) — ${r.wallSeconds.toFixed(0)} s`,
+    '',
+    `  distilled student            ${pct(r.studentAcc)}   (${r.student.params.toLocaleString()} parameters)`,
+    `  teacher ensemble (ceiling)   ${pct(r.ensembleAcc)}`,
+    `  local teachers, mean         ${pct(r.baselines.localMean)}   (${r.teachers.map((t) => pct(t.acc).trim()).join(', ')})`,
+    `  one-shot FedAvg              ${pct(r.baselines.fedavgOneShot)}`,
+    `  multi-round FedAvg           ${pct(r.baselines.fedavgMultiRound)}`,
+    `  centralized (upper bound)    ${pct(r.baselines.centralized)}`,
+    '',
+    `  traffic per device: ${kib(mean(down))} down, ${kib(mean(up))} up on average; ${r.queries} queries in all`,
+    `  phases: ${Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')}`,
+  ].join('\n');
+}

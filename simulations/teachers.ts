@@ -1,0 +1,48 @@
+/**
+ * Per-device teachers for a simulated fleet: trained once on each device's partition and cached on disk
+ * by (dataset, partition, seed, spec, training), so distillation experiments iterate in minutes.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { subset, type Dataset } from '../shared/data/dataset.js';
+import type { DevicePartition } from '../shared/data/partition.js';
+import { buildModel } from '../shared/models/build.js';
+import { loadModel, saveModel } from '../shared/models/store.js';
+import { fit } from '../shared/train/fit.js';
+import type { Scenario } from './scenario.js';
+
+export function cacheRoot(): string {
+  return process.env.DISTILLERY_CACHE || new URL('../.cache', import.meta.url).pathname;
+}
+
+export function teacherKey(s: Scenario, seed: number, device: number): string {
+  const key = JSON.stringify({ v: 1, dataset: s.dataset, limit: s.limit, partition: s.partition, seed, device, spec: s.teacherSpecs[device], training: s.teacherTraining });
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+export async function prepareTeachers(
+  s: Scenario,
+  seed: number,
+  train: Dataset,
+  parts: DevicePartition[],
+  log: (line: string) => void,
+): Promise<tf.LayersModel[]> {
+  const models: tf.LayersModel[] = [];
+  for (let d = 0; d < parts.length; d++) {
+    const dir = join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, seed, d)}`);
+    if (existsSync(join(dir, 'model.json'))) {
+      models.push(await loadModel(dir));
+      continue;
+    }
+    const local = subset(train, parts[d].indices, `${train.name}/device-${d}`);
+    const model = buildModel(s.teacherSpecs[d], { inputShape: train.sampleShape, numClasses: train.numClasses, seed: seed * 100 + d });
+    const t0 = performance.now();
+    await fit(model, local, { ...s.teacherTraining, seed: seed * 100 + d });
+    await saveModel(model, dir);
+    log(`teacher ${d}: trained on ${local.y.length} local samples in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${dir})`);
+    models.push(model);
+  }
+  return models;
+}

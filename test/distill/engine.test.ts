@@ -1,0 +1,73 @@
+/**
+ * The distillation engine on a small digits fleet: a distilled student clearly beats an untrained student
+ * and one distilled on noise; a checkpointed run resumed midway ends exactly where an uninterrupted run does.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { buildModel } from '../../shared/models/build.js';
+import { accuracyOf } from '../../shared/train/fit.js';
+import { buildGenerator } from '../../coordinator/engine/generator.js';
+import { Distiller } from '../../coordinator/engine/distiller.js';
+import { DirectoryCheckpoints } from '../../coordinator/engine/checkpoint.js';
+import { parseDistillConfig, type DistillConfig } from '../../coordinator/engine/config.js';
+import { digitsFleet, STUDENT_SPEC, type Fleet } from './fleet-fixture.js';
+
+let fleet: Fleet;
+beforeAll(async () => {
+  fleet = await digitsFleet();
+});
+
+const QUICK = { rounds: 8, generatorSteps: 8, batchSize: 64, studentBatchSize: 64, replayCapacity: 3000, warmupRounds: 1 };
+
+async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?: string, rounds?: number) {
+  const c = parseDistillConfig({ ...QUICK, ...config, ...(rounds ? { rounds } : {}) });
+  const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed });
+  const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: c.zDim, seed });
+  const checkpoints = checkpointDir ? new DirectoryCheckpoints(checkpointDir, { generator, student }) : undefined;
+  const d = new Distiller({ ports: fleet.ports(), student, generator, config: c, seed, checkpoints });
+  await d.run();
+  return { student, generator };
+}
+
+describe('data-free distillation engine', () => {
+  it('distils a student that clearly beats an untrained one and one distilled on noise', async () => {
+    const ensemble = fleet.models.map((m) => accuracyOf(m, fleet.test));
+    const untrained = accuracyOf(buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 3 }), fleet.test);
+    const noise = accuracyOf((await distill({ synthesis: 'noise' })).student, fleet.test);
+    const distilled = accuracyOf((await distill({})).student, fleet.test);
+    console.log(`teachers ${ensemble.map((a) => a.toFixed(3))}, untrained ${untrained.toFixed(3)}, noise ${noise.toFixed(3)}, distilled ${distilled.toFixed(3)}`);
+    // Measured with these seeds: untrained 0.10, noise 0.78, distilled 0.84 (8x8 digits are a small input
+    // space, so labelled noise is a strong baseline here; on 28x28 Fashion-MNIST it is far weaker).
+    expect(distilled).toBeGreaterThan(untrained + 0.5);
+    expect(distilled).toBeGreaterThan(noise + 0.04);
+  });
+
+  it('resumes from a checkpoint to exactly the weights of an uninterrupted run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-ckpt-'));
+    try {
+      const small = { generatorSteps: 2, studentSteps: 5, batchSize: 32, studentBatchSize: 32 };
+      const straight = await distill({ ...small, rounds: 3 }, 5);
+      await distill({ ...small }, 5, dir, 2); // "killed" after round 2
+      const resumed = await distill({ ...small }, 5, dir, 3); // same command, finishes round 3
+      const a = straight.student.getWeights().map((w) => Array.from(w.dataSync()));
+      const b = resumed.student.getWeights().map((w) => Array.from(w.dataSync()));
+      expect(b).toEqual(a);
+      const ga = straight.generator.getWeights().map((w) => Array.from(w.dataSync()));
+      const gb = resumed.generator.getWeights().map((w) => Array.from(w.dataSync()));
+      expect(gb).toEqual(ga);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects bad settings with the field named', () => {
+    expect(() => parseDistillConfig({ aggregation: 'vote' })).toThrow(/distill.aggregation: unknown strategy "vote"/);
+    expect(() => parseDistillConfig({ tau: 0 })).toThrow(/distill.tau: must be a number > 0/);
+    expect(() => parseDistillConfig({ rounds: -1 })).toThrow(/distill.rounds/);
+    expect(() => parseDistillConfig({ roundz: 3 })).toThrow(/distill.roundz: unknown setting/);
+  });
+});
+

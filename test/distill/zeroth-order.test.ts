@@ -1,0 +1,45 @@
+/** Zeroth-order (forward-difference) gradients of a black-box teacher point the same way as the true ones. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../../shared/random.js';
+import { zerothOrderPort } from '../../shared/distill/zeroth-order.js';
+import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
+import { digitsFleet, type Fleet } from './fleet-fixture.js';
+
+let fleet: Fleet;
+beforeAll(async () => {
+  fleet = await digitsFleet(1, 3);
+});
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+describe('zeroth-order gradients', () => {
+  it('agree in direction with the white-box gradient and cost one round trip', async () => {
+    const model = fleet.models[0];
+    const white = new LocalTeacher({ deviceId: 'w', model, labelHistogram: fleet.parts[0].histogram });
+    let calls = 0;
+    const blackInner = new LocalTeacher({ deviceId: 'b', model, labelHistogram: fleet.parts[0].histogram, blackBox: true });
+    const counted = { ...blackInner, deviceId: 'b', info: () => blackInner.info(), gradient: () => blackInner.gradient({} as never), logits: (q: Parameters<typeof blackInner.logits>[0]) => (calls++, blackInner.logits(q)) };
+    const black = zerothOrderPort(counted, { directions: 64, mu: 1e-3, rng: seededRandom(1) });
+    await expect(blackInner.gradient({} as never)).rejects.toThrow(/black-box teacher: it answers logits only/);
+    const rng = seededRandom(4);
+    const n = 4;
+    const inputs = { shape: [n, 8, 8, 1], values: Float32Array.from({ length: n * 64 }, () => rng.next()) };
+    const query = { inputs, targets: Int32Array.from([0, 3, 5, 9]), weights: { ce: 1, bn: 0, adv: 0 } };
+    const exact = await white.gradient(query);
+    const estimate = await black.gradient(query);
+    expect(calls).toBe(1);
+    expect(cosine(exact.inputGradient.values, estimate.inputGradient.values)).toBeGreaterThan(0.5);
+    // Same teacher, same inputs: the logits agree up to float summation order (probes run in a larger batch).
+    estimate.logits.values.forEach((v, i) => expect(v).toBeCloseTo(exact.logits.values[i], 4));
+  });
+});
