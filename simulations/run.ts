@@ -26,6 +26,7 @@ import { prepareTeachers } from './teachers.js';
 import { centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
 import { writeImageGrid } from './png.js';
 import { progressBar } from './progress.js';
+import { workerFleet } from './worker-ports.js';
 
 export interface Report {
   scenario: string;
@@ -48,6 +49,8 @@ export interface RunOptions {
   out: string;
   /** Skip the (slow) FedAvg and centralized baselines. */
   skipBaselines?: boolean;
+  /** Worker threads hosting the devices (0: devices answer on the coordinator's thread). */
+  workers?: number;
   log?: (line: string) => void;
 }
 
@@ -69,17 +72,21 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const parts = partitionDataset(train, { ...s.partition, seed: o.seed });
   log(`${s.name} seed ${o.seed}: ${s.partition.devices} devices, ${train.y.length} training samples (${s.partition.scheme}${s.partition.alpha ? ` alpha=${s.partition.alpha}` : ''}), backend ${backend}`);
 
-  const teachers = await phase('teachers', () => prepareTeachers(s, o.seed, train, parts, log));
+  const { models: teachers, dirs: teacherDirs } = await phase('teachers', () => prepareTeachers(s, o.seed, train, parts, log));
   const teacherReport = teachers.map((t, d) => ({ device: d, spec: s.teacherSpecs[d], acc: accuracyOf(t, test), samples: parts[d].indices.length, params: t.countParams() }));
   log(`teachers: ${teacherReport.map((t) => `${(t.acc * 100).toFixed(1)}%`).join(', ')}`);
 
   const traffic = teachers.map(() => emptyTraffic());
   const zoRng = seededRandom(o.seed + 17);
-  const ports: TeacherPort[] = teachers.map((model, d) => {
-    const blackBox = s.blackBox.includes(d);
-    const local = new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram, blackBox });
-    const counted = accountedPort(local, traffic[d]);
-    return blackBox ? zerothOrderPort(counted, { ...s.distill.zerothOrder, rng: zoRng }) : counted;
+  const workers = o.workers ?? 0;
+  const fleet = workers > 0
+    ? await workerFleet(parts.map((p, d) => ({ index: d, modelDir: teacherDirs[d], histogram: p.histogram, blackBox: s.blackBox.includes(d) })), workers)
+    : undefined;
+  const devicePorts: TeacherPort[] = fleet?.ports ??
+    teachers.map((model, d) => new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram, blackBox: s.blackBox.includes(d) }));
+  const ports = devicePorts.map((port, d) => {
+    const counted = accountedPort(port, traffic[d]);
+    return s.blackBox.includes(d) ? zerothOrderPort(counted, { ...s.distill.zerothOrder, rng: zoRng }) : counted;
   });
 
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: o.seed });
@@ -101,7 +108,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
       return acc;
     },
   });
-  const state = await phase('distill', () => distiller.run());
+  const state = await phase('distill', () => distiller.run()).finally(() => fleet?.close());
   bar.done();
   const studentAcc = accuracyOf(student, test);
   await saveModel(student, join(o.out, 'student'));

@@ -28,10 +28,12 @@ export async function prepareTeachers(
   train: Dataset,
   parts: DevicePartition[],
   log: (line: string) => void,
-): Promise<tf.LayersModel[]> {
+): Promise<{ models: tf.LayersModel[]; dirs: string[] }> {
   const models: tf.LayersModel[] = [];
+  const dirs: string[] = [];
   for (let d = 0; d < parts.length; d++) {
     const dir = join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, seed, d)}`);
+    dirs.push(dir);
     if (existsSync(join(dir, 'model.json'))) {
       models.push(await loadModel(dir));
       continue;
@@ -44,5 +46,5 @@ export async function prepareTeachers(
     log(`teacher ${d}: trained on ${local.y.length} local samples in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${dir})`);
     models.push(model);
   }
-  return models;
+  return { models, dirs };
 }

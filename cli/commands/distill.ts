@@ -11,6 +11,7 @@ const flags: Flags = {
   out: { type: 'string', description: 'output folder for report.json, samples.png, the student and checkpoints', default: 'out/<scenario>/seed-<seed>' },
   seed: { type: 'string', description: 'seed (default: the scenario\'s first seed)' },
   'skip-baselines': { type: 'boolean', description: 'skip the FedAvg and centralized baselines' },
+  workers: { type: 'string', description: 'worker threads hosting the simulated devices, which answer queries in parallel (0: the main thread)', default: '2' },
 };
 
 export async function distill(argv: string[], command: string): Promise<Report> {
@@ -25,7 +26,9 @@ export async function distill(argv: string[], command: string): Promise<Report> 
   }
   const seed = numberFlag(p, 'seed', command) ?? scenario.seeds[0];
   const out = p.flags.out === flags.out.default ? join('out', scenario.name, `seed-${seed}`) : (p.flags.out as string);
-  const report = await runScenario({ scenario, seed, out, skipBaselines: Boolean(p.flags['skip-baselines']) });
+  const workers = numberFlag(p, 'workers', command)!;
+  if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`${command}: --workers must be an integer >= 0, got ${workers}`);
+  const report = await runScenario({ scenario, seed, out, skipBaselines: Boolean(p.flags['skip-baselines']), workers });
   console.log(formatReport(report));
   console.log(`\nreport: ${join(out, 'report.json')}${scenario.dataset !== 'breast-cancer' ? `, samples: ${join(out, 'samples.png')}` : ''}, student: ${join(out, 'student')}`);
   return report;
