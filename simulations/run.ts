@@ -15,6 +15,7 @@ import { accuracyOf } from '../shared/train/fit.js';
 import { seededRandom } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { zerothOrderPort } from '../shared/distill/zeroth-order.js';
+import { float16Port } from '../shared/distill/float16-port.js';
 import type { TeacherPort } from '../shared/distill/port.js';
 import { LocalTeacher } from '../edge-agent/teacher/local-teacher.js';
 import { buildGenerator } from '../coordinator/engine/generator.js';
@@ -51,6 +52,8 @@ export interface RunOptions {
   skipBaselines?: boolean;
   /** Worker threads hosting the devices (0: devices answer on the coordinator's thread). */
   workers?: number;
+  /** Round every tensor crossing the port through float16 (the accuracy cost of a float16 wire format). */
+  float16?: boolean;
   log?: (line: string) => void;
 }
 
@@ -85,7 +88,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const devicePorts: TeacherPort[] = fleet?.ports ??
     teachers.map((model, d) => new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram, blackBox: s.blackBox.includes(d) }));
   const ports = devicePorts.map((port, d) => {
-    const counted = accountedPort(port, traffic[d]);
+    const counted = accountedPort(o.float16 ? float16Port(port) : port, traffic[d], o.float16 ? 2 : 4);
     return s.blackBox.includes(d) ? zerothOrderPort(counted, { ...s.distill.zerothOrder, rng: zoRng }) : counted;
   });
 

@@ -3,7 +3,7 @@
  * kind, and the number of round trips. Counted as float32 payload bytes plus shapes — the size before the
  * wire codec's own framing, encryption and optional float16 compression.
  */
-import { tensorBytes, type TeacherPort } from '../../shared/distill/port.js';
+import { tensorBytes as float32Bytes, type TeacherPort } from '../../shared/distill/port.js';
 
 export interface Traffic {
   down: Record<string, number>;
@@ -23,8 +23,12 @@ export function totalBytes(rec: Record<string, number>): number {
   return Object.values(rec).reduce((a, b) => a + b, 0);
 }
 
-/** Wraps a port so every call is counted into `traffic`. */
-export function accountedPort(inner: TeacherPort, traffic: Traffic): TeacherPort {
+/**
+ * Wraps a port so every call is counted into `traffic`. `bytesPerValue` is 4 for float32 payloads and 2 when
+ * the tensors travel as float16.
+ */
+export function accountedPort(inner: TeacherPort, traffic: Traffic, bytesPerValue = 4): TeacherPort {
+  const tensorBytes = (t: Parameters<typeof float32Bytes>[0]) => (float32Bytes(t) * bytesPerValue) / 4;
   return {
     deviceId: inner.deviceId,
     async info() {
