@@ -22,6 +22,26 @@ export function teacherKey(s: Scenario, seed: number, device: number): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
+/** One device's teacher: loaded from the cache, or trained on its partition and cached. */
+export async function prepareTeacher(
+  s: Scenario,
+  seed: number,
+  train: Dataset,
+  part: DevicePartition,
+  d: number,
+  log: (line: string) => void,
+): Promise<{ model: tf.LayersModel; dir: string }> {
+  const dir = join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, seed, d)}`);
+  if (existsSync(join(dir, 'model.json'))) return { model: await loadModel(dir), dir };
+  const local = subset(train, part.indices, `${train.name}/device-${d}`);
+  const model = buildModel(s.teacherSpecs[d], { inputShape: train.sampleShape, numClasses: train.numClasses, seed: seed * 100 + d });
+  const t0 = performance.now();
+  await fit(model, local, { ...s.teacherTraining, seed: seed * 100 + d });
+  await saveModel(model, dir);
+  log(`teacher ${d}: trained on ${local.y.length} local samples in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${dir})`);
+  return { model, dir };
+}
+
 export async function prepareTeachers(
   s: Scenario,
   seed: number,
@@ -32,19 +52,9 @@ export async function prepareTeachers(
   const models: tf.LayersModel[] = [];
   const dirs: string[] = [];
   for (let d = 0; d < parts.length; d++) {
-    const dir = join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, seed, d)}`);
-    dirs.push(dir);
-    if (existsSync(join(dir, 'model.json'))) {
-      models.push(await loadModel(dir));
-      continue;
-    }
-    const local = subset(train, parts[d].indices, `${train.name}/device-${d}`);
-    const model = buildModel(s.teacherSpecs[d], { inputShape: train.sampleShape, numClasses: train.numClasses, seed: seed * 100 + d });
-    const t0 = performance.now();
-    await fit(model, local, { ...s.teacherTraining, seed: seed * 100 + d });
-    await saveModel(model, dir);
-    log(`teacher ${d}: trained on ${local.y.length} local samples in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${dir})`);
+    const { model, dir } = await prepareTeacher(s, seed, train, parts[d], d, log);
     models.push(model);
+    dirs.push(dir);
   }
   return { models, dirs };
 }

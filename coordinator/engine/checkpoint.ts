@@ -36,12 +36,22 @@ function modelArrays(prefix: string, m: tf.LayersModel): NamedArray[] {
   });
 }
 
+/**
+ * Adam's bias-correction accumulators β^t. TF.js multiplies them by β every step but, in setWeights,
+ * recomputes them as pow(β, t + 1), which differs in the last bits after a few dozen steps; a resumed run
+ * then drifts from an uninterrupted one. Saving and restoring the running products keeps resume bit-exact.
+ */
+type AdamAccumulators = { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+const ACCUMULATORS = ['accBeta1', 'accBeta2'] as const;
+
 async function optimizerArrays(prefix: string, o: tf.Optimizer): Promise<{ arrays: NamedArray[]; names: string[] }> {
   const weights = await o.getWeights();
-  return {
-    arrays: weights.map((w, i) => ({ name: `${prefix}/${i}`, shape: w.tensor.shape, values: Float32Array.from(w.tensor.dataSync()) })),
-    names: weights.map((w) => w.name),
-  };
+  const arrays = weights.map((w, i) => ({ name: `${prefix}/${i}`, shape: w.tensor.shape, values: Float32Array.from(w.tensor.dataSync()) }));
+  for (const k of ACCUMULATORS) {
+    const v = (o as unknown as AdamAccumulators)[k];
+    if (v) arrays.push({ name: `${prefix}/${k}`, shape: [], values: Float32Array.from(v.dataSync()) });
+  }
+  return { arrays, names: weights.map((w) => w.name) };
 }
 
 export class DirectoryCheckpoints implements CheckpointStore {
@@ -105,6 +115,12 @@ export class DirectoryCheckpoints implements CheckpointStore {
         const a = take(`${prefix}/${i}`);
         return { name, tensor: tf.tensor(a.values, a.shape) };
       }));
+      // After setWeights, which recomputed them: checkpoints written before this fix simply lack them.
+      for (const k of ACCUMULATORS) {
+        const saved = arrays.get(`${prefix}/${k}`);
+        const v = (o as unknown as AdamAccumulators)[k];
+        if (saved && v) tf.tidy(() => v.assign(tf.scalar(saved.values[0])));
+      }
     };
     await restoreOptimizer('opt-generator', file.optimizerNames.generator, d.generatorOptimizer);
     await restoreOptimizer('opt-student', file.optimizerNames.student, d.studentOptimizer);

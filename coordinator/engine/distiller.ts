@@ -7,7 +7,8 @@
  *     studentSteps   × { KD step of the student on a replayed batch }
  *     checkpoint
  *
- * Every query's logits become training data, so no device is ever asked twice about the same batch.
+ * Every query's logits become training data, so no device is ever asked twice about the same batch. With a
+ * quorum (the coordinator service's rounds), a step aggregates the devices that answered by the deadline.
  * Rounds are seeded from (seed, round), so a run resumed from a checkpoint continues exactly.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -19,6 +20,7 @@ import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
 import { generatorStep, studentStep } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
+import { collectReplies, type QuorumOptions } from './quorum.js';
 
 export interface RoundReport {
   round: number;
@@ -27,6 +29,8 @@ export interface RoundReport {
   studentLoss: number;
   deviceLoss: { ce: number; bn: number; adv: number };
   seconds: { queries: number; generator: number; student: number };
+  /** Per device (in port order): queries answered in time, failed, and left behind at the deadline. */
+  participation?: { deviceId: string; answered: number; failed: number; late: number }[];
   /** Filled in by the caller's evaluate hook, if any. */
   studentAccuracy?: number;
 }
@@ -42,6 +46,14 @@ export interface DistillerOptions {
   onRound?: (r: RoundReport) => Promise<number | undefined> | number | undefined;
   /** Called after each generator step with (step, steps) for progress bars. */
   onStep?: (step: number, steps: number) => void;
+  /**
+   * Go on with the replies that arrived: after `deadlineMs`, as soon as `min` devices answered (default:
+   * every device, no deadline). Missing devices simply do not vote on that batch; the step fails with a
+   * QuorumError only if fewer than `min` can still answer.
+   */
+  quorum?: QuorumOptions;
+  /** Checked between rounds: once aborted, run() returns after the round in progress is checkpointed. */
+  signal?: AbortSignal;
 }
 
 export interface DistillState {
@@ -98,6 +110,7 @@ export class Distiller {
     const restored = await this.o.checkpoints?.load(this);
     if (restored) this.state = restored;
     for (let round = this.state.round + 1; round <= this.o.config.rounds; round++) {
+      if (this.o.signal?.aborted) break;
       const report = await this.runRound(round);
       const acc = await this.o.onRound?.(report);
       if (acc !== undefined) report.studentAccuracy = acc;
@@ -124,7 +137,9 @@ export class Distiller {
     let gLoss = 0;
     const dLoss = { ce: 0, bn: 0, adv: 0 };
     const aggregate = getAggregator(c.aggregation);
-    const histograms = this.infos.map((i) => i.labelHistogram);
+    const ports = this.o.ports;
+    const quorum = this.o.quorum ?? { min: ports.length, deadlineMs: Infinity };
+    const participation = ports.map((p) => ({ deviceId: p.deviceId, answered: 0, failed: 0, late: 0 }));
 
     for (let step = 0; step < c.generatorSteps; step++) {
       const targets = balancedLabels(c.batchSize, C, rng);
@@ -141,11 +156,18 @@ export class Distiller {
       let t0 = performance.now();
       const shares = this.classShares(targets);
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
-      const replies = await Promise.all(
-        this.o.ports.map((p, d) => p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights })),
+      const collected = await collectReplies(
+        ports.map((p, d) => p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights })),
+        quorum,
       );
       t.queries += performance.now() - t0;
+      collected.replies.forEach(({ index }) => participation[index].answered++);
+      collected.failed.forEach(({ index }) => participation[index].failed++);
+      collected.late.forEach((index) => participation[index].late++);
 
+      // Only devices that answered vote, each with its own histogram; order stays the port order.
+      const replies = collected.replies.map((r) => r.value);
+      const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
       const logits = replies.map((r) => r.logits.values);
       this.replay.push(inputs.values, aggregate({ logits, numClasses: C, tau: c.tau, histograms, trim: c.trim }));
       const gradSum = new Float32Array(inputs.values.length);
@@ -182,6 +204,7 @@ export class Distiller {
       studentLoss: sLoss,
       deviceLoss: dLoss,
       seconds: { queries: t.queries / 1000, generator: t.generator / 1000, student: t.student / 1000 },
+      participation,
     };
   }
 }

@@ -3,8 +3,8 @@
  * interface sits next to its entry in {@link CATALOG}, which holds the body's validator, its frame size
  * limit and whether the receiver must answer. Adding a type without a catalog entry fails to compile.
  */
-import { checkWireTensor, type WireTensor } from './tensor.js';
-import { arrayOf, bytes, int, num, obj, opt, recordOf, str, type Check } from './validate.js';
+import { checkWireTensor, type DType, type WireTensor } from './tensor.js';
+import { arrayOf, bool, bytes, int, num, obj, oneOf, opt, recordOf, refine, str, type Check } from './validate.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -31,15 +31,73 @@ export interface EnrollAcceptBody {
 export interface EnrollPendingBody {
   reason: string;
 }
-/** round.query: synthetic inputs a device's teacher should label at `temperature`. */
+/** Element type a device answers in: float16 halves the upload at half precision (~3 significant digits). */
+export type ReplyDType = 'float32' | 'float16';
+/**
+ * round.query: synthetic inputs a device's teacher should label (TeacherPort.logits). The reply holds the
+ * logits divided by `temperature`; the coordinator sends 1 and applies its own temperature when aggregating.
+ * `deadlineMs` tells the device how long the coordinator waits, so it can drop work nobody will read.
+ */
 export interface RoundQueryBody {
   inputs: WireTensor;
   temperature: number;
   deadlineMs: number;
+  /** Element type of the reply's tensors (default float32). */
+  replyDtype?: ReplyDType;
 }
 /** round.reply: soft labels (logits) for the query's inputs, one row per input. */
 export interface RoundReplyBody {
   logits: WireTensor;
+}
+/** Weights or values of the three device-side loss terms (see DeviceLossWeights in shared/distill/port.ts). */
+export interface LossTerms {
+  ce: number;
+  bn: number;
+  adv: number;
+}
+/**
+ * gradient.query: TeacherPort.gradient over the wire: the input gradient of the device-side loss
+ * ce·CE(T(x), y) + bn·BNstats(x) − adv·L1(softmax T(x), student probs), plus the logits at x.
+ */
+export interface GradientQueryBody {
+  /** [n, ...inputShape]. */
+  inputs: WireTensor;
+  /** int32 [n]: the requested class of each input. */
+  targets: WireTensor;
+  /** [n]: per-sample weights of the CE term (this device's share of each class); default 1. */
+  sampleWeights?: WireTensor;
+  /** [n, numClasses]: the student's probabilities, for the adversarial term. */
+  studentProbs?: WireTensor;
+  weights: LossTerms;
+  deadlineMs: number;
+  replyDtype?: ReplyDType;
+}
+/** gradient.reply: the teacher's logits at the inputs, dL/dx (the inputs' shape) and the loss terms' values. */
+export interface GradientReplyBody {
+  logits: WireTensor;
+  inputGradient: WireTensor;
+  loss: LossTerms;
+}
+/** capabilities.query: asks a device for a fresh capabilities.report. */
+export type CapabilitiesQueryBody = Record<string, never>;
+/**
+ * capabilities.report: what a device's teacher can do (TeacherInfo in shared/distill/port.ts) and what the
+ * device runs on. Sent in reply to capabilities.query, or unprompted when it changes (e.g. new local data).
+ * The label histogram holds counts only, never samples.
+ */
+export interface CapabilitiesReportBody {
+  numClasses: number;
+  inputShape: number[];
+  labelHistogram: number[];
+  hasBatchNorm: boolean;
+  /** False for a black-box teacher that answers logits only. */
+  gradients: boolean;
+  platform?: string;
+  /** TF.js backend in use (tensorflow, wasm, cpu). */
+  backend?: string;
+  memoryMB?: number;
+  /** The teacher's model spec as JSON text, for the operator's view of the fleet. */
+  modelSpec?: string;
 }
 /** A named weight tensor of a published model. */
 export interface NamedTensor {
@@ -54,6 +112,11 @@ export interface ModelPublishBody {
   tensors: NamedTensor[];
   /** Ed25519 signature by the coordinator over {@link modelSigningBytes}; checked before use. */
   signature: Uint8Array;
+}
+/** model.fetch: an agent asks for a model version (the latest without `version`); answered by model.publish. */
+export interface ModelFetchBody {
+  modelId: string;
+  version?: number;
 }
 /** model.ack: the agent verified and stored the model. */
 export interface ModelAckBody {
@@ -79,7 +142,12 @@ export interface Bodies {
   'enroll.pending': EnrollPendingBody;
   'round.query': RoundQueryBody;
   'round.reply': RoundReplyBody;
+  'gradient.query': GradientQueryBody;
+  'gradient.reply': GradientReplyBody;
+  'capabilities.query': CapabilitiesQueryBody;
+  'capabilities.report': CapabilitiesReportBody;
   'model.publish': ModelPublishBody;
+  'model.fetch': ModelFetchBody;
   'model.ack': ModelAckBody;
   'telemetry.report': TelemetryReportBody;
   'health.ping': HealthBody;
@@ -101,6 +169,33 @@ export interface MessageSpec<B> {
 
 const empty = obj<HealthBody>({});
 const modelId = str({ pattern: /^[A-Za-z0-9_.:-]{1,128}$/, max: 128 });
+const FLOATS: readonly DType[] = ['float32', 'float16'];
+/** Elements of one query's inputs (or input gradient): 4M float32 values are 16 MiB. */
+const MAX_INPUT_ELEMENTS = 4 * 1024 * 1024;
+/** Elements of per-sample or per-sample-per-class tensors (logits, labels, weights, probabilities). */
+const MAX_ROW_ELEMENTS = 1024 * 1024;
+const replyDtype = opt(oneOf(['float32', 'float16'] as const));
+const lossTerms = (min: number) => obj<LossTerms>({ ce: num({ min }), bn: num({ min }), adv: num({ min }) });
+const rows = (t: WireTensor | undefined) => t?.shape[0];
+
+/** Cross-field rules of a gradient query: one label, weight and probability row per input. */
+function gradientQueryRule(q: GradientQueryBody, path: string): string | undefined {
+  const n = q.inputs.shape[0];
+  if (q.inputs.shape.length < 2) return `${path}.inputs.shape: expected [batch, ...sample], got [${q.inputs.shape}]`;
+  if (q.targets.shape.length !== 1 || q.targets.shape[0] !== n) return `${path}.targets.shape: expected [${n}] (one label per input), got [${q.targets.shape}]`;
+  if (q.sampleWeights && (q.sampleWeights.shape.length !== 1 || rows(q.sampleWeights) !== n))
+    return `${path}.sampleWeights.shape: expected [${n}], got [${q.sampleWeights.shape}]`;
+  if (q.studentProbs && (q.studentProbs.shape.length !== 2 || rows(q.studentProbs) !== n))
+    return `${path}.studentProbs.shape: expected [${n}, classes], got [${q.studentProbs.shape}]`;
+  return undefined;
+}
+
+/** Cross-field rules of a gradient reply: 2-D logits and a gradient row per logits row. */
+function gradientReplyRule(r: GradientReplyBody, path: string): string | undefined {
+  if (r.logits.shape.length !== 2) return `${path}.logits.shape: expected [batch, classes], got [${r.logits.shape}]`;
+  if (rows(r.inputGradient) !== r.logits.shape[0]) return `${path}.inputGradient.shape: expected ${r.logits.shape[0]} rows like the logits, got [${r.inputGradient.shape}]`;
+  return undefined;
+}
 
 /** The single table of message types. */
 export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
@@ -113,17 +208,68 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
   'enroll.pending': { check: obj<EnrollPendingBody>({ reason: str({ max: 512 }) }), maxBytes: 4 * KiB, expectsReply: false },
   'round.query': {
     check: obj<RoundQueryBody>({
-      inputs: checkWireTensor({ maxElements: 4 * 1024 * 1024 }),
+      inputs: checkWireTensor({ maxElements: MAX_INPUT_ELEMENTS, dtypes: FLOATS }),
       temperature: num({ min: 1e-3, max: 1e3 }),
       deadlineMs: int({ min: 1, max: 3_600_000 }),
+      replyDtype,
     }),
     maxBytes: 17 * MiB,
     expectsReply: true,
   },
   'round.reply': {
     // 1M float16 logits fit; the same count in float32 does not: soft labels should travel as float16.
-    check: obj<RoundReplyBody>({ logits: checkWireTensor({ maxElements: 1024 * 1024 }) }),
+    check: obj<RoundReplyBody>({ logits: checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS }) }),
     maxBytes: 2 * MiB + 4 * KiB,
+    expectsReply: false,
+  },
+  'gradient.query': {
+    check: refine(
+      obj<GradientQueryBody>({
+        inputs: checkWireTensor({ maxElements: MAX_INPUT_ELEMENTS, dtypes: FLOATS }),
+        targets: checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: ['int32'] }),
+        sampleWeights: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
+        studentProbs: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
+        weights: lossTerms(0),
+        deadlineMs: int({ min: 1, max: 3_600_000 }),
+        replyDtype,
+      }),
+      gradientQueryRule,
+    ),
+    // float32 inputs (16 MiB) + labels and weights (8 MiB) + student probabilities (4 MiB) at their limits.
+    maxBytes: 29 * MiB,
+    expectsReply: true,
+  },
+  'gradient.reply': {
+    check: refine(
+      obj<GradientReplyBody>({
+        logits: checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS }),
+        inputGradient: checkWireTensor({ maxElements: MAX_INPUT_ELEMENTS, dtypes: FLOATS }),
+        // Loss values are logged, not trusted for anything; the adversarial term may be negative in total.
+        loss: lossTerms(-Number.MAX_VALUE),
+      }),
+      gradientReplyRule,
+    ),
+    // float32 logits (4 MiB) and input gradient (16 MiB) at their limits.
+    maxBytes: 20 * MiB + 4 * KiB,
+    expectsReply: false,
+  },
+  'capabilities.query': { check: obj<CapabilitiesQueryBody>({}), maxBytes: 1 * KiB, expectsReply: true },
+  'capabilities.report': {
+    check: refine(
+      obj<CapabilitiesReportBody>({
+        numClasses: int({ min: 1, max: 1024 }),
+        inputShape: arrayOf(int({ min: 1, max: 1 << 20 }), { min: 1, max: 7 }),
+        labelHistogram: arrayOf(int({ min: 0 }), { max: 1024 }),
+        hasBatchNorm: bool(),
+        gradients: bool(),
+        platform: opt(str({ max: 128 })),
+        backend: opt(str({ max: 64 })),
+        memoryMB: opt(num({ min: 0 })),
+        modelSpec: opt(str({ max: 8192 })),
+      }),
+      (c, path) => (c.labelHistogram.length === c.numClasses ? undefined : `${path}.labelHistogram: expected ${c.numClasses} counts (one per class), got ${c.labelHistogram.length}`),
+    ),
+    maxBytes: 32 * KiB,
     expectsReply: false,
   },
   'model.publish': {
@@ -139,6 +285,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
     maxBytes: MAX_FRAME_BYTES,
     expectsReply: true,
   },
+  'model.fetch': { check: obj<ModelFetchBody>({ modelId, version: opt(int({ min: 0 })) }), maxBytes: 1 * KiB, expectsReply: true },
   'model.ack': { check: obj<ModelAckBody>({ modelId, version: int({ min: 0 }) }), maxBytes: 4 * KiB, expectsReply: false },
   'telemetry.report': {
     check: obj<TelemetryReportBody>({ metrics: recordOf(num(), { maxKeys: 256, keyPattern: /^[A-Za-z0-9_.:-]{1,64}$/ }) }),

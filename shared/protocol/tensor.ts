@@ -10,14 +10,18 @@ import { ProtocolError, ok, reject, type Result } from './errors.js';
 import { fromFloat16, toFloat16 } from './float16.js';
 import { describe, type Check } from './validate.js';
 
-/** Element types the codec carries. float16 is stored as its bit patterns (Uint16Array). */
-export type DType = 'float32' | 'float16' | 'int8';
+/**
+ * Element types the codec carries. float16 is stored as its bit patterns (Uint16Array); int32 carries
+ * integer data such as class labels, which must not pass through a float.
+ */
+export type DType = 'float32' | 'float16' | 'int8' | 'int32';
 
 /** A tensor in memory, with the typed array that matches its dtype. int8 carries its dequantization scale. */
 export type Tensor =
   | { dtype: 'float32'; shape: number[]; data: Float32Array }
   | { dtype: 'float16'; shape: number[]; data: Uint16Array }
-  | { dtype: 'int8'; shape: number[]; data: Int8Array; scale: number };
+  | { dtype: 'int8'; shape: number[]; data: Int8Array; scale: number }
+  | { dtype: 'int32'; shape: number[]; data: Int32Array };
 
 /** A tensor on the wire: raw little-endian bytes. `scale` is present exactly when dtype is int8. */
 export interface WireTensor {
@@ -27,7 +31,7 @@ export interface WireTensor {
   scale?: number;
 }
 
-const ITEM_SIZE: Record<DType, number> = { float32: 4, float16: 2, int8: 1 };
+const ITEM_SIZE: Record<DType, number> = { float32: 4, float16: 2, int8: 1, int32: 4 };
 /** Deeper tensors than this are not something the protocol ever sends; refusing them bounds validation work. */
 export const MAX_RANK = 8;
 
@@ -56,6 +60,11 @@ export function float16Tensor(values: Float32Array, shape: number[]): Tensor {
   return checked({ dtype: 'float16', shape, data: toFloat16(values) });
 }
 
+/** Wraps int32 values (class labels, counts); throws if the shape does not match the element count. */
+export function int32Tensor(data: Int32Array, shape: number[]): Tensor {
+  return checked({ dtype: 'int32', shape, data });
+}
+
 /** Symmetric per-tensor int8 quantization: q = round(x / scale), scale = max|x| / 127. */
 export function quantizeInt8(values: Float32Array, shape: number[]): Tensor {
   let maxAbs = 0;
@@ -71,6 +80,7 @@ export function quantizeInt8(values: Float32Array, shape: number[]): Tensor {
 export function toFloat32(t: Tensor): Float32Array {
   if (t.dtype === 'float32') return t.data;
   if (t.dtype === 'float16') return fromFloat16(t.data);
+  if (t.dtype === 'int32') return Float32Array.from(t.data);
   const out = new Float32Array(t.data.length);
   for (let i = 0; i < out.length; i++) out[i] = t.data[i] * t.scale;
   return out;
@@ -139,6 +149,7 @@ export function tryDecodeTensor(value: unknown, maxElements = 2 ** 28): Result<T
   const shape = [...w.shape];
   if (w.dtype === 'float32') return ok({ dtype: 'float32', shape, data: new Float32Array(buf) });
   if (w.dtype === 'float16') return ok({ dtype: 'float16', shape, data: new Uint16Array(buf) });
+  if (w.dtype === 'int32') return ok({ dtype: 'int32', shape, data: new Int32Array(buf) });
   return ok({ dtype: 'int8', shape, data: new Int8Array(buf), scale: w.scale as number });
 }
 

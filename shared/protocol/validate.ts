@@ -51,6 +51,11 @@ export function num(opts: { min?: number; max?: number } = {}): Check<number> {
       : fail(path, `finite number in ${min}..${max}`, value);
 }
 
+/** A boolean (msgpack true/false; 0 and 1 are refused, they usually mean a confused sender). */
+export function bool(): Check<boolean> {
+  return (value, path) => (typeof value === 'boolean' ? ok(value) : fail(path, 'boolean', value));
+}
+
 /** Raw bytes (msgpack bin), with an exact or maximum length. */
 export function bytes(opts: { len?: number; max?: number } = {}): Check<Uint8Array> {
   return (value, path) => {
@@ -135,4 +140,19 @@ export function obj<T>(shape: Shape<T>): Check<T> {
     }
     return ok(out as T);
   };
+}
+
+/**
+ * Adds a cross-field rule to a check, for constraints one field cannot express alone (a label per input,
+ * a histogram per class). `rule` returns the offending path and message, or undefined when the value is fine.
+ */
+export function refine<T>(check: Check<T>, rule: (value: T, path: string) => string | undefined): Check<T> {
+  const wrapped: Check<T> = (value, path) => {
+    const r = check(value, path);
+    if (!r.ok) return r;
+    const problem = rule(r.value, path);
+    return problem === undefined ? r : reject('bad_shape', problem);
+  };
+  wrapped.optional = check.optional;
+  return wrapped;
 }

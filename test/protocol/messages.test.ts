@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../shared/protocol/clock.js';
 import type { Draft } from '../../shared/protocol/envelope.js';
 import { CATALOG, MESSAGE_TYPES, type Bodies, type MessageType } from '../../shared/protocol/messages.js';
-import { encodeTensor, float16Tensor, float32Tensor, quantizeInt8 } from '../../shared/protocol/tensor.js';
+import { encodeTensor, float16Tensor, float32Tensor, int32Tensor, quantizeInt8 } from '../../shared/protocol/tensor.js';
 import { seededRandom } from '../../shared/random.js';
 import { signModel } from '../../shared/security/model-signature.js';
 import { makeFleet } from './helpers/peers.js';
@@ -19,6 +19,32 @@ const examples: { [K in MessageType]: Bodies[K] } = {
   'enroll.pending': { reason: 'awaiting operator approval' },
   'round.query': { inputs: encodeTensor(float32Tensor(floats(2 * 8), [2, 8])), temperature: 3, deadlineMs: 5000 },
   'round.reply': { logits: encodeTensor(float16Tensor(floats(2 * 10), [2, 10])) },
+  'gradient.query': {
+    inputs: encodeTensor(float32Tensor(floats(2 * 8), [2, 8])),
+    targets: encodeTensor(int32Tensor(new Int32Array([3, 9]), [2])),
+    sampleWeights: encodeTensor(float32Tensor(new Float32Array([0.25, 1]), [2])),
+    studentProbs: encodeTensor(float16Tensor(floats(2 * 10), [2, 10])),
+    weights: { ce: 1, bn: 0, adv: 0.5 },
+    deadlineMs: 5000,
+    replyDtype: 'float16',
+  },
+  'gradient.reply': {
+    logits: encodeTensor(float32Tensor(floats(2 * 10), [2, 10])),
+    inputGradient: encodeTensor(float16Tensor(floats(2 * 8), [2, 8])),
+    loss: { ce: 2.1, bn: 0, adv: -0.3 },
+  },
+  'capabilities.query': {},
+  'capabilities.report': {
+    numClasses: 3,
+    inputShape: [8, 8, 1],
+    labelHistogram: [10, 0, 4],
+    hasBatchNorm: true,
+    gradients: true,
+    platform: 'linux-arm64',
+    backend: 'wasm',
+    memoryMB: 912.5,
+    modelSpec: '{"kind":"cnn"}',
+  },
   'model.publish': signModel(
     {
       modelId: 'student-mlp',
@@ -31,6 +57,7 @@ const examples: { [K in MessageType]: Bodies[K] } = {
     },
     fleet.coordinator.sign.secretKey,
   ),
+  'model.fetch': { modelId: 'student-mlp', version: 3 },
   'model.ack': { modelId: 'student-mlp', version: 4 },
   'telemetry.report': { metrics: { battery: 0.82, 'latency.p50': 12.5 } },
   'health.ping': {},
@@ -56,7 +83,7 @@ describe('message catalog', () => {
     const body = examples[type];
     const draft = { type, body, round: 9 } as Draft;
     // Device -> coordinator for most types; coordinator -> device for what only a coordinator sends.
-    const fromCoordinator = ['enroll.accept', 'enroll.pending', 'round.query', 'model.publish'].includes(type);
+    const fromCoordinator = ['enroll.accept', 'enroll.pending', 'round.query', 'gradient.query', 'capabilities.query', 'model.publish'].includes(type);
     const sender = fromCoordinator ? fleet.coordinatorChannel() : fleet.deviceChannel(fleet.devices[0]);
     const receiver = fromCoordinator ? fleet.deviceChannel(fleet.devices[0]) : fleet.coordinatorChannel();
     const to = fromCoordinator ? fleet.devices[0].id : fleet.coordinator.id;

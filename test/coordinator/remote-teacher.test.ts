@@ -1,0 +1,95 @@
+/**
+ * RemoteTeacherPort and serveTeacher: the TeacherPort across a real secure channel answers exactly what the
+ * local teacher answers; failures come back as typed errors with the device's code; a distillation run
+ * over the network produces bit-identical weights to the in-process run (float32), and float16 replies
+ * still distil at about half the upload.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '../../shared/models/build.js';
+import { accuracyOf } from '../../shared/train/fit.js';
+import { buildGenerator } from '../../coordinator/engine/generator.js';
+import { Distiller } from '../../coordinator/engine/distiller.js';
+import { parseDistillConfig } from '../../coordinator/engine/config.js';
+import { RemoteTeacherError } from '../../coordinator/remote-teacher.js';
+import { TimeoutError } from '../../shared/transport/errors.js';
+import type { TeacherPort } from '../../shared/distill/port.js';
+import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
+import { seededRandom } from '../../shared/random.js';
+import { signModel } from '../../shared/security/model-signature.js';
+import { digitsFleet, STUDENT_SPEC, type Fleet } from '../distill/fleet-fixture.js';
+import { remoteFleet, type RemoteFleet } from './helpers/remote-fleet.js';
+
+let fleet: Fleet;
+let net: RemoteFleet;
+beforeAll(async () => {
+  fleet = await digitsFleet(3, 30);
+  net = remoteFleet(fleet.ports());
+});
+afterAll(() => net?.close());
+
+const rnd = seededRandom(4);
+const inputs = (n: number) => ({ shape: [n, 8, 8, 1], values: Float32Array.from({ length: n * 64 }, () => rnd.next()) });
+
+describe('RemoteTeacherPort over serveTeacher', () => {
+  it('answers info, logits and gradients exactly as the local teacher does', async () => {
+    const local = fleet.ports()[1];
+    const remote = net.ports()[1];
+    expect(await remote.info()).toEqual(await local.info());
+    const x = inputs(5);
+    expect(await remote.logits({ inputs: x })).toEqual(await local.logits({ inputs: x }));
+    const q = { inputs: x, targets: Int32Array.from([0, 1, 2, 3, 4]), sampleWeights: Float32Array.from([1, 0.5, 0, 1, 1]), studentProbs: { shape: [5, 10], values: new Float32Array(50).fill(0.1) }, weights: { ce: 1, bn: 1, adv: 0.5 } };
+    expect(await remote.gradient(q)).toEqual(await local.gradient(q));
+  });
+
+  it('turns a device error into a RemoteTeacherError with the device code and reason', async () => {
+    const [remote] = net.ports();
+    const bad = remote.logits({ inputs: { shape: [2, 4, 4, 1], values: new Float32Array(32) } });
+    await expect(bad).rejects.toBeInstanceOf(RemoteTeacherError);
+    await expect(bad).rejects.toMatchObject({ code: 'teacher_failed', deviceId: net.ids[0], reason: expect.stringMatching(/do not match the teacher's input/) });
+    const outOfRange = remote.gradient({ inputs: inputs(1), targets: Int32Array.from([12]), weights: { ce: 1, bn: 0, adv: 0 } });
+    await expect(outOfRange).rejects.toMatchObject({ code: 'teacher_failed', reason: expect.stringMatching(/target class 12 is outside 0..9/) });
+  });
+
+  it('reports a black-box device as no_gradients, an unknown message as unsupported, silence as a timeout', async () => {
+    const blackBox = new LocalTeacher({ deviceId: 'bb', model: fleet.models[0], labelHistogram: fleet.parts[0].histogram, blackBox: true });
+    const other = remoteFleet([blackBox, async () => undefined, () => new Promise<undefined>(() => {})]);
+    try {
+      const [bb, mute, silent] = other.ports({ timeoutMs: 300 });
+      await expect(bb.gradient({ inputs: inputs(1), targets: Int32Array.from([1]), weights: { ce: 1, bn: 0, adv: 0 } })).rejects.toMatchObject({ code: 'no_gradients' });
+      expect((await bb.logits({ inputs: inputs(2) })).logits.shape).toEqual([2, 10]);
+      const model = signModel({ modelId: 'student', version: 1, tensors: [] }, other.keys.coordinator.sign.secretKey);
+      const unsupported = await other.hub.request(other.ids[0], { type: 'model.publish', body: model });
+      expect(unsupported).toMatchObject({ type: 'error', body: { code: 'unsupported' } });
+      const pong = await other.hub.request(other.ids[0], { type: 'health.ping', body: {} });
+      expect(pong.type).toBe('health.pong');
+      await expect(mute.info()).rejects.toMatchObject({ code: 'no_answer' });
+      await expect(silent.info()).rejects.toBeInstanceOf(TimeoutError);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('distillation over the network', () => {
+  const config = parseDistillConfig({ rounds: 4, generatorSteps: 6, studentSteps: 60, batchSize: 64, studentBatchSize: 64, warmupRounds: 1 });
+  async function distill(ports: TeacherPort[]) {
+    const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 7 });
+    const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: config.zDim, seed: 7 });
+    net.traffic.reset();
+    await new Distiller({ ports, student, generator, config, seed: 7 }).run();
+    const up = net.ids.reduce((a, id) => a + net.traffic.get(id).bytesIn, 0) / net.ids.length;
+    return { weights: student.getWeights().map((w) => Array.from(w.dataSync())), acc: accuracyOf(student, fleet.test), up };
+  }
+
+  it('gives bit-identical weights to the in-process run with float32 replies; float16 replies halve the upload and still distil', async () => {
+    const local = await distill(fleet.ports());
+    const remote = await distill(net.ports());
+    expect(remote.weights).toEqual(local.weights);
+    const half = await distill(net.ports({ replyDtype: 'float16' }));
+    console.log(`student accuracy: in-process ${local.acc.toFixed(4)}, remote float32 ${remote.acc.toFixed(4)}, remote float16 ${half.acc.toFixed(4)}; wire bytes up per device: float32 ${remote.up}, float16 ${half.up}`);
+    // Short runs like this one swing by several points with any perturbation (measured: float32 0.450,
+    // float16 0.530), so the float16 claim here is that it still distils, far above chance (0.10).
+    expect(half.acc).toBeGreaterThan(0.3);
+    expect(half.up).toBeLessThan(remote.up * 0.6);
+  });
+});
