@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../shared/random.js';
-import { writeImageGrid } from '../simulations/png.js';
+import { writeImageGrid } from '../shared/image/png-grid.js';
 
 /** Writes the grid to `file` atomically and returns the path. */
 export function writeSamples(file: string, G: tf.LayersModel, numClasses: number, zDim: number, shape: number[], seed: number): string {

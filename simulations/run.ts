@@ -3,7 +3,6 @@
  * through in-memory TeacherPorts. Every phase is resumable: teachers are cached, the distillation
  * checkpoints each round, and finished baselines are kept in <out>/baselines.json.
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../shared/compute/backend.js';
@@ -25,7 +24,7 @@ import { accountedPort, emptyTraffic, totalBytes, type Traffic } from '../coordi
 import type { Scenario } from './scenario.js';
 import { prepareTeachers } from './teachers.js';
 import { centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
-import { writeImageGrid } from './png.js';
+import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
 import { workerFleet } from './worker-ports.js';
 
@@ -150,17 +149,4 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   writeFileAtomic(join(o.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   [student, generator, ...teachers].forEach((m) => m.dispose());
   return report;
-}
-
-/** One row per class, eight generated samples each, for people to see what the generator makes. */
-function writeSamples(file: string, G: tf.LayersModel, C: number, zDim: number, shape: number[], seed: number): void {
-  const perClass = 8;
-  const rng = seededRandom(seed + 99);
-  const images = tf.tidy(() => {
-    const z = tf.tensor2d(Float32Array.from({ length: C * perClass * zDim }, () => rng.normal()), [C * perClass, zDim]);
-    const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: C * perClass }, (_, i) => Math.floor(i / perClass)), 'int32'), C).toFloat();
-    return G.apply([z, y], { training: false }) as tf.Tensor;
-  });
-  writeImageGrid(file, images.dataSync() as Float32Array, shape, C, perClass, shape[0] <= 8 ? 6 : 2);
-  images.dispose();
 }

@@ -1,6 +1,6 @@
 /** Writes a grid of grayscale (or first-channel) images to a PNG: one row per class, samples across. */
 import { PNG } from 'pngjs';
-import { writeFileAtomic } from '../shared/fs/atomic.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 
 export function writeImageGrid(file: string, images: Float32Array, sampleShape: number[], rows: number, cols: number, scale = 2): void {
   const [h, w, c] = sampleShape;
