@@ -10,11 +10,12 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { partitionCommand } from './commands/partition.js';
 import { backendCommand } from './commands/backend.js';
 import { distillCommand } from './commands/distill.js';
+import { keysCommand } from './commands/keys.js';
 import { coordinatorCommand } from './commands/coordinator.js';
 import { DataError } from '../shared/data/dataset.js';
 import { SpecError } from '../shared/models/spec.js';
 
-const COMMANDS: Command[] = [demoCommand, distillCommand, coordinatorCommand, trainCommand, evaluateCommand, partitionCommand, backendCommand];
+const COMMANDS: Command[] = [demoCommand, distillCommand, coordinatorCommand, trainCommand, evaluateCommand, partitionCommand, backendCommand, keysCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -14,7 +14,7 @@ const flags: Flags = {
 export const demoCommand: Command = {
   name: 'demo',
   usage: 'distillery demo [--epochs 40] [--seed 1]',
-  summary: 'train and evaluate a small CNN on the shipped digits data (what `npm start` runs)',
+  summary: 'train and evaluate a small CNN on the shipped digits data (a one-minute check of an install)',
   flags,
   async run(argv) {
     const p = parseArgs(argv, flags, 'demo');

@@ -1,7 +1,7 @@
 /** The `distillery` command as a user runs it: exit codes and the one-line errors bad input gets. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -18,7 +18,7 @@ describe('distillery CLI', () => {
   it('lists its commands with --help', () => {
     const r = run(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['demo', 'train', 'evaluate', 'partition', 'backend']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['demo', 'distill', 'train', 'evaluate', 'partition', 'backend', 'keys']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     const t = run(['train', '--help']);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/--spec <value>/);
@@ -65,6 +65,19 @@ describe('distillery CLI', () => {
     const r = run(['train', '--dataset', 'fashion-mnist'], { FASHION_MNIST_DIR: join(tmp, 'none') });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/does not exist\. Install Debian's package/);
+  });
+
+  it('generates a key pair with a 0600 secret file and refuses to overwrite it', () => {
+    const key = join(tmp, 'keys', 'device.key');
+    const r = run(['keys', 'generate', '--out', key]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    const pub = JSON.parse(readFileSync(`${key}.pub`, 'utf8'));
+    expect(r.stdout).toContain(`identity ${pub.id}`);
+    const again = run(['keys', 'generate', '--out', key]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists; pass --force/);
+    expect(run(['keys', 'rotate']).stderr).toMatch(/unknown action "rotate"/);
   });
 
   it('prints a partition table', () => {
