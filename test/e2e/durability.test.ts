@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type * as tf from '@tensorflow/tfjs';
@@ -28,6 +27,7 @@ import { loadScenario } from '../../simulations/scenario.js';
 import { prepareTeachers } from '../../simulations/teachers.js';
 import { parseQuantized } from '../../edge-agent/quantize/inference.js';
 import { startCoordinatorProcess, type JsonProcess } from './helpers/processes.js';
+import { freePort } from '../protocol/helpers/mosquitto.js';
 
 const SCENARIO = new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname;
 const SEED = 2;
@@ -41,14 +41,6 @@ const configFile = join(tmp, 'coordinator.json');
 const agents: Transport[] = [];
 let current: JsonProcess | undefined;
 let reference: number[][];
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 

@@ -18,7 +18,8 @@ export function findMosquitto(env: NodeJS.ProcessEnv = process.env): string | un
   return candidates.find((c) => existsSync(c));
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on the loopback interface (bound once, then released). */
+export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   const { port } = srv.address() as AddressInfo;
