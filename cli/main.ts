@@ -12,10 +12,11 @@ import { backendCommand } from './commands/backend.js';
 import { distillCommand } from './commands/distill.js';
 import { keysCommand } from './commands/keys.js';
 import { coordinatorCommand } from './commands/coordinator.js';
+import { agentCommand } from './commands/agent.js';
 import { DataError } from '../shared/data/dataset.js';
 import { SpecError } from '../shared/models/spec.js';
 
-const COMMANDS: Command[] = [demoCommand, distillCommand, coordinatorCommand, trainCommand, evaluateCommand, partitionCommand, backendCommand, keysCommand];
+const COMMANDS: Command[] = [demoCommand, distillCommand, coordinatorCommand, agentCommand, trainCommand, evaluateCommand, partitionCommand, backendCommand, keysCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

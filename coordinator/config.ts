@@ -7,14 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PEER_ID_PATTERN } from '../shared/protocol/messages.js';
+import { bool, ConfigError, int, isObj, oneOf, section, show, str } from '../shared/config/fields.js';
 
-/** A validation failure; the message starts with the field's path. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** The distillation job the coordinator runs with its fleet. */
 export interface JobConfig {
@@ -64,37 +59,6 @@ export interface CoordinatorConfig {
 
 /** The job run when the config names none: the digits scenario that ships with Distillery. */
 export const DEFAULT_SCENARIO = new URL('../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname;
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown) => JSON.stringify(v) ?? String(v);
-
-function section(raw: unknown, path: string, allowed: string[]): Obj {
-  if (raw === undefined) return {};
-  if (!isObj(raw)) throw new ConfigError(`${path}: must be an object, got ${show(raw)}`);
-  for (const k of Object.keys(raw)) if (!allowed.includes(k)) throw new ConfigError(`${path}.${k}: unknown option; valid: ${allowed.join(', ')}`);
-  return raw;
-}
-function bool(v: unknown, path: string, d: boolean): boolean {
-  if (v === undefined) return d;
-  if (typeof v !== 'boolean') throw new ConfigError(`${path}: must be true or false, got ${show(v)}`);
-  return v;
-}
-function int(v: unknown, path: string, d: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (v === undefined) return d;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(`${path}: must be an integer in ${min}..${max}, got ${show(v)}`);
-  return v;
-}
-function str(v: unknown, path: string, d: string, pattern?: RegExp): string {
-  if (v === undefined) return d;
-  if (typeof v !== 'string' || v === '' || (pattern && !pattern.test(v))) throw new ConfigError(`${path}: must be a non-empty string${pattern ? ` matching ${pattern}` : ''}, got ${show(v)}`);
-  return v;
-}
-function oneOf<T extends string>(v: unknown, path: string, d: T, values: readonly T[]): T {
-  if (v === undefined) return d;
-  if (!values.includes(v as T)) throw new ConfigError(`${path}: must be one of ${values.join(', ')}, got ${show(v)}`);
-  return v as T;
-}
 
 function parseJob(raw: unknown, path: string, base: string): JobConfig {
   const j = section(raw, path, ['scenario', 'student', 'distill', 'seed', 'evaluation', 'minDevices', 'quorum', 'deadlineMs', 'queryTimeoutMs', 'replyDtype', 'retryMs']);

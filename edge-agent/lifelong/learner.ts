@@ -167,6 +167,16 @@ export class LifelongLearner {
     };
   }
 
+  /**
+   * Records data the model has already been trained on (the agent's initial samples): its classes count
+   * as seen, and it streams into the replay memory, without a training step.
+   */
+  remember(data: Dataset): void {
+    if (featureCount(data) !== this.features) throw new Error(`remember: samples have shape [${data.sampleShape}], the learner expects [${this.like.sampleShape}]`);
+    for (const c of data.y) this.seen.add(c);
+    this.buffer.addAll(data);
+  }
+
   /** Predicted classes, restricted to the classes learned so far. */
   predict(d: Dataset): Int32Array {
     const k = this.like.numClasses;

@@ -29,7 +29,7 @@ export class LocalTeacher implements TeacherPort {
   readonly deviceId: string;
   private readonly model: tf.LayersModel;
   private readonly tapped: TappedTeacher;
-  private readonly histogram: number[];
+  private histogram: number[];
   private readonly blackBox: boolean;
   private readonly maxChunk: number;
   private readonly inputShape: number[];
@@ -44,6 +44,12 @@ export class LocalTeacher implements TeacherPort {
     this.maxChunk = o.maxChunk ?? 512;
     this.inputShape = o.model.inputs[0].shape.slice(1) as number[];
     this.numClasses = o.model.outputs[0].shape[1] as number;
+  }
+
+  /** New label counts after the device learned from new samples (reported at the next capabilities query). */
+  setLabelHistogram(histogram: number[]): void {
+    if (histogram.length !== this.numClasses) throw new Error(`device ${this.deviceId}: histogram has ${histogram.length} classes, the teacher ${this.numClasses}`);
+    this.histogram = [...histogram];
   }
 
   async info(): Promise<TeacherInfo> {

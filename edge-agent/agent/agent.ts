@@ -1,0 +1,295 @@
+/**
+ * The edge agent: one object that owns the device's samples, its local teacher, the int8 student it
+ * serves, lifelong learning from ingested samples, the local HTTP API and the link to the coordinator.
+ *
+ *   const agent = await startAgent(loadAgentConfig('agent.json'));
+ *   agent.predict(x);            // library inference: labels and probabilities from the serving model
+ *   agent.ingest([{x, y}]);      // new labeled samples: stored durably, learned without forgetting
+ *   await agent.stop();
+ *
+ * Privacy: samples and weights stay here. The coordinator only ever receives the protocol's answers
+ * (capabilities with the label histogram, logits, input gradients, acks, errors) and telemetry.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../../shared/compute/backend.js';
+import { subset, type Dataset } from '../../shared/data/dataset.js';
+import { stratifiedSplitIndices } from '../../shared/data/split.js';
+import { capabilitiesBody, type DeviceFacts } from '../../shared/distill/wire.js';
+import { softmaxRows } from '../../shared/math/softmax.js';
+import { argmaxRows } from '../../shared/metrics/index.js';
+import type { AnyEnvelope, Draft } from '../../shared/protocol/envelope.js';
+import { generateKeyFile, loadKeyFile, loadPublicIdentity, type Identity, type PublicIdentity } from '../../shared/security/index.js';
+import type { Link } from '../../shared/transport/index.js';
+import { teacherHandler } from '../serve-teacher.js';
+import type { TeacherPort } from '../../shared/distill/port.js';
+import { LocalTeacher } from '../teacher/local-teacher.js';
+import { LifelongLearner, type UpdateReport } from '../lifelong/index.js';
+import type { AgentConfig } from './config.js';
+import { readSampleDir, SampleError, SampleStore } from './samples.js';
+import { PublishRefused, ServingSlot, type ActiveModel } from './serving.js';
+import { prepareLocalTeacher, storeTeacher } from './teacher-source.js';
+import { Uplink } from './uplink.js';
+import { startAgentHttp } from './http.js';
+import { startMqttIngest, type MqttIngest } from './mqtt-ingest.js';
+import { queryChunkSize } from './memory.js';
+import { CATALOG } from '../../shared/protocol/messages.js';
+
+/** Structured log sink: one event with fields. */
+export interface AgentLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface AgentDeps {
+  log?: AgentLogger;
+  /** Opens the coordinator link (tests wire in-memory links); default by URL scheme. */
+  connect?: (identity: Identity, coordinator: PublicIdentity) => Promise<Link>;
+}
+
+/** One prediction. */
+export interface Prediction {
+  label: number;
+  probabilities: number[];
+}
+
+/** A serialized queue: the teacher's queries and lifelong updates never interleave. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(job, job);
+    this.tail = next.catch(() => {});
+    return next;
+  }
+}
+
+const silent: AgentLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export class Agent {
+  private readonly serial = new Serial();
+  private learning?: Promise<UpdateReport | undefined>;
+  private peakRss = 0;
+  private rssTimer?: ReturnType<typeof setInterval>;
+  private telemetryTimer?: ReturnType<typeof setInterval>;
+  private http?: { url: string; close(): Promise<void> };
+  private mqtt?: MqttIngest;
+  private uplink?: Uplink;
+  readonly updates: UpdateReport[] = [];
+  readonly startedAt = Date.now();
+
+  private constructor(
+    readonly config: AgentConfig,
+    readonly identity: Identity,
+    readonly samples: SampleStore,
+    private readonly heldOut: Dataset,
+    private readonly calibration: Float32Array,
+    private readonly model: tf.LayersModel,
+    readonly teacher: LocalTeacher,
+    private readonly teacherDir: string,
+    readonly serving: ServingSlot,
+    private readonly learner: LifelongLearner | undefined,
+    private readonly facts: DeviceFacts,
+    private readonly log: AgentLogger,
+  ) {}
+
+  /** Loads everything, serves locally at once, and connects to the coordinator in the background. */
+  static async start(config: AgentConfig, deps: AgentDeps = {}): Promise<Agent> {
+    const log = deps.log ?? silent;
+    const backend = await initBackend((line) => log.info('backend', { line }));
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    if (!existsSync(config.keyFile)) {
+      const k = await generateKeyFile(config.keyFile);
+      log.info('key generated', { device: k.identity.id, publicKey: k.publicPath });
+    }
+    const identity = await loadKeyFile(config.keyFile);
+    const format = { sampleShape: config.data.sampleShape, numClasses: config.data.numClasses };
+    const initial = config.data.dir ? readSampleDir(config.data.dir, format, config.data.idxScale) : undefined;
+    const samples = new SampleStore(format, join(config.dataDir, 'samples', 'ingested.jsonl'), initial);
+    if (samples.droppedOnLoad) log.warn('ingest file ended in a damaged line (a write cut short); dropped it', { file: samples.ingestFile });
+    const all = samples.dataset();
+    const { train, heldOut } = splitLocal(all, config.data.heldOutFraction, config.data.seed);
+    log.info('local samples', { samples: all.y.length, train: train.y.length, heldOut: heldOut.y.length, files: initial?.files.length ?? 0 });
+    const prepared = await prepareLocalTeacher(config.teacher, format, config.dataDir, train, (m, f) => log.info(m, f));
+    const model = prepared.model;
+    const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB) });
+    const teacherPredict = (x: Float32Array) => tf.tidy(() => (model.predict(tf.tensor(x, [x.length / features(format.sampleShape), ...format.sampleShape])) as tf.Tensor).dataSync() as Float32Array);
+    const coordinator = config.coordinator ? await loadPublicIdentity(config.coordinator.publicKey) : undefined;
+    const serving = new ServingSlot(config.dataDir, format, coordinator?.signPublicKey, teacherPredict, (m, f) => log.info(m, f));
+    serving.restore();
+    let learner: LifelongLearner | undefined;
+    if (config.lifelong.enabled) {
+      learner = new LifelongLearner(model, format, { memorySize: config.lifelong.memorySize, epochs: config.lifelong.epochs, lwfWeight: config.lifelong.lwfWeight, learningRate: config.lifelong.learningRate, seed: config.data.seed });
+      learner.remember(train);
+    }
+    // A copy, so the training split can be freed once the teacher is ready.
+    const calibration = train.x.slice(0, Math.min(train.y.length, config.serving.calibrationSamples) * features(format.sampleShape));
+    const facts: DeviceFacts = { platform: `${process.platform}-${process.arch}`, backend, memoryMB: Math.round(process.memoryUsage().rss / 2 ** 20), modelSpec: config.teacher.kind === 'train' ? JSON.stringify(config.teacher.spec) : 'user-supplied' };
+    const agent = new Agent(config, identity, samples, heldOut, calibration, model, teacher, prepared.dir, serving, learner, facts, log);
+    await agent.open(coordinator, deps);
+    return agent;
+  }
+
+  private async open(coordinator: PublicIdentity | undefined, deps: AgentDeps): Promise<void> {
+    this.rssTimer = setInterval(() => this.sampleRss(), 1000);
+    this.rssTimer.unref();
+    this.sampleRss();
+    if (this.config.http.enabled) {
+      this.http = await startAgentHttp(this, this.config.http, this.log);
+      this.log.info('local API listening', { url: this.http.url });
+    }
+    if (this.config.ingest.mqtt) this.mqtt = await startMqttIngest(this, this.config.ingest.mqtt, this.log);
+    if (this.config.coordinator && coordinator) {
+      const c = this.config.coordinator;
+      const t = this.teacher;
+      const port: TeacherPort = { deviceId: t.deviceId, info: () => t.info(), logits: (q) => this.serial.run(() => t.logits(q)), gradient: (q) => this.serial.run(() => t.gradient(q)) };
+      const queries = teacherHandler(port, {
+        facts: this.facts,
+        onError: (m, e) => this.log.warn('query failed', { type: m.type, code: e.code, reason: e.reason }),
+      });
+      this.uplink = new Uplink({
+        url: c.url, fleet: c.fleet, identity: this.identity, coordinator, backoff: c.backoff, requestTimeoutMs: c.requestTimeoutMs, platform: this.facts.platform!,
+        log: (m, f) => this.log.info(m, f),
+        capabilities: async () => ({ type: 'capabilities.report', body: capabilitiesBody(await this.teacher.info(), this.facts) }),
+        handler: async (msg) => (await queries(msg)) ?? (await this.onMessage(msg)),
+        connect: deps.connect ? () => deps.connect!(this.identity, coordinator) : undefined,
+      });
+      this.uplink.start();
+    }
+    if (this.config.telemetryMs > 0) {
+      this.telemetryTimer = setInterval(() => void this.uplink?.notify({ type: 'telemetry.report', body: { metrics: this.telemetry() } }), this.config.telemetryMs);
+      this.telemetryTimer.unref();
+    }
+  }
+
+  /** Messages other than teacher queries. */
+  private async onMessage(msg: AnyEnvelope): Promise<Draft | undefined> {
+    if (msg.type === 'model.publish') {
+      try {
+        const active = await this.serial.run(() => this.serving.accept(msg.body, { calibration: this.calibration, heldOut: this.heldOut, margin: this.config.serving.rollbackMargin }));
+        this.log.info('model activated', { modelId: active.modelId, version: active.version, heldOutAccuracy: active.heldOutAccuracy });
+        return { type: 'model.ack', body: { modelId: msg.body.modelId, version: msg.body.version } };
+      } catch (e) {
+        const code = e instanceof PublishRefused ? e.code : 'model_failed';
+        this.log.warn('model refused; the current model keeps serving', { modelId: msg.body.modelId, version: msg.body.version, code, reason: (e as Error).message });
+        return { type: 'error', body: { code, reason: (e as Error).message.slice(0, 2000) } };
+      }
+    }
+    if (msg.type === 'health.ping') return { type: 'health.pong', body: {} };
+    if (CATALOG[msg.type].expectsReply) return { type: 'error', body: { code: 'unsupported', reason: `agent ${this.identity.id} does not handle ${msg.type}` } };
+    return undefined;
+  }
+
+  private sampleRss(): void {
+    this.peakRss = Math.max(this.peakRss, process.memoryUsage().rss);
+  }
+
+  /** Labels and probabilities for `x`: a flat array of whole samples, or a list of samples. */
+  predict(x: Float32Array): { predictions: Prediction[]; model: ActiveModel } {
+    const k = this.config.data.numClasses;
+    const { logits, model } = this.serving.predict(x);
+    const probs = softmaxRows(logits, k);
+    const labels = argmaxRows(logits, k);
+    return { predictions: Array.from(labels, (label, i) => ({ label, probabilities: Array.from(probs.subarray(i * k, (i + 1) * k), (p) => Number(p.toFixed(6))) })), model };
+  }
+
+  /**
+   * Stores new labeled samples (all or none: a bad one rejects the batch with a SampleError naming it) and
+   * starts a lifelong update once `lifelong.updateEvery` new samples have gathered.
+   */
+  ingest(raw: unknown[]): { accepted: number; total: number; learning: boolean } {
+    const accepted = this.samples.add(raw);
+    this.teacher.setLabelHistogram(this.samples.histogram());
+    if (this.learner && !this.learning && this.samples.pending >= this.config.lifelong.updateEvery) {
+      this.learning = this.learn().finally(() => (this.learning = undefined));
+    }
+    return { accepted, total: this.samples.size, learning: this.learning !== undefined };
+  }
+
+  /** Runs one lifelong update now on the samples gathered since the last (resolves when done). */
+  async learn(): Promise<UpdateReport | undefined> {
+    if (!this.learner || this.samples.pending === 0) return undefined;
+    const fresh = this.samples.takeNew();
+    try {
+      const report = await this.serial.run(() => this.learner!.update(fresh));
+      await storeTeacher(this.model, this.teacherDir);
+      this.updates.push(report);
+      if (this.updates.length > 100) this.updates.shift();
+      this.log.info('learned from new samples', { samples: report.samples, newClasses: report.newClasses, seenClasses: report.seenClasses, seconds: Number(report.seconds.toFixed(1)) });
+      // The label histogram changed: tell the coordinator, so its class weights follow.
+      await this.uplink?.notify({ type: 'capabilities.report', body: capabilitiesBody(await this.teacher.info(), this.facts) });
+      return report;
+    } catch (e) {
+      this.log.error('lifelong update failed; the model is unchanged on disk', { error: (e as Error).message });
+      return undefined;
+    }
+  }
+
+  /** Waits for a lifelong update in progress, if any. */
+  async idle(): Promise<void> {
+    await this.learning;
+  }
+
+  telemetry(): Record<string, number> {
+    this.sampleRss();
+    const active = this.serving.active;
+    return {
+      rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20),
+      peak_rss_mb: Math.round(this.peakRss / 2 ** 20),
+      samples: this.samples.size,
+      lifelong_updates: this.updates.length,
+      model_version: active.version ?? -1,
+      ...(active.heldOutAccuracy !== undefined ? { held_out_accuracy: active.heldOutAccuracy } : {}),
+    };
+  }
+
+  status(): Record<string, unknown> {
+    this.sampleRss();
+    return {
+      device: this.identity.id,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      coordinator: this.config.coordinator ? { url: this.config.coordinator.url, state: this.uplink?.state ?? 'connecting', enrolledAt: this.uplink?.enrolledAt } : { state: 'disabled' },
+      model: this.serving.active,
+      publications: this.serving.history.slice(-20),
+      samples: { total: this.samples.size, pending: this.samples.pending, heldOut: this.heldOut.y.length, histogram: this.samples.histogram() },
+      lifelong: { enabled: !!this.learner, learning: this.learning !== undefined, updates: this.updates.length, seenClasses: this.learner?.seenClasses },
+      memory: { rssMB: Math.round(process.memoryUsage().rss / 2 ** 20), peakRssMB: Math.round(this.peakRss / 2 ** 20) },
+    };
+  }
+
+  get peakRssMB(): number {
+    this.sampleRss();
+    return this.peakRss / 2 ** 20;
+  }
+
+  get httpUrl(): string | undefined {
+    return this.http?.url;
+  }
+
+  /** Finishes a lifelong update in progress, then closes every connection. */
+  async stop(): Promise<void> {
+    clearInterval(this.rssTimer);
+    clearInterval(this.telemetryTimer);
+    await this.learning;
+    await this.uplink?.stop();
+    await this.mqtt?.close();
+    await this.http?.close();
+  }
+}
+
+const features = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The stratified held-out slice used to check publications; too few samples: no slice. */
+function splitLocal(all: Dataset, fraction: number, seed: number): { train: Dataset; heldOut: Dataset } {
+  const present = new Set(all.y).size;
+  if (fraction === 0 || all.y.length < 2 * Math.max(2, present)) return { train: all, heldOut: subset(all, []) };
+  try {
+    const s = stratifiedSplitIndices(all.y, all.numClasses, { testFraction: fraction, seed });
+    return { train: subset(all, s.train, 'local/train'), heldOut: subset(all, s.test, 'local/held-out') };
+  } catch (e) {
+    throw new SampleError(`local samples cannot be split for a held-out slice: ${(e as Error).message}`);
+  }
+}
+
+export const startAgent = Agent.start;

@@ -1,0 +1,248 @@
+/**
+ * The agent's local samples: the initial data directory plus every labeled sample ingested since, kept in
+ * memory for training and on disk for restarts. Ingested samples are appended to one JSON-lines file with
+ * fsync before they are acknowledged, so an acknowledged sample survives a crash; a batch is checked as a
+ * whole first, so a bad sample rejects its batch and nothing already stored changes. These samples never
+ * leave the device: nothing in this module talks to the network.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { labelHistogram, type Dataset } from '../../shared/data/dataset.js';
+import { readIdxFile } from '../../shared/data/idx.js';
+import { parseNumericRows, readDataFile, splitLines } from '../../shared/data/csv.js';
+
+/** A sample or data file the agent refuses; the message names the sample or file and what is wrong. */
+export class SampleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SampleError';
+  }
+}
+
+/** What a sample must look like. */
+export interface SampleFormat {
+  sampleShape: number[];
+  numClasses: number;
+}
+
+/** One labeled sample as it arrives (JSON). */
+export interface RawSample {
+  x: unknown;
+  y: unknown;
+}
+
+const featuresOf = (f: SampleFormat) => f.sampleShape.reduce((a, b) => a * b, 1);
+
+/** Flattens nested arrays (an image as rows of pixels) into numbers; undefined when not an array of numbers. */
+function flatNumbers(v: unknown, out: number[] = []): number[] | undefined {
+  if (typeof v === 'number') {
+    out.push(v);
+    return out;
+  }
+  if (!Array.isArray(v)) return undefined;
+  for (const e of v) if (!flatNumbers(e, out)) return undefined;
+  return out;
+}
+
+/** Checks one sample; returns its features. `where` names it in errors ("sample 3"). */
+export function checkSample(s: unknown, format: SampleFormat, where: string): { x: Float32Array; y: number } {
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new SampleError(`${where}: must be an object {"x": [...features], "y": label}`);
+  const { x, y } = s as RawSample;
+  const k = format.numClasses;
+  if (!Number.isInteger(y) || (y as number) < 0 || (y as number) >= k) throw new SampleError(`${where}: label ${JSON.stringify(y)} is not an integer class in 0..${k - 1}`);
+  const values = flatNumbers(x);
+  if (!values) throw new SampleError(`${where}: x must be an array of numbers (nested arrays allowed), got ${typeof x === 'object' ? 'an array with non-numbers' : JSON.stringify(x)}`);
+  const n = featuresOf(format);
+  if (values.length !== n) throw new SampleError(`${where}: x has ${values.length} values, expected ${n} (shape [${format.sampleShape.join(', ')}])`);
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new SampleError(`${where}: x[${bad}] is ${values[bad]}, not a finite number`);
+  return { x: Float32Array.from(values), y: y as number };
+}
+
+/** Reads every sample file in `dir`: IDX pairs (*images* with *labels*), *.csv (label last) and *.jsonl. */
+export function readSampleDir(dir: string, format: SampleFormat, idxScale: number): { x: Float32Array; y: Int32Array; files: string[] } {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new SampleError(`data directory ${dir} does not exist`);
+  const names = readdirSync(dir).sort();
+  const xs: Float32Array[] = [];
+  const ys: Int32Array[] = [];
+  const used: string[] = [];
+  const f = featuresOf(format);
+  for (const name of names) {
+    const file = join(dir, name);
+    if (/images.*idx\d-ubyte(\.gz)?$/.test(name)) {
+      const labelName = name.replace('images', 'labels').replace(/idx\d-ubyte/, 'idx1-ubyte');
+      const labelFile = join(dir, labelName);
+      if (!existsSync(labelFile)) throw new SampleError(`${file}: no label file ${labelName} beside it`);
+      const images = readIdxFile(file);
+      const labels = readIdxFile(labelFile);
+      const n = images.shape[0];
+      if (labels.shape[0] !== n || images.data.length !== n * f)
+        throw new SampleError(`${file}: ${n} images of shape [${images.shape.slice(1)}] with ${labels.shape[0]} labels; the agent expects shape [${format.sampleShape}]`);
+      xs.push(Float32Array.from(images.data, (v) => v / idxScale));
+      ys.push(Int32Array.from(labels.data));
+      used.push(file, labelFile);
+    } else if (/\.csv(\.gz)?$/.test(name)) {
+      const lines = splitLines(readDataFile(file, ''));
+      const header = lines.length > 0 && /[A-Za-z_]/.test(lines[0]) && !/^[-+0-9.eE, ]+$/.test(lines[0]) ? 1 : 0;
+      const t = parseNumericRows(lines.slice(header), { file, columns: f + 1, firstLine: header + 1 });
+      const x = new Float32Array(t.rows * f);
+      const y = new Int32Array(t.rows);
+      for (let r = 0; r < t.rows; r++) {
+        for (let c = 0; c < f; c++) x[r * f + c] = t.values[r * (f + 1) + c];
+        y[r] = t.values[r * (f + 1) + f];
+      }
+      xs.push(x);
+      ys.push(y);
+      used.push(file);
+    } else if (/\.jsonl$/.test(name)) {
+      const { x, y } = parseJsonLines(readFileSync(file, 'utf8'), format, file, false);
+      xs.push(x);
+      ys.push(y);
+      used.push(file);
+    }
+  }
+  const y = concatInt(ys);
+  const bad = y.findIndex((v) => !(v >= 0 && v < format.numClasses));
+  if (bad >= 0) throw new SampleError(`${dir}: sample ${bad} has label ${y[bad]}, outside 0..${format.numClasses - 1}`);
+  return { x: concatFloat(xs), y, files: used };
+}
+
+/** Parses JSON lines of {"x", "y"}; with `tolerateTornTail`, a damaged last line (a write cut short) is dropped. */
+function parseJsonLines(text: string, format: SampleFormat, file: string, tolerateTornTail: boolean): { x: Float32Array; y: Int32Array; dropped: number } {
+  const lines = text.split('\n');
+  const f = featuresOf(format);
+  const x: number[] = [];
+  const y: number[] = [];
+  let dropped = 0;
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let s: { x: Float32Array; y: number };
+    try {
+      s = checkSample(JSON.parse(line), format, `${file}: line ${i + 1}`);
+    } catch (e) {
+      const last = lines.slice(i + 1).every((l) => l.trim() === '');
+      if (tolerateTornTail && last) {
+        dropped++;
+        return;
+      }
+      throw e instanceof SampleError ? e : new SampleError(`${file}: line ${i + 1} is not valid JSON (${(e as Error).message})`);
+    }
+    for (let j = 0; j < f; j++) x.push(s.x[j]);
+    y.push(s.y);
+  });
+  return { x: Float32Array.from(x), y: Int32Array.from(y), dropped };
+}
+
+function concatFloat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+function concatInt(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Local samples in memory, with ingested ones persisted to `ingestFile`. */
+export class SampleStore {
+  private xs: Float32Array[] = [];
+  private ys: Int32Array[] = [];
+  private cached?: Dataset;
+  private count = 0;
+  /** Samples added since the last call to takeNew (the lifelong learner's next update). */
+  private fresh: { x: Float32Array[]; y: Int32Array[] } = { x: [], y: [] };
+  /** Damaged trailing lines dropped while loading the ingest file (a crash mid-append). */
+  readonly droppedOnLoad: number = 0;
+
+  constructor(
+    readonly format: SampleFormat,
+    readonly ingestFile: string,
+    initial?: { x: Float32Array; y: Int32Array },
+  ) {
+    if (initial && initial.y.length) this.push(initial.x, initial.y, false);
+    if (existsSync(ingestFile)) {
+      const r = parseJsonLines(readFileSync(ingestFile, 'utf8'), format, ingestFile, true);
+      this.droppedOnLoad = r.dropped;
+      if (r.y.length) this.push(r.x, r.y, false);
+    }
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Samples ingested since the last takeNew. */
+  get pending(): number {
+    return this.fresh.y.reduce((a, y) => a + y.length, 0);
+  }
+
+  private push(x: Float32Array, y: Int32Array, fresh: boolean): void {
+    this.xs.push(x);
+    this.ys.push(y);
+    this.count += y.length;
+    this.cached = undefined;
+    if (fresh) {
+      this.fresh.x.push(x);
+      this.fresh.y.push(y);
+    }
+  }
+
+  /**
+   * Checks every sample, then appends them durably (fsync) and adds them to memory. Throws SampleError
+   * naming the first bad sample, in which case nothing is stored.
+   */
+  add(samples: unknown[]): number {
+    if (!Array.isArray(samples) || samples.length === 0) throw new SampleError('samples: must be a non-empty array of {"x": [...], "y": label}');
+    const checked = samples.map((s, i) => checkSample(s, this.format, `sample ${i}`));
+    const f = featuresOf(this.format);
+    const x = new Float32Array(checked.length * f);
+    checked.forEach((s, i) => x.set(s.x, i * f));
+    const y = Int32Array.from(checked, (s) => s.y);
+    const text = checked.map((s) => JSON.stringify({ x: Array.from(s.x), y: s.y })).join('\n') + '\n';
+    mkdirSync(dirname(this.ingestFile), { recursive: true });
+    const fd = openSync(this.ingestFile, 'a', 0o600);
+    try {
+      const bytes = Buffer.from(text);
+      let written = 0;
+      while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.push(x, y, true);
+    return checked.length;
+  }
+
+  /** Every sample, as one dataset. */
+  dataset(name = 'local'): Dataset {
+    if (!this.cached || this.cached.name !== name) {
+      const x = this.xs.length === 1 ? this.xs[0] : concatFloat(this.xs);
+      const y = this.ys.length === 1 ? this.ys[0] : concatInt(this.ys);
+      // Keep one copy: the chunks are replaced by their concatenation (a Pi has little memory to spare).
+      this.xs = [x];
+      this.ys = [y];
+      this.cached = { name, sampleShape: [...this.format.sampleShape], numClasses: this.format.numClasses, x, y };
+    }
+    return this.cached;
+  }
+
+  /** The samples ingested since the previous call, and forgets them as "new". */
+  takeNew(): Dataset {
+    const d: Dataset = { name: 'new', sampleShape: [...this.format.sampleShape], numClasses: this.format.numClasses, x: concatFloat(this.fresh.x), y: concatInt(this.fresh.y) };
+    this.fresh = { x: [], y: [] };
+    return d;
+  }
+
+  histogram(): number[] {
+    return labelHistogram(this.dataset().y, this.format.numClasses);
+  }
+}
