@@ -31,6 +31,17 @@ export const coordinatorCommand: Command = {
       if (e instanceof ConfigError) throw new UsageError(`coordinator: ${e.message}`);
       throw e;
     }
+    // Signals are handled from here on, start-up included: a SIGTERM that arrives while (or just after) the
+    // coordinator comes up stops it gracefully once it is up, instead of killing the process outright.
+    let signals = 0;
+    let stopNow: (() => void) | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) process.exit(130); // a second signal: stop waiting; the checkpoint on disk is complete
+      process.stderr.write(`distillery coordinator: ${signal}, finishing the round in progress (signal again to exit now)\n`);
+      stopNow?.();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     let coordinator;
     try {
       coordinator = await startCoordinator(config);
@@ -40,14 +51,8 @@ export const coordinatorCommand: Command = {
     }
     const c = coordinator;
     await new Promise<void>((resolve) => {
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        if (++signals > 1) process.exit(130); // a second signal: stop waiting; the checkpoint on disk is complete
-        process.stderr.write(`distillery coordinator: ${signal}, finishing the round in progress (signal again to exit now)\n`);
-        void c.stop(graceMs).then(resolve);
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
+      stopNow = () => void c.stop(graceMs).then(resolve);
+      if (signals > 0) stopNow();
       if (p.flags['exit-when-done']) void c.job.then(() => c.stop(graceMs)).then(resolve);
     });
     return 0;

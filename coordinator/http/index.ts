@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { CodecStats } from '../../shared/protocol/codec.js';
 import type { StructuredLogger } from '../log.js';
 import { apiRoutes, type ApiDeps } from './api.js';
-import { renderMetrics } from './metrics.js';
+import { CoordinatorMetrics } from './metrics.js';
 import { startHttp, type HttpServer, type Route } from './server.js';
 
 const ASSETS: Record<string, [file: string, type: string]> = {
@@ -21,14 +21,11 @@ export function startApi(o: ApiDeps & { host: string; port: number; log: Structu
     const body = readFileSync(new URL(`./assets/${file}`, import.meta.url));
     return { method: 'GET', path: new RegExp(`^${path.replace('.', '\\.')}$`), handler: () => ({ body, type }) };
   });
-  const metrics: Route = {
-    method: 'GET',
-    path: /^\/metrics$/,
-    handler: () => {
-      o.store.audit.flush(o.store);
-      const body = renderMetrics({ devices: o.fleet.devices(), job: o.runner.status(), codec: o.codecStats(), auditRows: o.store.audit.count(), transport: o.transport.stats() });
-      return { body, type: 'text/plain; version=0.0.4; charset=utf-8' };
-    },
-  };
+  // A registry per coordinator; the snapshot is taken when Prometheus scrapes.
+  const registry = new CoordinatorMetrics(() => {
+    o.store.audit.flush(o.store);
+    return { devices: o.fleet.devices(), job: o.runner.status(), codec: o.codecStats(), auditRows: o.store.audit.count(), transport: o.transport.stats() };
+  });
+  const metrics: Route = { method: 'GET', path: /^\/metrics$/, handler: async () => ({ body: await registry.scrape(), type: registry.contentType }) };
   return startHttp({ host: o.host, port: o.port, log: o.log, routes: [...apiRoutes(o), metrics, ...assets] });
 }

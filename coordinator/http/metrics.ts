@@ -1,8 +1,11 @@
 /**
- * GET /metrics in the Prometheus text exposition format (version 0.0.4). Written out directly for now:
- * prom-client is the intended library but is not a dependency yet; the metric names and types below are
- * the ones it would expose, so switching changes no dashboard.
+ * GET /metrics: the coordinator's Prometheus metrics through prom-client, on a Registry of its own (not
+ * prom-client's global one, so two coordinators in one process never share or clash). The fleet, job and
+ * codec metrics are gauges and counters filled from one snapshot of the coordinator's state taken at
+ * scrape time (each metric's `collect()`); the process metrics are prom-client's defaults, prefixed
+ * `distillery_` (`distillery_process_resident_memory_bytes`, `distillery_nodejs_eventloop_lag_seconds`, …).
  */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { CodecStats } from '../../shared/protocol/codec.js';
 import type { FleetDevice } from '../fleet.js';
 import type { JobStatus } from '../runner.js';
@@ -16,38 +19,81 @@ export interface MetricsInput {
   transport: { lateReplies: number; errorReplies: number };
 }
 
-const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+/** Prefix of every metric this registry exposes. */
+export const METRICS_PREFIX = 'distillery_';
 
-/** Renders one scrape. */
-export function renderMetrics(m: MetricsInput): string {
-  const out: string[] = [];
-  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: [Record<string, string>, number][]) => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, value] of samples) {
-      const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
-      out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
-    }
-  };
-  const byStatus = (s: string) => m.devices.filter((d) => d.status === s).length;
-  metric('distillery_devices', 'gauge', 'Known devices by enrollment status.', ['pending', 'active', 'revoked'].map((s) => [{ status: s }, byStatus(s)]));
-  metric('distillery_devices_online', 'gauge', 'Devices connected now.', [[{}, m.devices.filter((d) => d.online).length]]);
-  metric('distillery_device_bytes_total', 'counter', 'Wire bytes per device and direction (frames, encrypted).', m.devices.flatMap((d) => [[{ device: d.id, direction: 'in' }, d.bytesIn], [{ device: d.id, direction: 'out' }, d.bytesOut]] as [Record<string, string>, number][]));
-  metric('distillery_device_last_seen_seconds', 'gauge', 'Unix time of the last authenticated frame from each device.', m.devices.filter((d) => d.lastSeen).map((d) => [{ device: d.id }, d.lastSeen! / 1000]));
-  metric('distillery_job_round', 'gauge', 'Last completed round of the job.', [[{ job: m.job.name }, m.job.round]]);
-  metric('distillery_job_rounds', 'gauge', 'Rounds the job runs.', [[{ job: m.job.name }, m.job.rounds]]);
-  metric('distillery_job_running', 'gauge', '1 while the job is running.', [[{ job: m.job.name, state: m.job.state }, m.job.state === 'running' ? 1 : 0]]);
-  if (m.job.accuracy !== undefined) metric('distillery_student_accuracy', 'gauge', 'Held-out accuracy of the latest student.', [[{ job: m.job.name }, m.job.accuracy]]);
-  const last = m.job.history[m.job.history.length - 1];
-  if (last) {
-    const s = last.seconds;
-    metric('distillery_round_seconds', 'gauge', 'Duration of the last round by phase.', [[{ phase: 'queries' }, s.queries], [{ phase: 'generator' }, s.generator], [{ phase: 'student' }, s.student]]);
+type Labels = Record<string, string>;
+type Samples = [Labels, number][];
+
+/** A coordinator's metrics registry; `scrape()` renders the exposition text of the state `source()` reports now. */
+export class CoordinatorMetrics {
+  readonly registry = new Registry();
+  /** The registry's content type: `text/plain; version=0.0.4; charset=utf-8`. */
+  readonly contentType = this.registry.contentType;
+  private snap: MetricsInput | undefined;
+
+  constructor(private readonly source: () => MetricsInput) {
+    collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
+    const snapshot = () => (this.snap ??= this.source());
+    const registers = [this.registry];
+    // Every metric is rebuilt from the snapshot at each scrape: reset drops label sets that went away
+    // (a forgotten device), then the current samples are written. Counters are monotone in the store;
+    // prom-client has no Counter.set, so a reset counter is incremented by the stored total. Counter
+    // names carry `_total` themselves: prom-client adds it only in the OpenMetrics format.
+    const gauge = (name: string, help: string, labelNames: string[], samples: (m: MetricsInput) => Samples) =>
+      new Gauge({
+        name: METRICS_PREFIX + name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const [labels, value] of samples(snapshot())) this.set(labels, Number.isFinite(value) ? value : NaN);
+        },
+      });
+    const counter = (name: string, help: string, labelNames: string[], samples: (m: MetricsInput) => Samples) =>
+      new Counter({
+        name: METRICS_PREFIX + name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const [labels, value] of samples(snapshot())) this.inc(labels, Number.isFinite(value) && value > 0 ? value : 0);
+        },
+      });
+
+    gauge('devices', 'Known devices by enrollment status.', ['status'], (m) => ['pending', 'active', 'revoked'].map((s) => [{ status: s }, m.devices.filter((d) => d.status === s).length]));
+    gauge('devices_online', 'Devices connected now.', [], (m) => [[{}, m.devices.filter((d) => d.online).length]]);
+    counter('device_bytes_total', 'Wire bytes per device and direction (frames, encrypted).', ['device', 'direction'], (m) =>
+      m.devices.flatMap((d): Samples => [[{ device: d.id, direction: 'in' }, d.bytesIn], [{ device: d.id, direction: 'out' }, d.bytesOut]]),
+    );
+    gauge('device_last_seen_seconds', 'Unix time of the last authenticated frame from each device.', ['device'], (m) => m.devices.filter((d) => d.lastSeen).map((d) => [{ device: d.id }, d.lastSeen! / 1000]));
+    gauge('job_round', 'Last completed round of the job.', ['job'], (m) => [[{ job: m.job.name }, m.job.round]]);
+    gauge('job_rounds', 'Rounds the job runs.', ['job'], (m) => [[{ job: m.job.name }, m.job.rounds]]);
+    gauge('job_running', '1 while the job is running.', ['job', 'state'], (m) => [[{ job: m.job.name, state: m.job.state }, m.job.state === 'running' ? 1 : 0]]);
+    gauge('student_accuracy', 'Held-out accuracy of the latest student.', ['job'], (m) => (m.job.accuracy === undefined ? [] : [[{ job: m.job.name }, m.job.accuracy]]));
+    gauge('round_seconds', 'Duration of the last round by phase.', ['phase'], (m) => {
+      const s = m.job.history[m.job.history.length - 1]?.seconds;
+      return s ? [[{ phase: 'queries' }, s.queries], [{ phase: 'generator' }, s.generator], [{ phase: 'student' }, s.student]] : [];
+    });
+    counter('replies_missed_total', 'Device replies that failed or missed the deadline.', ['reason'], (m) => {
+      const p = m.job.history.flatMap((r) => r.participation ?? []);
+      return [[{ reason: 'failed' }, p.reduce((a, x) => a + x.failed, 0)], [{ reason: 'late' }, p.reduce((a, x) => a + x.late, 0)]];
+    });
+    counter('frames_accepted_total', 'Frames that opened.', [], (m) => [[{}, m.codec.accepted]]);
+    counter('frames_rejected_total', 'Frames refused, by reason.', ['code'], (m) => Object.entries(m.codec.rejected).map(([code, n]) => [{ code }, n ?? 0]));
+    gauge('audit_rows', 'Rows in the audit log.', [], (m) => [[{}, m.auditRows]]);
+    counter('late_replies_total', 'Replies that arrived after their deadline.', [], (m) => [[{}, m.transport.lateReplies]]);
   }
-  const missed = m.job.history.flatMap((r) => r.participation ?? []);
-  metric('distillery_replies_missed_total', 'counter', 'Device replies that failed or missed the deadline.', [[{ reason: 'failed' }, missed.reduce((a, p) => a + p.failed, 0)], [{ reason: 'late' }, missed.reduce((a, p) => a + p.late, 0)]]);
-  metric('distillery_frames_accepted_total', 'counter', 'Frames that opened.', [[{}, m.codec.accepted]]);
-  metric('distillery_frames_rejected_total', 'counter', 'Frames refused, by reason.', Object.entries(m.codec.rejected).map(([code, n]) => [{ code }, n ?? 0]));
-  metric('distillery_audit_rows', 'gauge', 'Rows in the audit log.', [[{}, m.auditRows]]);
-  metric('distillery_late_replies_total', 'counter', 'Replies that arrived after their deadline.', [[{}, m.transport.lateReplies]]);
-  metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [[{}, process.memoryUsage().rss]]);
-  return out.join('\n') + '\n';
+
+  /** One scrape: a single snapshot of the state feeds every metric. */
+  async scrape(): Promise<string> {
+    this.snap = this.source();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.snap = undefined;
+    }
+  }
 }

@@ -19,6 +19,8 @@ import { writeFileSync } from 'node:fs';
 import { initBackend } from '../../shared/compute/backend.js';
 import { buildModel } from '../../shared/models/build.js';
 import { writeVersion } from '../../coordinator/model-registry.js';
+import { register } from 'prom-client';
+import { parsePrometheus } from './helpers/prometheus.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'distillery-api-'));
 let c: Coordinator;
@@ -125,11 +127,56 @@ describe('coordinator HTTP API', () => {
 
   it('serves Prometheus metrics, the audit log and the dashboard from its own assets', async () => {
     const m = await call('GET', '/metrics');
-    expect(m.type).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(m.text).toMatch(/^# TYPE distillery_devices gauge$/m);
-    expect(m.text).toMatch(/^distillery_devices\{status="revoked"\} 1$/m);
-    expect(m.text).toMatch(/^distillery_device_bytes_total\{device="[0-9a-f]{32}",direction="in"\} \d+$/m);
-    expect(m.text).toMatch(/^distillery_job_running\{job="job",state="waiting"\} 0$/m);
+    expect(m.status).toBe(200);
+    expect(m.type).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const p = parsePrometheus(m.text);
+    const types = Object.fromEntries([...p.types].filter(([name]) => !/^distillery_(process|nodejs)_/.test(name)));
+    expect(types).toEqual({
+      distillery_devices: 'gauge',
+      distillery_devices_online: 'gauge',
+      distillery_device_bytes_total: 'counter',
+      distillery_device_last_seen_seconds: 'gauge',
+      distillery_job_round: 'gauge',
+      distillery_job_rounds: 'gauge',
+      distillery_job_running: 'gauge',
+      distillery_student_accuracy: 'gauge',
+      distillery_round_seconds: 'gauge',
+      distillery_replies_missed_total: 'counter',
+      distillery_frames_accepted_total: 'counter',
+      distillery_frames_rejected_total: 'counter',
+      distillery_audit_rows: 'gauge',
+      distillery_late_replies_total: 'counter',
+    });
+    // Every metric is the coordinator's own: prefixed, in its own registry, none in prom-client's global one.
+    expect(p.samples.filter((s) => !s.name.startsWith('distillery_'))).toEqual([]);
+    expect(register.getMetricsAsArray()).toEqual([]);
+    // The fleet as the store has it: a revoked device, an approved one, nothing pending.
+    expect([p.value('distillery_devices', { status: 'active' }), p.value('distillery_devices', { status: 'pending' }), p.value('distillery_devices', { status: 'revoked' })]).toEqual([1, 0, 1]);
+    const [a, b] = devices.map((d) => d.identity);
+    for (const d of [a, b]) {
+      expect(p.value('distillery_device_bytes_total', { device: d.id, direction: 'in' })).toBeGreaterThan(0);
+      expect(p.value('distillery_device_bytes_total', { device: d.id, direction: 'out' })).toBeGreaterThan(0);
+      expect(p.value('distillery_device_last_seen_seconds', { device: d.id })).toBeCloseTo(Date.now() / 1000, -2);
+    }
+    expect(p.all('distillery_device_bytes_total')).toHaveLength(4);
+    expect(p.value('distillery_devices_online')).toBeGreaterThanOrEqual(1);
+    expect(p.value('distillery_job_round', { job: 'job' })).toBe(0);
+    expect(p.value('distillery_job_running', { job: 'job', state: 'waiting' })).toBe(0);
+    expect(p.all('distillery_student_accuracy')).toEqual([]); // no round yet: no sample, only HELP and TYPE
+    expect(p.all('distillery_round_seconds')).toEqual([]);
+    expect(p.value('distillery_replies_missed_total', { reason: 'late' })).toBe(0);
+    expect(p.value('distillery_frames_accepted_total')).toBeGreaterThanOrEqual(3); // two enrollments and the re-enrollment after approval
+    expect(p.value('distillery_audit_rows')).toBe(c.store.audit.count());
+    expect(p.value('distillery_audit_rows')).toBeGreaterThan(0);
+    // prom-client's default process metrics, under the same prefix.
+    expect(p.types.get('distillery_process_resident_memory_bytes')).toBe('gauge');
+    expect(p.value('distillery_process_resident_memory_bytes')).toBeGreaterThan(10 * 2 ** 20);
+    expect(p.types.get('distillery_nodejs_eventloop_lag_seconds')).toBe('gauge');
+    // Counters read the store afresh at each scrape: more traffic, larger totals.
+    await devices[1].transport.request(c.endpoints.coordinatorId, { type: 'health.ping', body: {} });
+    const again = parsePrometheus((await call('GET', '/metrics')).text);
+    expect(again.value('distillery_device_bytes_total', { device: b.id, direction: 'in' })).toBeGreaterThan(p.value('distillery_device_bytes_total', { device: b.id, direction: 'in' }));
+    expect(again.value('distillery_frames_accepted_total')).toBeGreaterThan(p.value('distillery_frames_accepted_total'));
     const audit = (await call('GET', `/api/audit?peer=${devices[1].identity.id}&limit=5`)).json as { type: string; sha256: string }[];
     expect(audit.length).toBeGreaterThan(0);
     expect(audit[0].sha256).toMatch(/^[0-9a-f]{64}$/);

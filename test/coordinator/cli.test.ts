@@ -1,7 +1,7 @@
 /**
  * `distillery coordinator start` as an operator runs it: no config means embedded defaults (ws on loopback,
  * embedded MQTT, ./distillery-data), a bad config fails at once with the field named, and SIGTERM shuts
- * down cleanly with exit code 0.
+ * down cleanly with exit code 0, even when it arrives before start-up has finished.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -44,6 +44,23 @@ describe('distillery coordinator', () => {
       expect(await p.exited).toBe(0);
       expect(p.events.map((e) => e.msg)).toEqual(expect.arrayContaining(['coordinator stopping', 'coordinator stopped']));
       expect(existsSync(join(tmp, 'distillery-data', 'endpoints.json'))).toBe(false);
+    } finally {
+      p.kill('SIGKILL');
+    }
+  });
+
+  it('stops cleanly on a SIGTERM that arrives during start-up', async () => {
+    const dir = join(tmp, 'early');
+    const config = join(tmp, 'early.json');
+    writeFileSync(config, JSON.stringify({ dataDir: dir, ws: { port: 0 }, mqtt: { port: 0 }, http: { port: 0 } }));
+    const p = spawnJson('coordinator', [BIN, 'coordinator', 'start', '--config', config], {}, tmp);
+    try {
+      // The first line of a fresh start, logged before anything listens.
+      await p.waitFor((e) => e.msg === 'coordinator key created', 30_000, 'the key to be created');
+      p.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      expect(p.events.map((e) => e.msg)).toEqual(expect.arrayContaining(['coordinator started', 'coordinator stopping', 'coordinator stopped']));
+      expect(existsSync(join(dir, 'endpoints.json'))).toBe(false);
     } finally {
       p.kill('SIGKILL');
     }
