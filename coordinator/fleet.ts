@@ -9,7 +9,7 @@ import { CATALOG, type CapabilitiesReportBody } from '../shared/protocol/message
 import { answerEnrollment } from '../shared/security/enrollment.js';
 import { Listeners } from '../shared/transport/link.js';
 import type { Transport } from '../shared/transport/transport.js';
-import type { StructuredLogger } from './log.js';
+import type { StructuredLogger } from '../shared/log.js';
 import type { DeviceView, FleetStore } from './store.js';
 import type { ModelRegistry } from './model-registry.js';
 

@@ -16,7 +16,7 @@ import { startEngine, type EngineHandle } from './engine-host.js';
 import type { FromEngine } from './engine-messages.js';
 import type { FleetManager } from './fleet.js';
 import { quorumCount, type JobSpec } from './job.js';
-import type { StructuredLogger } from './log.js';
+import type { StructuredLogger } from '../shared/log.js';
 import { RemoteTeacherPort } from './remote-teacher.js';
 
 /** Where a job stands. */

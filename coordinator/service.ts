@@ -13,7 +13,7 @@ import { connectMqttHub, listenWsHub, startEmbeddedBroker, createTransport, type
 import type { CoordinatorConfig } from './config.js';
 import { resolveJob } from './job.js';
 import { combineLinks } from './links.js';
-import { jsonLogger, type StructuredLogger } from './log.js';
+import { jsonLogger, type StructuredLogger } from '../shared/log.js';
 import { observedCodec } from './observed-codec.js';
 import { FleetStore } from './store.js';
 import { FleetManager } from './fleet.js';

@@ -17,7 +17,7 @@ import { loadModel } from '../../shared/models/store.js';
 import { initBackend } from '../../shared/compute/backend.js';
 import { argmaxRows, accuracy } from '../../shared/metrics/index.js';
 import { softmaxRows } from '../../shared/math/softmax.js';
-import { jsonLogger } from '../../coordinator/log.js';
+import { jsonLogger } from '../../shared/log.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 

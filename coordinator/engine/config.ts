@@ -26,10 +26,22 @@ export interface DistillConfig {
   coordinatorAdv: number;
   /** Weight of mode-seeking diversity. */
   diversity: number;
+  /**
+   * DeepInversion-style image priors on the generated images, computed on the coordinator and added to the
+   * generator's loss: `tv` · mean absolute difference between neighbouring pixels (anisotropic total
+   * variation, per pixel pair) and `l2` · mean squared pixel value. Both are per-pixel means, so a weight of 1
+   * is on the scale of the devices' cross-entropy. Only image generators (rank-4 samples) get `tv`.
+   */
+  imagePrior: { tv: number; l2: number };
   /** Rounds before the adversarial terms switch on (the generator first learns to draw the classes). */
   warmupRounds: number;
   generatorLr: number;
   studentLr: number;
+  /**
+   * The student's learning rate over the run: `constant`, or `cosine` decay from studentLr at the first
+   * student step to 1% of it at the last (a function of the round and step, so resumed runs match).
+   */
+  studentLrSchedule: 'constant' | 'cosine';
   replayCapacity: number;
   zDim: number;
   generatorWidth?: number;
@@ -52,9 +64,11 @@ export const DEFAULT_DISTILL: DistillConfig = {
   device: { ce: 1, bn: 0, adv: 0.5 },
   coordinatorAdv: 0.5,
   diversity: 5,
+  imagePrior: { tv: 0, l2: 0 },
   warmupRounds: 2,
   generatorLr: 0.05,
   studentLr: 3e-3,
+  studentLrSchedule: 'constant',
   replayCapacity: 20000,
   zDim: 64,
   zerothOrder: { directions: 8, mu: 0.005 },
@@ -67,7 +81,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const key of Object.keys(r)) {
     if (!(key in DEFAULT_DISTILL) && key !== 'trim' && key !== 'generatorWidth') throw new Error(`${path}.${key}: unknown setting; valid: ${Object.keys(DEFAULT_DISTILL).join(', ')}, trim, generatorWidth`);
   }
-  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) } } as DistillConfig;
+  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) } } as DistillConfig;
   const posInt = (v: number, name: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${path}.${name}: must be a positive integer, got ${JSON.stringify(v)}`);
   };
@@ -82,9 +96,15 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity'] as const) nonNeg(c[k], k);
+  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior]] as const) {
+    if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
+  }
+  for (const k of Object.keys(c.imagePrior)) if (k !== 'tv' && k !== 'l2') throw new Error(`${path}.imagePrior.${k}: unknown setting; valid: tv, l2`);
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
+  for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');
   positive(c.zerothOrder.mu, 'zerothOrder.mu');
+  if (c.studentLrSchedule !== 'constant' && c.studentLrSchedule !== 'cosine') throw new Error(`${path}.studentLrSchedule: must be 'constant' or 'cosine', got ${JSON.stringify(c.studentLrSchedule)}`);
   if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);
   if (!AGGREGATION_NAMES.includes(c.aggregation)) throw new Error(`${path}.aggregation: unknown strategy ${JSON.stringify(c.aggregation)}; use one of ${AGGREGATION_NAMES.join(', ')}`);
   return c;

@@ -76,6 +76,21 @@ function noiseLike(G: tf.LayersModel, n: number, rng: Random): tf.Tensor {
   return tf.tensor(Float32Array.from({ length: size }, () => (image ? rng.next() : rng.normal())), [n, ...shape]);
 }
 
+/** The student's learning rate at (round, step) under the configured schedule. */
+export function studentLearningRate(c: DistillConfig, round: number, step: number): number {
+  if (c.studentLrSchedule === 'constant') return c.studentLr;
+  const total = c.rounds * c.studentSteps;
+  const k = (round - 1) * c.studentSteps + step;
+  const progress = total > 1 ? Math.min(1, k / (total - 1)) : 0;
+  const floor = 0.01 * c.studentLr;
+  return floor + 0.5 * (c.studentLr - floor) * (1 + Math.cos(Math.PI * progress));
+}
+
+/** TF.js optimizers read their (protected) learningRate on every update. */
+function setLearningRate(opt: tf.Optimizer, lr: number): void {
+  (opt as unknown as { learningRate: number }).learningRate = lr;
+}
+
 export class Distiller {
   readonly replay: ReplayBuffer;
   readonly generatorOptimizer: tf.Optimizer;
@@ -180,7 +195,7 @@ export class Distiller {
       t0 = performance.now();
       const deviceGradient = tf.tensor(gradSum, inputs.shape);
       const teacherProbs = adversarial && c.coordinatorAdv > 0 ? logits.map((l) => tf.tensor2d(softmaxRows(l, C), [c.batchSize, C])) : [];
-      if (c.synthesis === 'generator') gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity }) / c.generatorSteps;
+      if (c.synthesis === 'generator') gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity, imagePrior: c.imagePrior }) / c.generatorSteps;
       tf.dispose([z, yOneHot, deviceGradient, ...teacherProbs]);
       t.generator += performance.now() - t0;
       this.o.onStep?.(step + 1, c.generatorSteps);
@@ -190,6 +205,7 @@ export class Distiller {
     let sLoss = 0;
     const sampleShape = S.inputs[0].shape.slice(1) as number[];
     for (let step = 0; step < c.studentSteps; step++) {
+      setLearningRate(this.studentOptimizer, studentLearningRate(c, round, step));
       const batch = this.replay.sample(c.studentBatchSize, rng);
       const x = tf.tensor(batch.x, [batch.n, ...sampleShape]);
       const y = tf.tensor2d(batch.targets, [batch.n, C]);

@@ -4,7 +4,7 @@
  * replayed batch of synthetic samples with aggregated soft labels.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kdLoss, l1Disagreement, modeSeeking } from '../../shared/distill/losses.js';
+import { kdLoss, l1Disagreement, meanSquare, modeSeeking, totalVariation } from '../../shared/distill/losses.js';
 
 export interface GeneratorStepInputs {
   z: tf.Tensor;
@@ -15,6 +15,8 @@ export interface GeneratorStepInputs {
   teacherProbs: tf.Tensor[];
   coordinatorAdv: number;
   diversity: number;
+  /** Image-prior weights (total variation on rank-4 images, mean square on any sample); absent: none. */
+  imagePrior?: { tv: number; l2: number };
 }
 
 /**
@@ -32,6 +34,8 @@ export function generatorStep(G: tf.LayersModel, S: tf.LayersModel, opt: tf.Opti
         objective = tf.sub(objective, tf.mul(s.coordinatorAdv, disagreement));
       }
       if (s.diversity > 0) objective = tf.sub(objective, tf.mul(s.diversity, modeSeeking(x, s.z)));
+      if (s.imagePrior?.tv && x.rank === 4) objective = tf.add(objective, tf.mul(s.imagePrior.tv, totalVariation(x)));
+      if (s.imagePrior?.l2) objective = tf.add(objective, tf.mul(s.imagePrior.l2, meanSquare(x)));
       return objective;
     },
     true,

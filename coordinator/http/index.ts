@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { CodecStats } from '../../shared/protocol/codec.js';
-import type { StructuredLogger } from '../log.js';
+import type { StructuredLogger } from '../../shared/log.js';
 import { apiRoutes, type ApiDeps } from './api.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { startHttp, type HttpServer, type Route } from './server.js';

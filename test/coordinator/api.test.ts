@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseCoordinatorConfig } from '../../coordinator/config.js';
 import { startCoordinator, type Coordinator } from '../../coordinator/service.js';
-import { quietLogger } from '../../coordinator/log.js';
+import { quietLogger } from '../../shared/log.js';
 import { apiToken } from '../../coordinator/api-token.js';
 import { generateIdentity, pinnedDirectory, publicIdentity, SecureChannel, loadKeyFile, type Identity } from '../../shared/security/index.js';
 import { connectWsSpoke, createTransport, type Transport } from '../../shared/transport/index.js';

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { parseCoordinatorConfig } from '../../coordinator/config.js';
 import { startCoordinator, type Coordinator } from '../../coordinator/service.js';
-import { quietLogger } from '../../coordinator/log.js';
+import { quietLogger } from '../../shared/log.js';
 import { apiToken } from '../../coordinator/api-token.js';
 import { initBackend } from '../../shared/compute/backend.js';
 import { loadDataset } from '../../shared/data/registry.js';

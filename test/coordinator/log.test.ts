@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { jsonLogger, quietLogger } from '../../coordinator/log.js';
+import { jsonLogger, quietLogger } from '../../shared/log.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -69,7 +69,7 @@ describe('coordinator logs', () => {
 
   it('writes synchronously to stdout: a line logged right before SIGKILL is not lost', () => {
     const script = [
-      "import { jsonLogger } from './coordinator/log.ts';",
+      "import { jsonLogger } from './shared/log.ts';",
       "const log = jsonLogger({ level: 'debug' });",
       "for (let i = 0; i < 200; i++) log.debug('step', { i, pad: 'x'.repeat(200) });",
       "log.info('last words');",

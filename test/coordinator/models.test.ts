@@ -17,7 +17,7 @@ import { manualClock } from '../../shared/protocol/clock.js';
 import { ModelRegistry, versionDir, writeVersion } from '../../coordinator/model-registry.js';
 import { FleetStore } from '../../coordinator/store.js';
 import { FleetManager } from '../../coordinator/fleet.js';
-import { quietLogger } from '../../coordinator/log.js';
+import { quietLogger } from '../../shared/log.js';
 import { remoteFleet } from './helpers/remote-fleet.js';
 
 const root = mkdtempSync(join(tmpdir(), 'distillery-models-'));

@@ -7,7 +7,7 @@
  * transports directly and callers never see pino.
  */
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
-import type { Logger } from '../shared/protocol/errors.js';
+import type { Logger } from './protocol/errors.js';
 
 /** Severity, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
