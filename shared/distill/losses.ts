@@ -32,3 +32,21 @@ export function modeSeeking(x: tf.Tensor, z: tf.Tensor): tf.Scalar {
   const zb = z.slice(half, half);
   return tf.div(tf.mean(tf.abs(tf.sub(xa, xb))), tf.add(tf.mean(tf.abs(tf.sub(za, zb))), 1e-8)) as tf.Scalar;
 }
+
+/**
+ * Anisotropic total variation of a batch of images [n, H, W, C] (DeepInversion's image prior, L1 form): the
+ * mean absolute difference between vertically and between horizontally neighbouring pixels, summed over the
+ * two directions. Natural images (garments on a black background) score low; high-frequency textures high.
+ */
+export function totalVariation(x: tf.Tensor): tf.Scalar {
+  if (x.rank !== 4) throw new Error(`totalVariation needs images [n, H, W, C], got shape [${x.shape.join(', ')}]`);
+  const [n, H, W, C] = x.shape;
+  const vertical = H > 1 ? tf.mean(tf.abs(tf.sub(x.slice([0, 1, 0, 0], [n, H - 1, W, C]), x.slice([0, 0, 0, 0], [n, H - 1, W, C])))) : tf.scalar(0);
+  const horizontal = W > 1 ? tf.mean(tf.abs(tf.sub(x.slice([0, 0, 1, 0], [n, H, W - 1, C]), x.slice([0, 0, 0, 0], [n, H, W - 1, C])))) : tf.scalar(0);
+  return tf.add(vertical, horizontal) as tf.Scalar;
+}
+
+/** Mean squared value of a batch (DeepInversion's l2 prior on the inputs, per element). */
+export function meanSquare(x: tf.Tensor): tf.Scalar {
+  return tf.mean(tf.square(x)) as tf.Scalar;
+}

@@ -1,0 +1,51 @@
+/**
+ * Coordinator-side image priors (total variation, mean square) and the student's learning-rate schedule:
+ * hand-computed values, and validation that names the bad field.
+ */
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { meanSquare, totalVariation } from '../../shared/distill/losses.js';
+import { parseDistillConfig } from '../../coordinator/engine/config.js';
+import { studentLearningRate } from '../../coordinator/engine/distiller.js';
+
+describe('image priors', () => {
+  it('total variation matches a hand-computed value', () => {
+    // One 2x3 image: rows [0, 1, 1] and [0, 0, 1].
+    // vertical |diffs|: 0, 1, 0 → mean 1/3; horizontal |diffs|: 1, 0, 0, 1 → mean 1/2.
+    const x = tf.tensor4d([0, 1, 1, 0, 0, 1], [1, 2, 3, 1]);
+    expect(totalVariation(x).dataSync()[0]).toBeCloseTo(1 / 3 + 1 / 2, 6);
+    expect(totalVariation(tf.fill([2, 4, 4, 1], 0.7)).dataSync()[0]).toBeCloseTo(0, 6);
+    expect(() => totalVariation(tf.zeros([2, 3]))).toThrow(/images/);
+  });
+
+  it('mean square is the mean of squared values', () => {
+    expect(meanSquare(tf.tensor2d([1, 2, 0, -1], [2, 2])).dataSync()[0]).toBeCloseTo(6 / 4, 6);
+  });
+
+  it('imagePrior settings are validated with the field named', () => {
+    expect(parseDistillConfig({}).imagePrior).toEqual(parseDistillConfig({ imagePrior: {} }).imagePrior);
+    expect(parseDistillConfig({ imagePrior: { tv: 2 } }).imagePrior.tv).toBe(2);
+    expect(() => parseDistillConfig({ imagePrior: { tv: -1 } })).toThrow(/distill.imagePrior.tv: must be a number >= 0, got -1/);
+    expect(() => parseDistillConfig({ imagePrior: { l2: 'big' } })).toThrow(/distill.imagePrior.l2: must be a number >= 0/);
+    expect(() => parseDistillConfig({ imagePrior: { tvl1: 1 } })).toThrow(/distill.imagePrior.tvl1: unknown setting/);
+    expect(() => parseDistillConfig({ imagePrior: 3 })).toThrow(/distill.imagePrior: must be an object/);
+  });
+});
+
+describe('student learning-rate schedule', () => {
+  it('constant keeps studentLr; cosine decays from studentLr to 1% of it', () => {
+    const constant = parseDistillConfig({ rounds: 4, studentSteps: 10, studentLr: 0.01 });
+    expect(studentLearningRate(constant, 3, 5)).toBe(0.01);
+    const cosine = parseDistillConfig({ rounds: 4, studentSteps: 10, studentLr: 0.01, studentLrSchedule: 'cosine' });
+    expect(studentLearningRate(cosine, 1, 0)).toBeCloseTo(0.01, 10);
+    expect(studentLearningRate(cosine, 4, 9)).toBeCloseTo(0.0001, 10);
+    const mid = studentLearningRate(cosine, 2, 10 - 1);
+    expect(mid).toBeGreaterThan(0.0001);
+    expect(mid).toBeLessThan(0.01);
+    expect(studentLearningRate(cosine, 3, 0)).toBeLessThan(studentLearningRate(cosine, 2, 0));
+  });
+
+  it('rejects an unknown schedule naming the field', () => {
+    expect(() => parseDistillConfig({ studentLrSchedule: 'step' })).toThrow(/distill.studentLrSchedule: must be 'constant' or 'cosine', got "step"/);
+  });
+});
