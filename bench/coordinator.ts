@@ -67,7 +67,7 @@ try {
   const coordinator = startCoordinatorProcess(configFile, ['--exit-when-done']);
   procs.push(coordinator);
   const started = await coordinator.waitFor((e) => e.msg === 'coordinator started', 60_000, 'start-up');
-  keys.forEach((k, d) => procs.push(startAgentProcess(`agent-${d}`, { keyFile: k.path, coordinatorPub: `${keyFile}.pub`, url: d < 3 ? broker.url : started.ws, fleet: 'bench', scenario: SCENARIO, seed: SEED, device: d })));
+  keys.forEach((k, d) => procs.push(startAgentProcess(`agent-${d}`, { keyFile: k.path, coordinatorPub: `${keyFile}.pub`, url: d < 3 ? broker.url : (started.ws as string), fleet: 'bench', scenario: SCENARIO, seed: SEED, device: d })));
   await coordinator.waitFor((e) => e.msg === 'job done', 3_600_000, 'the job');
   await coordinator.exited;
   const wallSeconds = (performance.now() - t1) / 1000;

@@ -1,5 +1,5 @@
 /**
- * End to end: `distillery coordinator start` in its own process and five agent processes, three talking
+ * End to end: `distillery coordinator start` in its own process and five `distillery agent start` processes (each bringing the cached teacher as its own model), three talking
  * MQTT through a real Mosquitto and two over WebSocket, run the digits scenario (fewer, shorter rounds).
  * The student must land within 2 points of the in-process engine's for the same seed; with float32
  * replies and every device answering in time it is in fact the same run, weight for weight.
@@ -145,6 +145,6 @@ describe('coordinator end to end', () => {
     expect(audited).toBeGreaterThan(5 * SHORT.rounds * SHORT.generatorSteps * 2);
     // The final student was published, signed, to every agent, and each acknowledged it.
     expect(coordinator.events.find((e) => e.msg === 'model published')).toMatchObject({ modelId: 'digits-dir0.5', version: SHORT.rounds, acked: 5, failed: [] });
-    for (const p of procs.slice(1)) expect(p.events.some((e) => e.msg === 'model received' && e.version === SHORT.rounds)).toBe(true);
+    for (const p of procs.slice(1)) expect(p.events.some((e) => e.msg === 'model activated' && e.version === SHORT.rounds)).toBe(true);
   }, 150_000);
 });

@@ -1,9 +1,15 @@
 /**
- * Child processes for end-to-end tests: the real `distillery coordinator start` and minimal agents, each
- * logging JSON lines on stdout that tests wait on. Every process is killed by its own pid on cleanup.
+ * Child processes for end-to-end tests: the real `distillery coordinator start` and `distillery agent
+ * start`, each logging JSON lines on stdout that tests wait on. Every process is killed by its own pid on
+ * cleanup.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadDataset } from '../../../shared/data/registry.js';
+import { partitionDataset } from '../../../shared/data/partition.js';
+import { loadScenario } from '../../../simulations/scenario.js';
+import { cacheRoot, teacherKey } from '../../../simulations/teachers.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -80,7 +86,42 @@ export function startCoordinatorProcess(configFile: string, extra: string[] = []
   return spawnJson('coordinator', [join(ROOT, 'bin/distillery.js'), 'coordinator', 'start', '--config', configFile, ...extra], env);
 }
 
-/** A minimal agent (helpers/agent-main.ts) with its options. */
-export function startAgentProcess(name: string, options: Record<string, unknown>): JsonProcess {
-  return spawnJson(name, ['--import', 'tsx', join(ROOT, 'test/e2e/helpers/agent-main.ts'), JSON.stringify(options)]);
+/** Where one simulated device lives: its partition of a scenario, and the scenario's cached teacher. */
+export interface AgentOptions {
+  keyFile: string;
+  coordinatorPub: string;
+  url: string;
+  fleet: string;
+  scenario: string;
+  seed: number;
+  device: number;
+}
+
+/**
+ * `distillery agent start` for device `device` of a scenario, as a user runs it: its partition written as
+ * JSON lines into the agent's data directory, and the scenario's teacher (trained and cached by the
+ * caller with prepareTeachers) brought as the agent's own model, so its answers equal the in-process ones.
+ */
+export function startAgentProcess(name: string, o: AgentOptions): JsonProcess {
+  const s = loadScenario(o.scenario);
+  const { train } = loadDataset(s.dataset, { limit: s.limit, splitSeed: o.seed });
+  const part = partitionDataset(train, { ...s.partition, seed: o.seed })[o.device];
+  const dir = join(dirname(o.keyFile), `agent-${o.device}`);
+  const f = train.sampleShape.reduce((a, b) => a * b, 1);
+  mkdirSync(join(dir, 'samples'), { recursive: true });
+  const lines = Array.from(part.indices, (r) => JSON.stringify({ x: Array.from(train.x.subarray(r * f, (r + 1) * f)), y: train.y[r] }));
+  writeFileSync(join(dir, 'samples', 'local.jsonl'), lines.join('\n') + '\n');
+  const config = {
+    dataDir: join(dir, 'state'),
+    keyFile: o.keyFile,
+    coordinator: { url: o.url, publicKey: o.coordinatorPub, fleet: o.fleet, backoff: { initialMs: 100, maxMs: 1000 }, requestTimeoutMs: 10_000 },
+    data: { dir: join(dir, 'samples'), sampleShape: train.sampleShape, numClasses: train.numClasses },
+    teacher: { model: join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, o.seed, o.device)}`) },
+    http: { enabled: false },
+    lifelong: { enabled: false },
+    telemetryMs: 0,
+  };
+  const configFile = join(dir, 'agent.json');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  return spawnJson(name, [join(ROOT, 'bin/distillery.js'), 'agent', 'start', '--config', configFile]);
 }
