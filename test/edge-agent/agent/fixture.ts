@@ -27,6 +27,7 @@ export function writeJsonl(file: string, d: Dataset, rows: number[]): void {
 
 export interface Coordinator {
   identity: Identity;
+  net: ReturnType<typeof createMemoryNetwork>;
   pubFile: string;
   hub: Transport;
   /** Every envelope the coordinator opened, in order. */
@@ -60,6 +61,7 @@ export async function scriptedCoordinator(dir: string, agentPubFile: string): Pr
   hub.handle((msg) => (msg.type === 'enroll.request' ? { type: 'enroll.accept', body: { deviceId: msg.sender, fleet: 'test' } } : undefined));
   return {
     identity,
+    net,
     pubFile: publicPath,
     hub,
     received,
