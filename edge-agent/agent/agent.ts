@@ -14,8 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../shared/compute/backend.js';
-import { subset, type Dataset } from '../../shared/data/dataset.js';
-import { stratifiedSplitIndices } from '../../shared/data/split.js';
+import type { Dataset } from '../../shared/data/dataset.js';
 import { capabilitiesBody, type DeviceFacts } from '../../shared/distill/wire.js';
 import { softmaxRows } from '../../shared/math/softmax.js';
 import { argmaxRows } from '../../shared/metrics/index.js';
@@ -27,7 +26,7 @@ import type { TeacherPort } from '../../shared/distill/port.js';
 import { LocalTeacher } from '../teacher/local-teacher.js';
 import { LifelongLearner, type UpdateReport } from '../lifelong/index.js';
 import type { AgentConfig } from './config.js';
-import { readSampleDir, SampleError, SampleStore } from './samples.js';
+import { readSampleDir, SampleStore } from './samples.js';
 import { PublishRefused, ServingSlot, type ActiveModel } from './serving.js';
 import { prepareLocalTeacher, storeTeacher } from './teacher-source.js';
 import { Uplink } from './uplink.js';
@@ -108,9 +107,11 @@ export class Agent {
     const initial = config.data.dir ? readSampleDir(config.data.dir, format, config.data.idxScale) : undefined;
     const samples = new SampleStore(format, join(config.dataDir, 'samples', 'ingested.jsonl'), initial);
     if (samples.droppedOnLoad) log.warn('ingest file ended in a damaged line (a write cut short); dropped it', { file: samples.ingestFile });
-    const all = samples.dataset();
-    const { train, heldOut } = splitLocal(all, config.data.heldOutFraction, config.data.seed);
-    log.info('local samples', { samples: all.y.length, train: train.y.length, heldOut: heldOut.y.length, files: initial?.files.length ?? 0 });
+    const split = samples.splitForHoldOut(config.data.heldOutFraction, config.data.seed);
+    const train = split.train;
+    // Copies of the small parts the daemon keeps; the full sample values are released below.
+    const heldOut: Dataset = { ...split.heldOut, x: split.heldOut.x.slice(), y: split.heldOut.y.slice() };
+    log.info('local samples', { samples: samples.size, train: train.y.length, heldOut: heldOut.y.length, files: initial?.files.length ?? 0 });
     const prepared = await prepareLocalTeacher(config.teacher, format, config.dataDir, train, (m, f) => log.info(m, f));
     const model = prepared.model;
     const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB) });
@@ -125,6 +126,7 @@ export class Agent {
     }
     // A copy, so the training split can be freed once the teacher is ready.
     const calibration = train.x.slice(0, Math.min(train.y.length, config.serving.calibrationSamples) * features(format.sampleShape));
+    samples.releaseValues();
     const facts: DeviceFacts = { platform: `${process.platform}-${process.arch}`, backend, memoryMB: Math.round(process.memoryUsage().rss / 2 ** 20), modelSpec: config.teacher.kind === 'train' ? JSON.stringify(config.teacher.spec) : 'user-supplied' };
     const agent = new Agent(config, identity, samples, heldOut, calibration, model, teacher, prepared.dir, serving, learner, facts, log);
     await agent.open(coordinator, deps);
@@ -279,17 +281,5 @@ export class Agent {
 }
 
 const features = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-/** The stratified held-out slice used to check publications; too few samples: no slice. */
-function splitLocal(all: Dataset, fraction: number, seed: number): { train: Dataset; heldOut: Dataset } {
-  const present = new Set(all.y).size;
-  if (fraction === 0 || all.y.length < 2 * Math.max(2, present)) return { train: all, heldOut: subset(all, []) };
-  try {
-    const s = stratifiedSplitIndices(all.y, all.numClasses, { testFraction: fraction, seed });
-    return { train: subset(all, s.train, 'local/train'), heldOut: subset(all, s.test, 'local/held-out') };
-  } catch (e) {
-    throw new SampleError(`local samples cannot be split for a held-out slice: ${(e as Error).message}`);
-  }
-}
 
 export const startAgent = Agent.start;

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { bool, ConfigError, int, isObj, num, oneOf, readJsonConfig, section, show, str } from '../../shared/config/fields.js';
 import { PEER_ID_PATTERN } from '../../shared/protocol/messages.js';
 import { parseModelSpec } from '../../shared/models/spec.js';
-import { resolveSpec } from '../../shared/models/presets.js';
+import { MODEL_PRESETS, resolveSpec } from '../../shared/models/presets.js';
 import { SpecError } from '../../shared/models/spec-error.js';
 
 export { ConfigError };
@@ -56,16 +56,21 @@ function parseTeacher(raw: unknown, path: string, base: string): TeacherSource {
     const file = resolve(base, str(t.model, `${path}.model`, ''));
     return { kind: 'model', path: file.endsWith('.json') ? file : resolve(file, 'model.json') };
   }
-  const spec = t.spec ?? 'mlp';
+  const given = t.spec ?? 'mlp';
+  // A spec file path resolves against the config's folder, like every other path in agent.json.
+  const isFile = typeof given === 'string' && !Object.hasOwn(MODEL_PRESETS, given) && !given.trim().startsWith('{') && existsSync(resolve(base, given));
+  let spec: unknown;
   try {
-    parseModelSpec(typeof spec === 'string' ? resolveSpec(spec) : spec, `${path}.spec`);
+    spec = typeof given === 'string' ? resolveSpec(isFile ? resolve(base, given) : given) : given;
+    parseModelSpec(spec, `${path}.spec`);
   } catch (e) {
-    if (e instanceof SpecError) throw new ConfigError(e.message.startsWith(path) ? e.message : `${path}.spec: ${e.message}`);
+    // resolveSpec names the field plainly "spec"; say which one.
+    if (e instanceof SpecError) throw new ConfigError(e.message.startsWith(path) ? e.message : `${path}.spec: ${e.path === 'spec' ? e.message.slice('spec: '.length) : e.message}`);
     throw e;
   }
   return {
     kind: 'train',
-    spec: typeof spec === 'string' ? resolveSpec(spec) : spec,
+    spec,
     epochs: int(t.epochs, `${path}.epochs`, 5, 1, 10_000),
     batchSize: int(t.batchSize, `${path}.batchSize`, 64, 1, 65_536),
     learningRate: num(t.learningRate, `${path}.learningRate`, 1e-3, 1e-9, 10),

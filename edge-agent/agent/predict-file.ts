@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readDataFile, splitLines, parseNumericRows } from '../../shared/data/csv.js';
 import { readIdxFile } from '../../shared/data/idx.js';
+import { DataError } from '../../shared/data/dataset.js';
 import { checkSample, SampleError, type SampleFormat } from './samples.js';
 
 export interface PredictInputs {
@@ -16,6 +17,16 @@ export interface PredictInputs {
 }
 
 export function readPredictInputs(file: string, format: SampleFormat, idxScale: number): PredictInputs {
+  try {
+    return readInputs(file, format, idxScale);
+  } catch (e) {
+    // The CSV and IDX readers' errors already name the file and line; one error type for callers.
+    if (e instanceof DataError) throw new SampleError(e.message);
+    throw e;
+  }
+}
+
+function readInputs(file: string, format: SampleFormat, idxScale: number): PredictInputs {
   if (!existsSync(file)) throw new SampleError(`${file} does not exist`);
   const f = format.sampleShape.reduce((a, b) => a * b, 1);
   const fromList = (list: unknown[], where: (i: number) => string): PredictInputs => {
@@ -39,13 +50,22 @@ export function readPredictInputs(file: string, format: SampleFormat, idxScale: 
   }
   if (/\.csv(\.gz)?$/.test(file)) {
     const lines = splitLines(readDataFile(file, ''));
-    const header = lines.length > 0 && /[A-Za-z_]/.test(lines[0]) ? 1 : 0;
+    // Letters make a header, except a first row of numbers in scientific notation (1e-3).
+    const header = lines.length > 0 && /[A-Za-z_]/.test(lines[0]) && !/^[-+0-9.eE, ]+$/.test(lines[0]) ? 1 : 0;
     const columns = lines[header]?.split(',').length ?? 0;
     if (columns !== f && columns !== f + 1) throw new SampleError(`${file}: rows have ${columns} columns; expected ${f} features (or ${f} and a label)`);
     const t = parseNumericRows(lines.slice(header), { file, columns, firstLine: header + 1 });
     const x = new Float32Array(t.rows * f);
     for (let r = 0; r < t.rows; r++) for (let c = 0; c < f; c++) x[r * f + c] = t.values[r * columns + c];
-    return { x, y: columns === f + 1 ? Int32Array.from({ length: t.rows }, (_, r) => t.values[r * columns + f]) : undefined };
+    if (columns === f) return { x };
+    const y = new Int32Array(t.rows);
+    for (let r = 0; r < t.rows; r++) {
+      const label = t.values[r * columns + f];
+      if (!Number.isInteger(label) || label < 0 || label >= format.numClasses)
+        throw new SampleError(`${file}: line ${header + r + 1}: label ${label} is not an integer class in 0..${format.numClasses - 1}`);
+      y[r] = label;
+    }
+    return { x, y };
   }
   const text = readFileSync(file, 'utf8');
   if (/\.jsonl$/.test(file)) {

@@ -5,9 +5,10 @@
  * whole first, so a bad sample rejects its batch and nothing already stored changes. These samples never
  * leave the device: nothing in this module talks to the network.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { labelHistogram, type Dataset } from '../../shared/data/dataset.js';
+import type { Dataset } from '../../shared/data/dataset.js';
+import { stratifiedSplitIndices } from '../../shared/data/split.js';
 import { readIdxFile } from '../../shared/data/idx.js';
 import { parseNumericRows, readDataFile, splitLines } from '../../shared/data/csv.js';
 
@@ -78,8 +79,14 @@ export function readSampleDir(dir: string, format: SampleFormat, idxScale: numbe
       const n = images.shape[0];
       if (labels.shape[0] !== n || images.data.length !== n * f)
         throw new SampleError(`${file}: ${n} images of shape [${images.shape.slice(1)}] with ${labels.shape[0]} labels; the agent expects shape [${format.sampleShape}]`);
-      xs.push(Float32Array.from(images.data, (v) => v / idxScale));
-      ys.push(Int32Array.from(labels.data));
+      // A plain loop: Float32Array.from(bytes, fn) goes through the iterator protocol and can hold
+      // hundreds of MB of boxed numbers for a 10k-image file before it returns.
+      const x = new Float32Array(images.data.length);
+      for (let i = 0; i < x.length; i++) x[i] = images.data[i] / idxScale;
+      const y = new Int32Array(n);
+      for (let i = 0; i < n; i++) y[i] = labels.data[i];
+      xs.push(x);
+      ys.push(y);
       used.push(file, labelFile);
     } else if (/\.csv(\.gz)?$/.test(name)) {
       const lines = splitLines(readDataFile(file, ''));
@@ -89,7 +96,11 @@ export function readSampleDir(dir: string, format: SampleFormat, idxScale: numbe
       const y = new Int32Array(t.rows);
       for (let r = 0; r < t.rows; r++) {
         for (let c = 0; c < f; c++) x[r * f + c] = t.values[r * (f + 1) + c];
-        y[r] = t.values[r * (f + 1) + f];
+        const label = t.values[r * (f + 1) + f];
+        // Checked here: an Int32Array would silently truncate 1.5 to 1.
+        if (!Number.isInteger(label) || label < 0 || label >= format.numClasses)
+          throw new SampleError(`${file}: line ${header + r + 1}: label ${label} is not an integer class in 0..${format.numClasses - 1}`);
+        y[r] = label;
       }
       xs.push(x);
       ys.push(y);
@@ -134,6 +145,7 @@ function parseJsonLines(text: string, format: SampleFormat, file: string, tolera
 }
 
 function concatFloat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
   const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -143,6 +155,7 @@ function concatFloat(parts: Float32Array[]): Float32Array {
   return out;
 }
 function concatInt(parts: Int32Array[]): Int32Array {
+  if (parts.length === 1) return parts[0];
   const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -152,12 +165,37 @@ function concatInt(parts: Int32Array[]): Int32Array {
   return out;
 }
 
+/** Reorders rows in place so that row i becomes old row order[i] (cycle by cycle, one row of scratch). */
+export function permuteRows(x: Float32Array, y: Int32Array, order: Int32Array, f: number): void {
+  const done = new Uint8Array(order.length);
+  const row = new Float32Array(f);
+  for (let start = 0; start < order.length; start++) {
+    if (done[start] || order[start] === start) continue;
+    row.set(x.subarray(start * f, (start + 1) * f));
+    const label = y[start];
+    let i = start;
+    for (;;) {
+      done[i] = 1;
+      const from = order[i];
+      if (from === start) {
+        x.set(row, i * f);
+        y[i] = label;
+        break;
+      }
+      x.copyWithin(i * f, from * f, (from + 1) * f);
+      y[i] = y[from];
+      i = from;
+    }
+  }
+}
+
 /** Local samples in memory, with ingested ones persisted to `ingestFile`. */
 export class SampleStore {
   private xs: Float32Array[] = [];
   private ys: Int32Array[] = [];
   private cached?: Dataset;
   private count = 0;
+  private released = false;
   /** Samples added since the last call to takeNew (the lifelong learner's next update). */
   private fresh: { x: Float32Array[]; y: Int32Array[] } = { x: [], y: [] };
   /** Damaged trailing lines dropped while loading the ingest file (a crash mid-append). */
@@ -170,9 +208,18 @@ export class SampleStore {
   ) {
     if (initial && initial.y.length) this.push(initial.x, initial.y, false);
     if (existsSync(ingestFile)) {
-      const r = parseJsonLines(readFileSync(ingestFile, 'utf8'), format, ingestFile, true);
+      const text = readFileSync(ingestFile, 'utf8');
+      const r = parseJsonLines(text, format, ingestFile, true);
       this.droppedOnLoad = r.dropped;
       if (r.y.length) this.push(r.x, r.y, false);
+      // Repair the tail before anything is appended: otherwise the next acknowledged batch would be glued
+      // onto the torn (or newline-less) last line and lost, or break the file, on the next load.
+      if (r.dropped) {
+        const body = text.trimEnd();
+        truncateSync(ingestFile, Buffer.byteLength(body.slice(0, body.lastIndexOf('\n') + 1)));
+      } else if (text.length > 0 && !text.endsWith('\n')) {
+        appendFileSync(ingestFile, '\n');
+      }
     }
   }
 
@@ -186,7 +233,7 @@ export class SampleStore {
   }
 
   private push(x: Float32Array, y: Int32Array, fresh: boolean): void {
-    this.xs.push(x);
+    if (!this.released) this.xs.push(x);
     this.ys.push(y);
     this.count += y.length;
     this.cached = undefined;
@@ -224,6 +271,7 @@ export class SampleStore {
 
   /** Every sample, as one dataset. */
   dataset(name = 'local'): Dataset {
+    if (this.released) throw new Error('SampleStore: sample values were released after start-up; read them from disk');
     if (!this.cached || this.cached.name !== name) {
       const x = this.xs.length === 1 ? this.xs[0] : concatFloat(this.xs);
       const y = this.ys.length === 1 ? this.ys[0] : concatInt(this.ys);
@@ -243,6 +291,43 @@ export class SampleStore {
   }
 
   histogram(): number[] {
-    return labelHistogram(this.dataset().y, this.format.numClasses);
+    const h = new Array<number>(this.format.numClasses).fill(0);
+    for (const y of this.ys) for (const c of y) h[c]++;
+    return h;
+  }
+
+  /**
+   * Puts a stratified held-out slice of `fraction` at the end of the in-memory rows (a seeded permutation,
+   * done in place one row at a time, so no second copy of the data exists) and returns both parts as
+   * views. Fewer than two samples per present class: no held-out slice.
+   */
+  splitForHoldOut(fraction: number, seed: number): { train: Dataset; heldOut: Dataset } {
+    const all = this.dataset();
+    const n = all.y.length;
+    const present = new Set(all.y).size;
+    let order: Int32Array;
+    let nTrain = n;
+    if (fraction > 0 && n >= 2 * Math.max(2, present)) {
+      const s = stratifiedSplitIndices(all.y, all.numClasses, { testFraction: fraction, seed });
+      order = new Int32Array(n);
+      order.set(s.train, 0);
+      order.set(s.test, s.train.length);
+      nTrain = s.train.length;
+      permuteRows(all.x, all.y, order, featuresOf(this.format));
+    }
+    const f = featuresOf(this.format);
+    const view = (name: string, from: number, to: number): Dataset => ({ name, sampleShape: all.sampleShape, numClasses: all.numClasses, x: all.x.subarray(from * f, to * f), y: all.y.subarray(from, to) });
+    return { train: view('local/train', 0, nTrain), heldOut: view('local/held-out', nTrain, n) };
+  }
+
+  /**
+   * Drops the sample values from memory (labels stay, for the histogram): after start-up the agent needs
+   * only the held-out slice, the calibration samples and the replay memory, each its own copy. The
+   * samples stay on disk, and new ones still arrive through add().
+   */
+  releaseValues(): void {
+    this.xs = [];
+    this.cached = undefined;
+    this.released = true;
   }
 }

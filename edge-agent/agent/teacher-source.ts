@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Dataset } from '../../shared/data/dataset.js';
 import { buildModel } from '../../shared/models/build.js';
 import { directoryLoader, loadModel, saveModel } from '../../shared/models/store.js';
@@ -90,8 +90,33 @@ export async function loadOwnTeacher(path: string, format: SampleFormat): Promis
 
 /** What a stored teacher was made from; a different source means the stored one is stale. */
 function sourceKey(source: TeacherSource, format: SampleFormat): string {
-  const what = source.kind === 'model' ? { model: createHash('sha256').update(readFileSync(source.path)).digest('hex') } : { ...source };
+  const what = source.kind === 'model' ? { model: modelHash(source.path) } : { ...source };
   return createHash('sha256').update(JSON.stringify({ v: 1, what, format })).digest('hex').slice(0, 16);
+}
+
+/**
+ * model.json and the weight files it names: a Keras model retrained and converted again has a
+ * byte-identical model.json (same layers, same manifest) and different shards.
+ */
+function modelHash(jsonPath: string): string {
+  const h = createHash('sha256');
+  if (!existsSync(jsonPath)) return 'missing'; // loading it will say so, clearly
+  const text = readFileSync(jsonPath);
+  h.update(text);
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(text.toString('utf8')).weightsManifest;
+  } catch {
+    return h.digest('hex');
+  }
+  for (const group of Array.isArray(manifest) ? manifest : []) {
+    for (const p of Array.isArray(group?.paths) ? group.paths : []) {
+      const file = join(dirname(jsonPath), String(p));
+      h.update(`\0${p}\0`);
+      if (existsSync(file)) h.update(readFileSync(file));
+    }
+  }
+  return h.digest('hex');
 }
 
 export interface PreparedTeacher {

@@ -25,12 +25,14 @@ let coordinator: Coordinator;
 let agent: Agent;
 let agentId: string;
 let good: tf.LayersModel;
+let local: Dataset;
 const log = memoryLog();
 
 beforeAll(async () => {
   await initBackend(() => {});
   ({ train, test } = loadDataset('digits', { splitSeed: 1 }));
   const fx = await agentFixture(tmp, train, 600);
+  local = fx.local;
   coordinator = await scriptedCoordinator(tmp, fx.agentPubFile);
   const config = { ...fx.config, coordinator: { url: 'ws://in-memory', publicKey: coordinator.pubFile, fleet: 'test', backoff: { initialMs: 20, maxMs: 200 }, requestTimeoutMs: 10_000 } };
   agent = await Agent.start(config, { log, connect: (identity) => coordinator.connect(identity.id) });
@@ -104,7 +106,6 @@ describe('edge agent', () => {
     expect(coordinator.frames.length).toBe(coordinator.received.length);
     // No 8-value window of any local sample, and no teacher weight tensor, appears in any message body.
     const bodies = Buffer.concat(coordinator.received.map((m) => Buffer.from(packValue(m.body))));
-    const local = agent.samples.dataset();
     for (let i = 0; i < local.y.length; i += 7) {
       const row = local.x.subarray(i * 64 + 24, i * 64 + 32); // the middle of the image: never all zeros
       if (row.every((v) => v === 0)) continue;
