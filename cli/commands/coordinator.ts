@@ -6,7 +6,6 @@
 import type { Command } from '../command.js';
 import { numberFlag, parseArgs, UsageError, type Flags } from '../args.js';
 import { ConfigError, loadCoordinatorConfig } from '../../coordinator/config.js';
-import { startCoordinator } from '../../coordinator/service.js';
 
 const flags: Flags = {
   config: { type: 'string', description: 'coordinator.json (default: embedded defaults, see docs/coordinator.md)' },
@@ -44,6 +43,7 @@ export const coordinatorCommand: Command = {
     process.on('SIGINT', onSignal);
     let coordinator;
     try {
+      const { startCoordinator } = await loadService();
       coordinator = await startCoordinator(config);
     } catch (e) {
       if (e instanceof ConfigError) throw new UsageError(`coordinator: ${e.message}`);
@@ -58,3 +58,18 @@ export const coordinatorCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The service is imported when the command runs, not when the CLI starts: it needs better-sqlite3, an
+ * optional native addon that devices installing with --omit=optional (a Raspberry Pi agent) do not have.
+ */
+async function loadService(): Promise<typeof import('../../coordinator/service.js')> {
+  try {
+    return await import('../../coordinator/service.js');
+  } catch (e) {
+    if (/better-sqlite3|better_sqlite3/.test(String((e as Error).message)))
+      throw new UsageError(`coordinator: the fleet registry needs better-sqlite3, which is not installed or not built (${(e as Error).message.split('\n')[0]}); run \`npm install better-sqlite3\` on a machine with python3, make and g++`);
+    throw e;
+  }
+}
+
