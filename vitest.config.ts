@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // TF.js keeps one global engine per process; separate forks keep backends and kernels isolated.
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -1,13 +1,14 @@
 /**
- * The agent's memory, measured on the real daemon: `distillery agent start` in its own process with a
- * Fashion-MNIST device (12,000 local samples as IDX), the CNN teacher with batch norm trained on start-up,
+ * The agent's memory, measured on the real daemon as a device runs it: `distillery-agent start` (the
+ * bundled JavaScript, dist/distillery-agent.mjs) with a Fashion-MNIST device (12,000 local samples as IDX)
+ * and the CNN teacher with batch norm, trained on start-up in a child process (its own peak reported),
  * then 500 batch-1 predictions over HTTP and a lifelong update on 500 ingested samples. Peak RSS is the
  * process's VmHWM (Linux), read at each phase; after start-up the peak is reset (clear_refs 5) so the
  * serving-and-learning phase gets its own number.
  *
  *   npm run bench:agent -- --memory      # about 3 minutes; merges into bench/results/agent.json
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,8 +37,10 @@ const freePort = () => new Promise<number>((resolve) => {
 const vm = (pid: number, key: 'VmHWM' | 'VmRSS') => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 export interface AgentMemory {
-  /** Highest RSS of the daemon over its whole run, start-up training included. */
+  /** Highest RSS of the daemon over its whole run. */
   peakRssMB: number;
+  /** Peak of the one-off child process that trained the teacher on start-up. */
+  trainingPeakRssMB: number;
   startupPeakRssMB: number;
   rssAfterStartupMB: number;
   /** Peak while serving predictions and learning from ingested samples, after start-up. */
@@ -66,7 +69,9 @@ export async function agentMemoryPart(log: (line: string) => void, quick = false
   };
   writeFileSync(join(tmp, 'agent.json'), JSON.stringify(config));
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/distillery.js'), 'agent', 'start', '--config', join(tmp, 'agent.json')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'ignore' });
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/distillery-agent.js'), 'start', '--config', join(tmp, 'agent.json')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let trainingPeakRssMB = NaN;
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   try {
@@ -76,6 +81,7 @@ export async function agentMemoryPart(log: (line: string) => void, quick = false
         buffered += d.toString();
         for (const line of buffered.split('\n').slice(0, -1)) {
           if (line.includes('"teacher epoch"')) log(`agent: ${line.slice(0, 160)}`);
+          if (line.includes('"teacher ready"')) trainingPeakRssMB = JSON.parse(line).peakRssMB;
           if (line.includes('"agent ready"')) resolve();
         }
         buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
@@ -85,13 +91,15 @@ export async function agentMemoryPart(log: (line: string) => void, quick = false
     const startup = (performance.now() - t0) / 1000;
     const startupPeakRssMB = vm(proc.pid!, 'VmHWM');
     const rssAfterStartupMB = vm(proc.pid!, 'VmRSS');
-    log(`agent ready in ${startup.toFixed(0)} s: peak ${startupPeakRssMB.toFixed(0)} MB during start-up, ${rssAfterStartupMB.toFixed(0)} MB now`);
+    log(`agent ready in ${startup.toFixed(0)} s: daemon peak ${startupPeakRssMB.toFixed(0)} MB during start-up, ${rssAfterStartupMB.toFixed(0)} MB now; the teacher-training child peaked at ${trainingPeakRssMB} MB`);
     writeFileSync(`/proc/${proc.pid}/clear_refs`, '5'); // resets VmHWM to the current RSS
     const url = `http://127.0.0.1:${port}`;
     const t1 = performance.now();
     for (let i = 0; i < 500; i++) {
       const x = Array.from(train.x.subarray((n + i) * 784, (n + i + 1) * 784));
-      const r = await fetch(`${url}/predict`, { method: 'POST', body: JSON.stringify({ x }) });
+      const r = await fetch(`${url}/predict`, { method: 'POST', body: JSON.stringify({ x }) }).catch((e: Error) => {
+        throw new Error(`predict ${i} failed (${e.message}); agent exit ${proc.exitCode ?? proc.signalCode}\n${stderr}`);
+      });
       if (r.status !== 200) throw new Error(`predict answered ${r.status}: ${await r.text()}`);
     }
     const predictions = (performance.now() - t1) / 1000;
@@ -111,6 +119,7 @@ export async function agentMemoryPart(log: (line: string) => void, quick = false
     log(`500 predictions in ${predictions.toFixed(1)} s, a lifelong update on 500 samples in ${lifelongUpdate.toFixed(1)} s: peak ${servingAndLearningPeakRssMB.toFixed(0)} MB`);
     return {
       peakRssMB: Math.max(startupPeakRssMB, servingAndLearningPeakRssMB),
+      trainingPeakRssMB,
       startupPeakRssMB, rssAfterStartupMB, servingAndLearningPeakRssMB,
       localSamples: n, teacher: { spec: TEACHER, epochs: config.teacher.epochs, batchSize: 64 },
       seconds: { startup, predictions, lifelongUpdate },

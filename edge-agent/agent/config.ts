@@ -40,7 +40,7 @@ export interface AgentConfig {
   /** Device memory the teacher may use to answer one query; bigger batches are answered in chunks. */
   queries: { memoryBudgetMB: number };
   serving: { calibrationSamples: number; rollbackMargin: number };
-  lifelong: { enabled: boolean; updateEvery: number; memorySize: number; epochs: number; lwfWeight: number; learningRate: number };
+  lifelong: { enabled: boolean; updateEvery: number; memorySize: number; epochs: number; lwfWeight: number; learningRate: number; batchSize: number };
   http: { enabled: boolean; host: string; port: number; maxBodyBytes: number };
   ingest: { mqtt?: { url: string; topic: string } };
   telemetryMs: number;
@@ -89,7 +89,7 @@ export function parseAgentConfig(raw: unknown, base = process.cwd(), path = 'age
   if (d.numClasses === undefined) throw new ConfigError(`${path}.data.numClasses: required (the number of classes the models predict)`);
   const q = section(c.queries, `${path}.queries`, ['memoryBudgetMB']);
   const s = section(c.serving, `${path}.serving`, ['calibrationSamples', 'rollbackMargin']);
-  const l = section(c.lifelong, `${path}.lifelong`, ['enabled', 'updateEvery', 'memorySize', 'epochs', 'lwfWeight', 'learningRate']);
+  const l = section(c.lifelong, `${path}.lifelong`, ['enabled', 'updateEvery', 'memorySize', 'epochs', 'lwfWeight', 'learningRate', 'batchSize']);
   const h = section(c.http, `${path}.http`, ['enabled', 'host', 'port', 'maxBodyBytes']);
   const ing = section(c.ingest, `${path}.ingest`, ['mqtt']);
   const config: AgentConfig = {
@@ -103,7 +103,7 @@ export function parseAgentConfig(raw: unknown, base = process.cwd(), path = 'age
       seed: int(d.seed, `${path}.data.seed`, 1, 0),
     },
     teacher: parseTeacher(c.teacher, `${path}.teacher`, base),
-    queries: { memoryBudgetMB: num(q.memoryBudgetMB, `${path}.queries.memoryBudgetMB`, 64, 1, 65_536) },
+    queries: { memoryBudgetMB: num(q.memoryBudgetMB, `${path}.queries.memoryBudgetMB`, 32, 1, 65_536) },
     serving: {
       calibrationSamples: int(s.calibrationSamples, `${path}.serving.calibrationSamples`, 500, 1, 100_000),
       rollbackMargin: num(s.rollbackMargin, `${path}.serving.rollbackMargin`, 0.02, 0, 1),
@@ -115,6 +115,9 @@ export function parseAgentConfig(raw: unknown, base = process.cwd(), path = 'age
       epochs: int(l.epochs, `${path}.lifelong.epochs`, 2, 1, 1000),
       lwfWeight: num(l.lwfWeight, `${path}.lifelong.lwfWeight`, 1, 0, 1000),
       learningRate: num(l.learningRate, `${path}.lifelong.learningRate`, 1e-3, 1e-9, 10),
+      // New samples per step (as many again come from the replay memory); small, because batch-norm
+      // training memory grows with the batch and stays allocated in the daemon.
+      batchSize: int(l.batchSize, `${path}.lifelong.batchSize`, 16, 1, 4096),
     },
     http: {
       enabled: bool(h.enabled, `${path}.http.enabled`, true),

@@ -119,6 +119,18 @@ function modelHash(jsonPath: string): string {
   return h.digest('hex');
 }
 
+/** True when <dataDir>/teacher holds a teacher made from `source` (nothing to train). */
+export function storedTeacherIsCurrent(source: TeacherSource, format: SampleFormat, dataDir: string): boolean {
+  const dir = join(dataDir, 'teacher');
+  const keyFile = join(dir, 'source.json');
+  if (!existsSync(join(dir, 'model.json')) || !existsSync(keyFile)) return false;
+  try {
+    return JSON.parse(readFileSync(keyFile, 'utf8')).key === sourceKey(source, format);
+  } catch {
+    return false;
+  }
+}
+
 export interface PreparedTeacher {
   model: tf.LayersModel;
   /** 'stored' when reloaded from a previous start. */
