@@ -110,7 +110,8 @@ export async function agentMemoryPart(log: (line: string) => void, quick = false
       if (r.status !== 201) throw new Error(`ingest answered ${r.status}: ${await r.text()}`);
     }
     for (;;) {
-      const s = (await (await fetch(`${url}/status`)).json()) as { lifelong: { updates: number; learning: boolean } };
+      // A poll that fails (the daemon is busy learning) is simply retried.
+      const s = (await fetch(`${url}/status`).then((r) => r.json(), () => ({ lifelong: { updates: 0, learning: true } }))) as { lifelong: { updates: number; learning: boolean } };
       if (s.lifelong.updates >= 1 && !s.lifelong.learning) break;
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -40,7 +40,7 @@ const CONFIG = {
   calibration: 1000,
   latencyRuns: QUICK ? 300 : 2000,
   taskSamples: QUICK ? 1000 : 4000,
-  lifelong: { memorySize: 1000, epochs: QUICK ? 1 : 2, batchSize: 32, learningRate: 1e-3, seed: 7 } satisfies LifelongOptions,
+  lifelong: { memorySize: 1000, epochs: QUICK ? 1 : 2, batchSize: 8, learningRate: 1e-3, seed: 7 } satisfies LifelongOptions,
 };
 
 const log = (line: string) => console.log(`[${(performance.now() / 1000).toFixed(0).padStart(4)}s] ${line}`);

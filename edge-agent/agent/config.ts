@@ -117,7 +117,7 @@ export function parseAgentConfig(raw: unknown, base = process.cwd(), path = 'age
       learningRate: num(l.learningRate, `${path}.lifelong.learningRate`, 1e-3, 1e-9, 10),
       // New samples per step (as many again come from the replay memory); small, because batch-norm
       // training memory grows with the batch and stays allocated in the daemon.
-      batchSize: int(l.batchSize, `${path}.lifelong.batchSize`, 16, 1, 4096),
+      batchSize: int(l.batchSize, `${path}.lifelong.batchSize`, 8, 1, 4096),
     },
     http: {
       enabled: bool(h.enabled, `${path}.http.enabled`, true),

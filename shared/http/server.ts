@@ -120,6 +120,9 @@ export async function startHttp(o: { host: string; port: number; routes: Route[]
     });
   });
   server.requestTimeout = 30_000;
+  // Longer than clients' idle keep-alive, so the server never closes a socket a client is just reusing
+  // (ECONNRESET), which happens easily when training keeps the event loop busy past the 5 s default.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());

@@ -98,7 +98,7 @@ export interface AgentOptions {
 }
 
 /**
- * `distillery agent start` for device `device` of a scenario, as a user runs it: its partition written as
+ * `distillery-agent start` for device `device` of a scenario, as a device runs it: its partition written as
  * JSON lines into the agent's data directory, and the scenario's teacher (trained and cached by the
  * caller with prepareTeachers) brought as the agent's own model, so its answers equal the in-process ones.
  */
@@ -123,5 +123,5 @@ export function startAgentProcess(name: string, o: AgentOptions): JsonProcess {
   };
   const configFile = join(dir, 'agent.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
-  return spawnJson(name, [join(ROOT, 'bin/distillery.js'), 'agent', 'start', '--config', configFile]);
+  return spawnJson(name, [join(ROOT, 'bin/distillery-agent.js'), 'start', '--config', configFile]);
 }

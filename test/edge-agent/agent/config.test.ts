@@ -32,7 +32,7 @@ describe('parseAgentConfig', () => {
     expect(c.keyFile).toBe('/srv/agent/agent-data/agent.key');
     expect(c.data).toEqual({ dir: '/srv/agent/samples', sampleShape: [8, 8, 1], numClasses: 10, idxScale: 255, heldOutFraction: 0.1, seed: 1 });
     expect(c.http).toEqual({ enabled: true, host: '127.0.0.1', port: 7380, maxBodyBytes: 8 * 2 ** 20 });
-    expect(c.lifelong).toEqual({ enabled: true, updateEvery: 200, memorySize: 1000, epochs: 2, lwfWeight: 1, learningRate: 1e-3, batchSize: 16 });
+    expect(c.lifelong).toEqual({ enabled: true, updateEvery: 200, memorySize: 1000, epochs: 2, lwfWeight: 1, learningRate: 1e-3, batchSize: 8 });
     expect(c.teacher).toEqual({ kind: 'train', spec: { kind: 'mlp', hidden: [256, 128] }, epochs: 5, batchSize: 64, learningRate: 1e-3, seed: 1 });
     expect(c.serving).toEqual({ calibrationSamples: 500, rollbackMargin: 0.02 });
     expect(c.queries).toEqual({ memoryBudgetMB: 32 });
