@@ -156,7 +156,7 @@ export class Agent {
         onError: (m, e) => this.log.warn('query failed', { type: m.type, code: e.code, reason: e.reason }),
       });
       this.uplink = new Uplink({
-        url: c.url, fleet: c.fleet, identity: this.identity, coordinator, backoff: c.backoff, requestTimeoutMs: c.requestTimeoutMs, platform: this.facts.platform!,
+        url: c.url, fleet: c.fleet, identity: this.identity, coordinator, backoff: c.backoff, requestTimeoutMs: c.requestTimeoutMs, platform: this.facts.platform!, enrollmentToken: c.enrollmentToken,
         log: (m, f) => this.log.info(m, f),
         capabilities: async () => ({ type: 'capabilities.report', body: capabilitiesBody(await this.teacher.info(), this.facts) }),
         handler: async (msg) => (await queries(msg)) ?? (await this.onMessage(msg)),

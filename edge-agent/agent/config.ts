@@ -24,7 +24,7 @@ export interface AgentConfig {
   dataDir: string;
   keyFile: string;
   /** Absent: the agent runs offline (local inference and ingest only). */
-  coordinator?: { url: string; publicKey: string; fleet: string; backoff: { initialMs: number; maxMs: number }; requestTimeoutMs: number };
+  coordinator?: { url: string; publicKey: string; fleet: string; backoff: { initialMs: number; maxMs: number }; requestTimeoutMs: number; enrollmentToken?: string };
   data: {
     /** Initial local samples: IDX image/label pairs, CSV (label last) or JSON lines ({"x": [...], "y": k}). */
     dir?: string;
@@ -131,7 +131,7 @@ export function parseAgentConfig(raw: unknown, base = process.cwd(), path = 'age
   };
   if (d.dir !== undefined) config.data.dir = resolve(base, str(d.dir, `${path}.data.dir`, ''));
   if (c.coordinator !== undefined) {
-    const co = section(c.coordinator, `${path}.coordinator`, ['url', 'publicKey', 'fleet', 'backoff', 'requestTimeoutMs']);
+    const co = section(c.coordinator, `${path}.coordinator`, ['url', 'publicKey', 'fleet', 'backoff', 'requestTimeoutMs', 'enrollmentToken']);
     const url = str(co.url, `${path}.coordinator.url`, '');
     if (!URL_PATTERN.test(url)) throw new ConfigError(`${path}.coordinator.url: must be a ws://, wss://, mqtt:// or mqtts:// URL, got ${show(co.url)}`);
     if (co.publicKey === undefined) throw new ConfigError(`${path}.coordinator.publicKey: required: the coordinator's .pub identity file (pinned; see docs/edge-agent.md)`);
@@ -143,6 +143,7 @@ export function parseAgentConfig(raw: unknown, base = process.cwd(), path = 'age
       backoff: { initialMs: int(b.initialMs, `${path}.coordinator.backoff.initialMs`, 500, 1), maxMs: int(b.maxMs, `${path}.coordinator.backoff.maxMs`, 30_000, 1) },
       requestTimeoutMs: int(co.requestTimeoutMs, `${path}.coordinator.requestTimeoutMs`, 30_000, 100),
     };
+    if (co.enrollmentToken !== undefined) config.coordinator.enrollmentToken = str(co.enrollmentToken, `${path}.coordinator.enrollmentToken`, '', /^[\x21-\x7e]{1,128}$/);
     if (config.coordinator.backoff.maxMs < config.coordinator.backoff.initialMs)
       throw new ConfigError(`${path}.coordinator.backoff.maxMs: must be >= initialMs (${config.coordinator.backoff.initialMs}), got ${config.coordinator.backoff.maxMs}`);
   }

@@ -22,6 +22,8 @@ export interface UplinkOptions {
   /** The capabilities.report body to send after each enrollment. */
   capabilities: () => Promise<Draft>;
   platform: string;
+  /** A one-time enrollment token from the coordinator's operator (POST /api/tokens); without it, approval is manual. */
+  enrollmentToken?: string;
   log: (msg: string, fields?: Record<string, unknown>) => void;
   /** Opens the link; default: ws or MQTT spoke by URL scheme (tests may wire memory links). */
   connect?: () => Promise<Link>;
@@ -100,7 +102,7 @@ export class Uplink {
     for (let attempt = 0; !this.stopped; attempt++) {
       this.state = 'enrolling';
       try {
-        const r = await t.request(to, { type: 'enroll.request', body: { platform: this.o.platform } }, { timeoutMs: Math.min(10_000, this.o.requestTimeoutMs) });
+        const r = await t.request(to, { type: 'enroll.request', body: { platform: this.o.platform, ...(this.o.enrollmentToken ? { token: this.o.enrollmentToken } : {}) } }, { timeoutMs: Math.min(10_000, this.o.requestTimeoutMs) });
         if (r.type === 'enroll.accept') {
           this.state = 'enrolled';
           this.enrolledAt = Date.now();

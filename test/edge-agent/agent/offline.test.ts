@@ -32,7 +32,7 @@ describe('edge agent offline', () => {
     let attempts = 0;
     let reachable = false;
     const log = memoryLog();
-    const config = { ...fx.config, coordinator: { url: 'ws://in-memory', publicKey: coordinator.pubFile, fleet: 'test', backoff: { initialMs: 30, maxMs: 120 }, requestTimeoutMs: 2000 } };
+    const config = { ...fx.config, coordinator: { url: 'ws://in-memory', publicKey: coordinator.pubFile, fleet: 'test', backoff: { initialMs: 30, maxMs: 120 }, requestTimeoutMs: 2000, enrollmentToken: 'dt_offline-test' } };
     agent = await Agent.start(config, {
       log,
       connect: async (identity) => {
@@ -52,6 +52,8 @@ describe('edge agent offline', () => {
     reachable = true;
     const enrolls = () => coordinator.received.filter((m) => m.type === 'enroll.request').length;
     await waitUntil(() => enrolls() === 1 && agent!.status().coordinator !== undefined && (agent!.status().coordinator as { state: string }).state === 'enrolled', 5000, 'enrollment');
+    // The operator's one-time token travels with the enrollment request.
+    expect(coordinator.received.find((m) => m.type === 'enroll.request')!.body).toMatchObject({ token: 'dt_offline-test' });
     // An outage: the link goes down, predictions continue, and the agent enrolls again once it is back.
     coordinator.net.interrupt(agent.identity.id, 300);
     await waitUntil(() => (agent!.status().coordinator as { state: string }).state === 'offline', 2000, 'the link to drop');
