@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { seededRandom, type Random } from '../../shared/random.js';
 import { softmaxRows } from '../../shared/math/softmax.js';
 import { getAggregator } from '../../shared/distill/aggregation/index.js';
-import type { TeacherInfo, TeacherPort } from '../../shared/distill/port.js';
+import type { GradientReply, TeacherInfo, TeacherPort } from '../../shared/distill/port.js';
 import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
 import { generatorStep, studentStep } from './steps.js';
@@ -171,8 +171,14 @@ export class Distiller {
       let t0 = performance.now();
       const shares = this.classShares(targets);
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
-      const collected = await collectReplies(
-        ports.map((p, d) => p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights })),
+      // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
+      // probabilities, a fraction of the bytes.
+      const collected = await collectReplies<GradientReply>(
+        ports.map((p, d) =>
+          c.synthesis === 'generator'
+            ? p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights })
+            : p.logits({ inputs }).then((r) => ({ logits: r.logits, inputGradient: { shape: inputs.shape, values: new Float32Array(0) }, loss: { ce: 0, bn: 0, adv: 0 } })),
+        ),
         quorum,
       );
       t.queries += performance.now() - t0;
@@ -187,7 +193,7 @@ export class Distiller {
       this.replay.push(inputs.values, aggregate({ logits, numClasses: C, tau: c.tau, histograms, trim: c.trim }));
       const gradSum = new Float32Array(inputs.values.length);
       for (const r of replies) {
-        for (let i = 0; i < gradSum.length; i++) gradSum[i] += r.inputGradient.values[i];
+        if (c.synthesis === 'generator') for (let i = 0; i < gradSum.length; i++) gradSum[i] += r.inputGradient.values[i];
         dLoss.ce += r.loss.ce / replies.length / c.generatorSteps;
         dLoss.bn += r.loss.bn / replies.length / c.generatorSteps;
         dLoss.adv += r.loss.adv / replies.length / c.generatorSteps;

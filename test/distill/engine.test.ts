@@ -24,12 +24,17 @@ beforeAll(async () => {
 // BN term is on (it is off by default for strongly skewed fleets, see coordinator/engine/config.ts).
 const QUICK = { rounds: 8, generatorSteps: 8, batchSize: 64, studentBatchSize: 64, replayCapacity: 3000, warmupRounds: 1, device: { ce: 1, bn: 1, adv: 0.5 } };
 
+/** Gradient queries the last distill() sent. */
+let gradientQueries = 0;
+
 async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?: string, rounds?: number) {
   const c = parseDistillConfig({ ...QUICK, ...config, ...(rounds ? { rounds } : {}) });
   const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed });
   const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: c.zDim, seed });
   const checkpoints = checkpointDir ? new DirectoryCheckpoints(checkpointDir, { generator, student }) : undefined;
-  const d = new Distiller({ ports: fleet.ports(), student, generator, config: c, seed, checkpoints });
+  gradientQueries = 0;
+  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => p.logits(q), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, p.gradient(q)) }));
+  const d = new Distiller({ ports, student, generator, config: c, seed, checkpoints });
   await d.run();
   return { student, generator };
 }
@@ -39,7 +44,9 @@ describe('data-free distillation engine', () => {
     const ensemble = fleet.models.map((m) => accuracyOf(m, fleet.test));
     const untrained = accuracyOf(buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 3 }), fleet.test);
     const noise = accuracyOf((await distill({ synthesis: 'noise' })).student, fleet.test);
+    expect(gradientQueries).toBe(0); // labelled noise trains no generator: logits are all it asks for
     const distilled = accuracyOf((await distill({})).student, fleet.test);
+    expect(gradientQueries).toBe(QUICK.rounds * QUICK.generatorSteps * fleet.models.length);
     console.log(`teachers ${ensemble.map((a) => a.toFixed(3))}, untrained ${untrained.toFixed(3)}, noise ${noise.toFixed(3)}, distilled ${distilled.toFixed(3)}`);
     // Measured with these seeds: untrained 0.10, noise 0.78, distilled 0.84 (8x8 digits are a small input
     // space, so labelled noise is a strong baseline here; on 28x28 Fashion-MNIST it is far weaker).
