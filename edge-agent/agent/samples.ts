@@ -144,9 +144,10 @@ function parseJsonLines(text: string, format: SampleFormat, file: string, tolera
   return { x: Float32Array.from(x), y: Int32Array.from(y), dropped };
 }
 
-function concatFloat(parts: Float32Array[]): Float32Array {
+/** Joins typed-array chunks; a single chunk is returned as it is (no copy). */
+function concat<T extends Float32Array | Int32Array>(parts: T[], make: (n: number) => T): T {
   if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  const out = make(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p, at);
@@ -154,16 +155,8 @@ function concatFloat(parts: Float32Array[]): Float32Array {
   }
   return out;
 }
-function concatInt(parts: Int32Array[]): Int32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Int32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concatFloat = (parts: Float32Array[]) => concat(parts, (n) => new Float32Array(n));
+const concatInt = (parts: Int32Array[]) => concat(parts, (n) => new Int32Array(n));
 
 /** Reorders rows in place so that row i becomes old row order[i] (cycle by cycle, one row of scratch). */
 export function permuteRows(x: Float32Array, y: Int32Array, order: Int32Array, f: number): void {
@@ -273,8 +266,8 @@ export class SampleStore {
   dataset(name = 'local'): Dataset {
     if (this.released) throw new Error('SampleStore: sample values were released after start-up; read them from disk');
     if (!this.cached || this.cached.name !== name) {
-      const x = this.xs.length === 1 ? this.xs[0] : concatFloat(this.xs);
-      const y = this.ys.length === 1 ? this.ys[0] : concatInt(this.ys);
+      const x = concatFloat(this.xs);
+      const y = concatInt(this.ys);
       // Keep one copy: the chunks are replaced by their concatenation (a Pi has little memory to spare).
       this.xs = [x];
       this.ys = [y];
