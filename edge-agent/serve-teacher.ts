@@ -74,16 +74,21 @@ export function teacherHandler(teacher: TeacherPort, o: ServeTeacherOptions = {}
 }
 
 /**
- * Serves `teacher` on `transport`: teacher queries are answered, health.ping is answered with pong, other
+ * The whole device-side handler: teacher queries are answered, health.ping is answered with pong, other
  * messages go to `o.next`, and anything left that expects a reply gets `unsupported`.
  */
-export function serveTeacher(transport: Transport, teacher: TeacherPort, o: ServeTeacherOptions = {}): void {
+export function deviceHandler(teacher: TeacherPort, o: ServeTeacherOptions = {}): Handler {
   const queries = teacherHandler(teacher, o);
-  transport.handle(async (msg) => {
+  return async (msg) => {
     const answer = (await queries(msg)) ?? (await o.next?.(msg));
     if (answer) return answer;
     if (msg.type === 'health.ping') return { type: 'health.pong', body: {} };
-    if (CATALOG[msg.type].expectsReply) return { type: 'error', body: { code: 'unsupported', reason: `device ${transport.localId} does not handle ${msg.type}` } };
+    if (CATALOG[msg.type].expectsReply) return { type: 'error', body: { code: 'unsupported', reason: `device ${teacher.deviceId} does not handle ${msg.type}` } };
     return undefined;
-  });
+  };
+}
+
+/** Serves `teacher` on `transport` with {@link deviceHandler}. */
+export function serveTeacher(transport: Transport, teacher: TeacherPort, o: ServeTeacherOptions = {}): void {
+  transport.handle(deviceHandler(teacher, o));
 }

@@ -5,7 +5,6 @@
  * `distillery agent predict <file> --config agent.json`: predicts with the agent's current model, offline
  * (reads the agent's data directory; the daemon need not run). Options: docs/edge-agent.md.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { Command } from '../command.js';
 import { parseArgs, UsageError, type Flags } from '../args.js';
 import { ConfigError, loadAgentConfig, type AgentConfig } from '../../edge-agent/agent/config.js';
@@ -13,7 +12,7 @@ import { Agent, trainTeacherOnly } from '../../edge-agent/agent/agent.js';
 import { SampleError } from '../../edge-agent/agent/samples.js';
 import { TeacherModelError } from '../../edge-agent/agent/teacher-source.js';
 import { readPredictInputs } from '../../edge-agent/agent/predict-file.js';
-import { ServingSlot } from '../../edge-agent/agent/serving.js';
+import { floatPredictor, ServingSlot, type Predictor } from '../../edge-agent/agent/serving.js';
 import { loadPublicIdentity } from '../../shared/security/keyfile.js';
 import { loadModel } from '../../shared/models/store.js';
 import { initBackend } from '../../shared/compute/backend.js';
@@ -83,16 +82,15 @@ async function predict(c: AgentConfig, file: string, asJson: boolean): Promise<n
   }
   const coordinator = c.coordinator && existsSync(c.coordinator.publicKey) ? await loadPublicIdentity(c.coordinator.publicKey) : undefined;
   const teacherDir = join(c.dataDir, 'teacher');
-  let teacher: tf.LayersModel | undefined;
+  let teacher: Predictor | undefined;
   const slot = new ServingSlot(c.dataDir, format, coordinator?.signPublicKey, (x) => {
     if (!teacher) throw new UsageError(`agent predict: no model yet in ${c.dataDir}: start the agent once so it trains or loads its teacher`);
-    const perSample = format.sampleShape.reduce((a, b) => a * b, 1);
-    return tf.tidy(() => (teacher!.predict(tf.tensor(x, [x.length / perSample, ...format.sampleShape])) as tf.Tensor).dataSync() as Float32Array);
+    return teacher(x);
   }, () => {});
   slot.restore();
   if (slot.active.kind === 'teacher' && existsSync(join(teacherDir, 'model.json'))) {
     await initBackend(() => {});
-    teacher = await loadModel(teacherDir);
+    teacher = floatPredictor(await loadModel(teacherDir), format.sampleShape);
   }
   const { logits, model } = slot.predict(inputs.x);
   const k = format.numClasses;

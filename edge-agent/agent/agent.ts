@@ -21,19 +21,18 @@ import { argmaxRows } from '../../shared/metrics/index.js';
 import type { AnyEnvelope, Draft } from '../../shared/protocol/envelope.js';
 import { generateKeyFile, loadKeyFile, loadPublicIdentity, type Identity, type PublicIdentity } from '../../shared/security/index.js';
 import type { Link } from '../../shared/transport/index.js';
-import { teacherHandler } from '../serve-teacher.js';
+import { deviceHandler } from '../serve-teacher.js';
 import type { TeacherPort } from '../../shared/distill/port.js';
 import { LocalTeacher } from '../teacher/local-teacher.js';
 import { LifelongLearner, type UpdateReport } from '../lifelong/index.js';
 import type { AgentConfig } from './config.js';
 import { readSampleDir, SampleStore } from './samples.js';
-import { PublishRefused, ServingSlot, type ActiveModel } from './serving.js';
+import { floatPredictor, PublishRefused, ServingSlot, type ActiveModel } from './serving.js';
 import { prepareLocalTeacher, storedTeacherIsCurrent, storeTeacher, type PreparedTeacher } from './teacher-source.js';
 import { Uplink } from './uplink.js';
 import { startAgentHttp } from './http.js';
 import { startMqttIngest, type MqttIngest } from './mqtt-ingest.js';
 import { queryChunkSize } from './memory.js';
-import { CATALOG } from '../../shared/protocol/messages.js';
 
 /** Structured log sink: one event with fields. */
 export interface AgentLogger {
@@ -119,7 +118,7 @@ export class Agent {
     const prepared = await prepareLocalTeacher(config.teacher, format, config.dataDir, train, (m, f) => log.info(m, f));
     const model = prepared.model;
     const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB) });
-    const teacherPredict = (x: Float32Array) => tf.tidy(() => (model.predict(tf.tensor(x, [x.length / features(format.sampleShape), ...format.sampleShape])) as tf.Tensor).dataSync() as Float32Array);
+    const teacherPredict = floatPredictor(model, format.sampleShape);
     const coordinator = config.coordinator ? await loadPublicIdentity(config.coordinator.publicKey) : undefined;
     const serving = new ServingSlot(config.dataDir, format, coordinator?.signPublicKey, teacherPredict, (m, f) => log.info(m, f));
     serving.restore();
@@ -151,7 +150,8 @@ export class Agent {
       const c = this.config.coordinator;
       const t = this.teacher;
       const port: TeacherPort = { deviceId: t.deviceId, info: () => t.info(), logits: (q) => this.serial.run(() => t.logits(q)), gradient: (q) => this.serial.run(() => t.gradient(q)) };
-      const queries = teacherHandler(port, {
+      const handler = deviceHandler(port, {
+        next: (msg) => this.onPublish(msg),
         facts: this.facts,
         onError: (m, e) => this.log.warn('query failed', { type: m.type, code: e.code, reason: e.reason }),
       });
@@ -159,7 +159,7 @@ export class Agent {
         url: c.url, fleet: c.fleet, identity: this.identity, coordinator, backoff: c.backoff, requestTimeoutMs: c.requestTimeoutMs, platform: this.facts.platform!, enrollmentToken: c.enrollmentToken,
         log: (m, f) => this.log.info(m, f),
         capabilities: async () => ({ type: 'capabilities.report', body: capabilitiesBody(await this.teacher.info(), this.facts) }),
-        handler: async (msg) => (await queries(msg)) ?? (await this.onMessage(msg)),
+        handler,
         connect: deps.connect ? () => deps.connect!(this.identity, coordinator) : undefined,
       });
       this.uplink.start();
@@ -170,8 +170,8 @@ export class Agent {
     }
   }
 
-  /** Messages other than teacher queries. */
-  private async onMessage(msg: AnyEnvelope): Promise<Draft | undefined> {
+  /** model.publish: verified, quantized, checked and swapped in by the serving slot. */
+  private async onPublish(msg: AnyEnvelope): Promise<Draft | undefined> {
     if (msg.type === 'model.publish') {
       try {
         const active = await this.serial.run(() => this.serving.accept(msg.body, { calibration: this.calibration, heldOut: this.heldOut, margin: this.config.serving.rollbackMargin }));
@@ -183,8 +183,6 @@ export class Agent {
         return { type: 'error', body: { code, reason: (e as Error).message.slice(0, 2000) } };
       }
     }
-    if (msg.type === 'health.ping') return { type: 'health.pong', body: {} };
-    if (CATALOG[msg.type].expectsReply) return { type: 'error', body: { code: 'unsupported', reason: `agent ${this.identity.id} does not handle ${msg.type}` } };
     return undefined;
   }
 

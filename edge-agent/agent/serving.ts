@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../shared/data/dataset.js';
 import { writeFileAtomic } from '../../shared/fs/atomic.js';
 import { accuracy, argmaxRows } from '../../shared/metrics/index.js';
@@ -63,6 +63,12 @@ const fileStem = (id: string, version: number) => `${id.replace(/[^A-Za-z0-9_.-]
 
 /** Logits for a batch from whichever model serves. */
 export type Predictor = (x: Float32Array) => Float32Array;
+
+/** A float TF.js model as a Predictor (the teacher, until a student arrives). */
+export function floatPredictor(model: tf.LayersModel, sampleShape: number[]): Predictor {
+  const perSample = sampleShape.reduce((a, b) => a * b, 1);
+  return (x) => tf.tidy(() => (model.predict(tf.tensor(x, [x.length / perSample, ...sampleShape])) as tf.Tensor).dataSync() as Float32Array);
+}
 
 export class ServingSlot {
   private int8?: Int8Model;
