@@ -74,7 +74,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const parts = partitionDataset(train, { ...s.partition, seed: o.seed });
   log(`${s.name} seed ${o.seed}: ${s.partition.devices} devices, ${train.y.length} training samples (${s.partition.scheme}${s.partition.alpha ? ` alpha=${s.partition.alpha}` : ''}), backend ${backend}`);
 
-  const { models: teachers, dirs: teacherDirs } = await phase('teachers', () => prepareTeachers(s, o.seed, train, parts, log));
+  const { models: teachers, dirs: teacherDirs } = await phase('teachers', () => prepareTeachers(s, o.seed, train, parts, log, o.workers ?? 0));
   const teacherReport = teachers.map((t, d) => ({ device: d, spec: s.teacherSpecs[d], acc: accuracyOf(t, test), samples: parts[d].indices.length, params: t.countParams() }));
   log(`teachers: ${teacherReport.map((t) => `${(t.acc * 100).toFixed(1)}%`).join(', ')}`);
 

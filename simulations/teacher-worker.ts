@@ -1,22 +1,40 @@
 /**
  * A worker thread hosting some of a simulated fleet's devices. Devices are independent, so their query work
  * runs in parallel on separate cores while the coordinator thread trains the generator and the student.
- * Only TeacherPort messages pass between the threads, as they would between machines.
+ * Only TeacherPort messages pass between the threads, as they would between machines. Before a run the same
+ * threads train the uncached teachers, one device per thread at a time, each on its own partition only.
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../shared/compute/backend.js';
-import { loadModel } from '../shared/models/store.js';
+import { buildModel } from '../shared/models/build.js';
+import { loadModel, saveModel } from '../shared/models/store.js';
+import { fit } from '../shared/train/fit.js';
 import { LocalTeacher } from '../edge-agent/teacher/local-teacher.js';
-import type { WorkerDevice, WorkerRequest, WorkerResponse } from './worker-messages.js';
+import type { TeacherTrainingJob, WorkerDevice, WorkerRequest, WorkerResponse } from './worker-messages.js';
 
 const teachers = new Map<number, LocalTeacher>();
 
 async function init(devices: WorkerDevice[]): Promise<void> {
-  await initBackend(() => {});
+  await (backendReady ??= initBackend(() => {}));
   for (const d of devices) {
     const model = await loadModel(d.modelDir);
     teachers.set(d.index, new LocalTeacher({ deviceId: `device-${d.index}`, model, labelHistogram: d.histogram, blackBox: d.blackBox }));
   }
+}
+
+let backendReady: Promise<unknown> | undefined;
+
+async function train(job: TeacherTrainingJob): Promise<{ seconds: number }> {
+  await (backendReady ??= initBackend(() => {}));
+  const t0 = performance.now();
+  const model = buildModel(job.spec, { inputShape: job.data.sampleShape, numClasses: job.data.numClasses, seed: job.modelSeed });
+  try {
+    await fit(model, job.data, job.training);
+    await saveModel(model, job.dir);
+  } finally {
+    model.dispose();
+  }
+  return { seconds: (performance.now() - t0) / 1000 };
 }
 
 function transferables(value: unknown, out: ArrayBuffer[] = []): ArrayBuffer[] {
@@ -34,6 +52,8 @@ parentPort!.on('message', async (req: WorkerRequest) => {
     if (req.method === 'init') {
       await init(req.devices);
       response = { id: req.id, ok: true, result: null };
+    } else if (req.method === 'train') {
+      response = { id: req.id, ok: true, result: await train(req.job) };
     } else {
       const teacher = teachers.get(req.device);
       if (!teacher) throw new Error(`this worker does not host device ${req.device}`);

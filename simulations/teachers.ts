@@ -12,6 +12,8 @@ import { buildModel } from '../shared/models/build.js';
 import { loadModel, saveModel } from '../shared/models/store.js';
 import { fit } from '../shared/train/fit.js';
 import type { Scenario } from './scenario.js';
+import { trainInWorkers } from './worker-ports.js';
+import type { TeacherTrainingJob } from './worker-messages.js';
 
 export function cacheRoot(): string {
   return process.env.DISTILLERY_CACHE || new URL('../.cache', import.meta.url).pathname;
@@ -31,7 +33,7 @@ export async function prepareTeacher(
   d: number,
   log: (line: string) => void,
 ): Promise<{ model: tf.LayersModel; dir: string }> {
-  const dir = join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, seed, d)}`);
+  const dir = teacherDir(s, seed, d);
   if (existsSync(join(dir, 'model.json'))) return { model: await loadModel(dir), dir };
   const local = subset(train, part.indices, `${train.name}/device-${d}`);
   const model = buildModel(s.teacherSpecs[d], { inputShape: train.sampleShape, numClasses: train.numClasses, seed: seed * 100 + d });
@@ -42,13 +44,36 @@ export async function prepareTeacher(
   return { model, dir };
 }
 
+function teacherDir(s: Scenario, seed: number, d: number): string {
+  return join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, seed, d)}`);
+}
+
+/**
+ * Every device's teacher. With `workers` > 0 the uncached ones train in parallel on that many threads (devices
+ * are independent); the weights are the same as training them one after another in this thread.
+ */
 export async function prepareTeachers(
   s: Scenario,
   seed: number,
   train: Dataset,
   parts: DevicePartition[],
   log: (line: string) => void,
+  workers = 0,
 ): Promise<{ models: tf.LayersModel[]; dirs: string[] }> {
+  const missing = parts.map((_, d) => d).filter((d) => !existsSync(join(teacherDir(s, seed, d), 'model.json')));
+  if (workers > 0 && missing.length > 1) {
+    const jobs: TeacherTrainingJob[] = missing.map((d) => ({
+      device: d,
+      spec: s.teacherSpecs[d],
+      data: subset(train, parts[d].indices, `${train.name}/device-${d}`),
+      modelSeed: seed * 100 + d,
+      training: { ...s.teacherTraining, seed: seed * 100 + d },
+      dir: teacherDir(s, seed, d),
+    }));
+    log(`training ${jobs.length} teachers on ${Math.min(workers, jobs.length)} worker threads`);
+    await trainInWorkers(jobs, workers, (job, seconds) =>
+      log(`teacher ${job.device}: trained on ${parts[job.device].indices.length} local samples in ${seconds.toFixed(1)} s (cached in ${job.dir})`));
+  }
   const models: tf.LayersModel[] = [];
   const dirs: string[] = [];
   for (let d = 0; d < parts.length; d++) {

@@ -1,4 +1,7 @@
 /** Messages between the scenario runner and its device worker threads. */
+import type { Dataset } from '../shared/data/dataset.js';
+import type { FitOptions } from '../shared/train/fit.js';
+
 export interface WorkerDevice {
   index: number;
   modelDir: string;
@@ -6,8 +9,19 @@ export interface WorkerDevice {
   blackBox: boolean;
 }
 
+/** One device's teacher to train on its own partition and save to `dir` (the teacher cache). */
+export interface TeacherTrainingJob {
+  device: number;
+  spec: unknown;
+  data: Dataset;
+  modelSeed: number;
+  training: FitOptions;
+  dir: string;
+}
+
 export type WorkerRequest =
   | { id: number; method: 'init'; devices: WorkerDevice[] }
+  | { id: number; method: 'train'; job: TeacherTrainingJob }
   | { id: number; method: 'info' | 'logits' | 'gradient'; device: number; query?: unknown };
 
 export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { TeacherPort } from '../shared/distill/port.js';
-import type { WorkerDevice, WorkerRequest, WorkerResponse } from './worker-messages.js';
+import type { TeacherTrainingJob, WorkerDevice, WorkerRequest, WorkerResponse } from './worker-messages.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -36,11 +36,11 @@ class WorkerClient {
     this.pending.clear();
   }
 
-  call(req: WithoutId<WorkerRequest>): Promise<unknown> {
+  call(req: WithoutId<WorkerRequest>, transfer: ArrayBuffer[] = []): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...req, id });
+      this.worker.postMessage({ ...req, id }, transfer);
     });
   }
 
@@ -61,4 +61,24 @@ export async function workerFleet(devices: WorkerDevice[], workers: number): Pro
     gradient: (query) => hostOf(d.index).call({ method: 'gradient', device: d.index, query }) as never,
   }));
   return { ports, close: async () => void (await Promise.all(clients.map((c) => c.close()))) };
+}
+
+/**
+ * Trains teachers on `workers` threads, each thread taking the next job when it finishes one (partitions differ
+ * in size). The jobs' sample buffers are moved to the threads, not copied. Resolves when every teacher is saved.
+ */
+export async function trainInWorkers(jobs: TeacherTrainingJob[], workers: number, onDone: (job: TeacherTrainingJob, seconds: number) => void): Promise<void> {
+  const queue = [...jobs];
+  const clients = Array.from({ length: Math.max(1, Math.min(workers, jobs.length)) }, () => new WorkerClient());
+  try {
+    await Promise.all(clients.map(async (client) => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const samples = job.data;
+        const { seconds } = (await client.call({ method: 'train', job }, [samples.x.buffer as ArrayBuffer, samples.y.buffer as ArrayBuffer])) as { seconds: number };
+        onDone(job, seconds);
+      }
+    }));
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
+  }
 }

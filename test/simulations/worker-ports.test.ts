@@ -1,4 +1,4 @@
-/** Devices hosted in worker threads answer exactly as the same devices on the main thread. */
+/** Devices hosted in worker threads answer, and train their teachers, exactly as on the main thread. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,10 @@ import { saveModel } from '../../shared/models/store.js';
 import { seededRandom } from '../../shared/random.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
 import { workerFleet } from '../../simulations/worker-ports.js';
+import { loadDataset } from '../../shared/data/registry.js';
+import { partitionDataset } from '../../shared/data/partition.js';
+import { loadScenario } from '../../simulations/scenario.js';
+import { prepareTeachers } from '../../simulations/teachers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distillery-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,6 +46,35 @@ describe('worker-hosted devices', () => {
       expect((await fleet.ports[2].logits({ inputs })).logits.shape).toEqual([6, 10]);
     } finally {
       await fleet.close();
+    }
+  });
+});
+
+describe('teachers trained on worker threads', () => {
+  it('have the same weights as teachers trained one after another on the main thread', async () => {
+    await initBackend(() => {});
+    const base = loadScenario(new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname);
+    const s = { ...base, partition: { ...base.partition, devices: 3 }, teacherSpecs: base.teacherSpecs.slice(0, 3), teacherTraining: { ...base.teacherTraining, epochs: 2 } };
+    const { train } = loadDataset(s.dataset, { splitSeed: 5 });
+    const parts = partitionDataset(train, { ...s.partition, seed: 5 });
+    const trainWith = async (workers: number) => {
+      process.env.DISTILLERY_CACHE = join(dir, `cache-${workers}`);
+      const lines: string[] = [];
+      const { models } = await prepareTeachers(s, 5, train, parts, (l) => lines.push(l), workers);
+      return { weights: models.map((m) => m.getWeights().map((w) => Array.from(w.dataSync()))), lines };
+    };
+    const previous = process.env.DISTILLERY_CACHE;
+    try {
+      const serial = await trainWith(0);
+      const parallel = await trainWith(2);
+      expect(parallel.lines[0]).toBe('training 3 teachers on 2 worker threads');
+      expect(parallel.lines.filter((l) => /^teacher \d: trained on \d+ local samples/.test(l))).toHaveLength(3);
+      expect(parallel.weights).toEqual(serial.weights);
+      // A second call finds all three in the cache and trains nothing.
+      expect((await trainWith(2)).lines).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.DISTILLERY_CACHE;
+      else process.env.DISTILLERY_CACHE = previous;
     }
   });
 });
