@@ -45,20 +45,20 @@ describe('edge agent offline', () => {
     const predict = async () => (await fetch(`${agent!.httpUrl}/predict`, { method: 'POST', body: x })).status;
     // Offline from the start: local inference works, and connection attempts repeat with backoff.
     expect(await predict()).toBe(200);
-    await waitUntil(() => attempts >= 3, 5000, 'three connection attempts');
+    await waitUntil(() => attempts >= 3, 20_000, 'three connection attempts');
     expect(agent.status().coordinator).toMatchObject({ state: 'offline' });
     expect(log.events.filter((e) => e.msg === 'coordinator unreachable; retrying').length).toBeGreaterThanOrEqual(2);
     // The coordinator appears: the agent connects and enrolls on its own.
     reachable = true;
     const enrolls = () => coordinator.received.filter((m) => m.type === 'enroll.request').length;
-    await waitUntil(() => enrolls() === 1 && agent!.status().coordinator !== undefined && (agent!.status().coordinator as { state: string }).state === 'enrolled', 5000, 'enrollment');
+    await waitUntil(() => enrolls() === 1 && agent!.status().coordinator !== undefined && (agent!.status().coordinator as { state: string }).state === 'enrolled', 20_000, 'enrollment');
     // The operator's one-time token travels with the enrollment request.
     expect(coordinator.received.find((m) => m.type === 'enroll.request')!.body).toMatchObject({ token: 'dt_offline-test' });
     // An outage: the link goes down, predictions continue, and the agent enrolls again once it is back.
     coordinator.net.interrupt(agent.identity.id, 300);
-    await waitUntil(() => (agent!.status().coordinator as { state: string }).state === 'offline', 2000, 'the link to drop');
+    await waitUntil(() => (agent!.status().coordinator as { state: string }).state === 'offline', 20_000, 'the link to drop');
     expect(await predict()).toBe(200);
-    await waitUntil(() => enrolls() === 2, 5000, 're-enrollment after the outage');
-    await waitUntil(() => coordinator.received.filter((m) => m.type === 'capabilities.report').length === 2, 5000, 'capabilities re-reported');
+    await waitUntil(() => enrolls() === 2, 20_000, 're-enrollment after the outage');
+    await waitUntil(() => coordinator.received.filter((m) => m.type === 'capabilities.report').length === 2, 20_000, 'capabilities re-reported');
   }, 60_000);
 });
