@@ -1,6 +1,7 @@
 /** Distillation hyper-parameters, their defaults, and validation that names the bad field. */
 import type { DeviceLossWeights } from '../../shared/distill/port.js';
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
+import type { JitterSettings } from './jitter.js';
 
 export interface DistillConfig {
   /**
@@ -33,6 +34,11 @@ export interface DistillConfig {
    * is on the scale of the devices' cross-entropy. Only image generators (rank-4 samples) get `tv`.
    */
   imagePrior: { tv: number; l2: number };
+  /**
+   * Random circular shift of up to `shift` pixels per axis, and a left-right flip when `flip`, drawn once per
+   * query batch and applied to the generated images before the devices see them (see jitter.ts). Images only.
+   */
+  jitter: JitterSettings;
   /** Rounds before the adversarial terms switch on (the generator first learns to draw the classes). */
   warmupRounds: number;
   generatorLr: number;
@@ -65,6 +71,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   coordinatorAdv: 0.5,
   diversity: 5,
   imagePrior: { tv: 0, l2: 0 },
+  jitter: { shift: 0, flip: false },
   warmupRounds: 2,
   generatorLr: 0.05,
   studentLr: 3e-3,
@@ -81,7 +88,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const key of Object.keys(r)) {
     if (!(key in DEFAULT_DISTILL) && key !== 'trim' && key !== 'generatorWidth') throw new Error(`${path}.${key}: unknown setting; valid: ${Object.keys(DEFAULT_DISTILL).join(', ')}, trim, generatorWidth`);
   }
-  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) } } as DistillConfig;
+  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) } } as DistillConfig;
   const posInt = (v: number, name: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${path}.${name}: must be a positive integer, got ${JSON.stringify(v)}`);
   };
@@ -96,10 +103,13 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity'] as const) nonNeg(c[k], k);
-  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior]] as const) {
+  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
   }
   for (const k of Object.keys(c.imagePrior)) if (k !== 'tv' && k !== 'l2') throw new Error(`${path}.imagePrior.${k}: unknown setting; valid: tv, l2`);
+  for (const k of Object.keys(c.jitter)) if (k !== 'shift' && k !== 'flip') throw new Error(`${path}.jitter.${k}: unknown setting; valid: shift, flip`);
+  if (!Number.isInteger(c.jitter.shift) || c.jitter.shift < 0) throw new Error(`${path}.jitter.shift: must be an integer >= 0 (pixels), got ${JSON.stringify(c.jitter.shift)}`);
+  if (typeof c.jitter.flip !== 'boolean') throw new Error(`${path}.jitter.flip: must be true or false, got ${JSON.stringify(c.jitter.flip)}`);
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');

@@ -21,6 +21,7 @@ import { ReplayBuffer } from './replay.js';
 import { generatorStep, studentStep } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type QuorumOptions } from './quorum.js';
+import { applyJitter, drawJitter, jitterEnabled } from './jitter.js';
 
 export interface RoundReport {
   round: number;
@@ -161,7 +162,15 @@ export class Distiller {
       const zValues = Float32Array.from({ length: c.batchSize * c.zDim }, () => rng.normal());
       const z = tf.tensor2d(zValues, [c.batchSize, c.zDim]);
       const yOneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), C).toFloat();
-      const x = c.synthesis === 'noise' ? noiseLike(G, c.batchSize, rng) : (G.apply([z, yOneHot], { training: true }) as tf.Tensor);
+      // Draws only when jitter is on, so runs without it keep their random stream (and their checkpoints).
+      const jitter = c.synthesis === 'generator' && jitterEnabled(c.jitter) ? drawJitter(c.jitter, rng) : undefined;
+      const augment = jitter && ((t: tf.Tensor) => applyJitter(t, jitter));
+      const x = c.synthesis === 'noise'
+        ? noiseLike(G, c.batchSize, rng)
+        : tf.tidy(() => {
+            const generated = G.apply([z, yOneHot], { training: true }) as tf.Tensor;
+            return augment ? augment(generated) : generated;
+          });
       const inputs = { shape: x.shape, values: (await x.data()) as Float32Array };
       const studentProbs = adversarial ? tf.tidy(() => tf.softmax(S.apply(x, { training: false }) as tf.Tensor)) : undefined;
       const studentData = studentProbs ? { shape: studentProbs.shape, values: (await studentProbs.data()) as Float32Array } : undefined;
@@ -201,7 +210,7 @@ export class Distiller {
       t0 = performance.now();
       const deviceGradient = tf.tensor(gradSum, inputs.shape);
       const teacherProbs = adversarial && c.coordinatorAdv > 0 ? logits.map((l) => tf.tensor2d(softmaxRows(l, C), [c.batchSize, C])) : [];
-      if (c.synthesis === 'generator') gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity, imagePrior: c.imagePrior }) / c.generatorSteps;
+      if (c.synthesis === 'generator') gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity, imagePrior: c.imagePrior, augment }) / c.generatorSteps;
       tf.dispose([z, yOneHot, deviceGradient, ...teacherProbs]);
       t.generator += performance.now() - t0;
       this.o.onStep?.(step + 1, c.generatorSteps);

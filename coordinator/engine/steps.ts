@@ -17,6 +17,8 @@ export interface GeneratorStepInputs {
   diversity: number;
   /** Image-prior weights (total variation on rank-4 images, mean square on any sample); absent: none. */
   imagePrior?: { tv: number; l2: number };
+  /** The same batch-level jitter the devices' inputs went through (identity when absent). */
+  augment?: (x: tf.Tensor) => tf.Tensor;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface GeneratorStepInputs {
 export function generatorStep(G: tf.LayersModel, S: tf.LayersModel, opt: tf.Optimizer, s: GeneratorStepInputs): number {
   const loss = opt.minimize(
     () => {
-      const x = G.apply([s.z, s.yOneHot], { training: true }) as tf.Tensor;
+      const generated = G.apply([s.z, s.yOneHot], { training: true }) as tf.Tensor;
+      const x = s.augment ? s.augment(generated) : generated;
       let objective = tf.sum(tf.mul(x, s.deviceGradient)) as tf.Scalar;
       if (s.coordinatorAdv > 0 && s.teacherProbs.length) {
         const studentProbs = tf.softmax(S.apply(x, { training: false }) as tf.Tensor);

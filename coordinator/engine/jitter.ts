@@ -1,0 +1,58 @@
+/**
+ * DeepInversion-style jitter of synthetic images: one random circular shift (and optionally a horizontal
+ * flip) per query batch, applied after the generator and before the devices see the batch. A feature the
+ * generator paints at a fixed place (the mode collapse seen on Fashion-MNIST: the same small glyph in one corner
+ * of every class) then moves around, so the teachers' gradients stop rewarding it. Shift and flip are
+ * permutations of pixels, so the generator's gradient flows back through them exactly.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../../shared/random.js';
+
+export interface JitterSettings {
+  /** Largest shift in pixels along each image axis (0: none). */
+  shift: number;
+  /** Mirror left-right with probability 1/2. */
+  flip: boolean;
+}
+
+export interface JitterDraw {
+  dy: number;
+  dx: number;
+  flip: boolean;
+}
+
+export function jitterEnabled(j: JitterSettings): boolean {
+  return j.shift > 0 || j.flip;
+}
+
+/** One batch's shift in [-shift, shift] per axis and its flip. */
+export function drawJitter(j: JitterSettings, rng: Random): JitterDraw {
+  const dy = j.shift > 0 ? rng.int(2 * j.shift + 1) - j.shift : 0;
+  const dx = j.shift > 0 ? rng.int(2 * j.shift + 1) - j.shift : 0;
+  return { dy, dx, flip: j.flip && rng.next() < 0.5 };
+}
+
+/** Circular shift along `axis` by k: element i moves to (i + k) mod n, as numpy.roll. */
+function roll(x: tf.Tensor, k: number, axis: number): tf.Tensor {
+  const n = x.shape[axis]!;
+  const s = ((k % n) + n) % n;
+  if (s === 0) return x;
+  const begin = x.shape.map(() => 0);
+  const head = x.shape.slice();
+  head[axis] = n - s;
+  const tailBegin = begin.slice();
+  tailBegin[axis] = n - s;
+  const tail = x.shape.slice();
+  tail[axis] = s;
+  return tf.concat([tf.slice(x, tailBegin, tail), tf.slice(x, begin, head)], axis);
+}
+
+/** Applies a draw to a batch of images [n, h, w, c]; other ranks (tabular rows) pass through unchanged. */
+export function applyJitter(x: tf.Tensor, d: JitterDraw): tf.Tensor {
+  if (x.rank !== 4) return x;
+  return tf.tidy(() => {
+    let out = roll(roll(x, d.dy, 1), d.dx, 2);
+    if (d.flip) out = tf.reverse(out, 2);
+    return out;
+  });
+}
