@@ -35,17 +35,29 @@ export async function prepareTeacher(
 ): Promise<{ model: tf.LayersModel; dir: string }> {
   const dir = teacherDir(s, seed, d);
   if (existsSync(join(dir, 'model.json'))) return { model: await loadModel(dir), dir };
-  const local = subset(train, part.indices, `${train.name}/device-${d}`);
-  const model = buildModel(s.teacherSpecs[d], { inputShape: train.sampleShape, numClasses: train.numClasses, seed: seed * 100 + d });
+  const job = trainingJob(s, seed, train, part, d);
+  const model = buildModel(job.spec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: job.modelSeed });
   const t0 = performance.now();
-  await fit(model, local, { ...s.teacherTraining, seed: seed * 100 + d });
+  await fit(model, job.data, job.training);
   await saveModel(model, dir);
-  log(`teacher ${d}: trained on ${local.y.length} local samples in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${dir})`);
+  log(`teacher ${d}: trained on ${job.data.y.length} local samples in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${dir})`);
   return { model, dir };
 }
 
 function teacherDir(s: Scenario, seed: number, d: number): string {
   return join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, seed, d)}`);
+}
+
+/** What training device d's teacher takes: its own partition only, and seeds fixed by (seed, device). */
+function trainingJob(s: Scenario, seed: number, train: Dataset, part: DevicePartition, d: number): TeacherTrainingJob {
+  return {
+    device: d,
+    spec: s.teacherSpecs[d],
+    data: subset(train, part.indices, `${train.name}/device-${d}`),
+    modelSeed: seed * 100 + d,
+    training: { ...s.teacherTraining, seed: seed * 100 + d },
+    dir: teacherDir(s, seed, d),
+  };
 }
 
 /**
@@ -62,14 +74,7 @@ export async function prepareTeachers(
 ): Promise<{ models: tf.LayersModel[]; dirs: string[] }> {
   const missing = parts.map((_, d) => d).filter((d) => !existsSync(join(teacherDir(s, seed, d), 'model.json')));
   if (workers > 0 && missing.length > 1) {
-    const jobs: TeacherTrainingJob[] = missing.map((d) => ({
-      device: d,
-      spec: s.teacherSpecs[d],
-      data: subset(train, parts[d].indices, `${train.name}/device-${d}`),
-      modelSeed: seed * 100 + d,
-      training: { ...s.teacherTraining, seed: seed * 100 + d },
-      dir: teacherDir(s, seed, d),
-    }));
+    const jobs = missing.map((d) => trainingJob(s, seed, train, parts[d], d));
     log(`training ${jobs.length} teachers on ${Math.min(workers, jobs.length)} worker threads`);
     await trainInWorkers(jobs, workers, (job, seconds) =>
       log(`teacher ${job.device}: trained on ${parts[job.device].indices.length} local samples in ${seconds.toFixed(1)} s (cached in ${job.dir})`));
