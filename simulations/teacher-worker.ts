@@ -6,13 +6,13 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../shared/compute/backend.js';
-import { buildModel } from '../shared/models/build.js';
-import { loadModel, saveModel } from '../shared/models/store.js';
-import { fit } from '../shared/train/fit.js';
+import { loadModel } from '../shared/models/store.js';
 import { LocalTeacher } from '../edge-agent/teacher/local-teacher.js';
+import { trainTeacher } from './teacher-training.js';
 import type { TeacherTrainingJob, WorkerDevice, WorkerRequest, WorkerResponse } from './worker-messages.js';
 
 const teachers = new Map<number, LocalTeacher>();
+let backendReady: Promise<unknown> | undefined;
 
 async function init(devices: WorkerDevice[]): Promise<void> {
   await (backendReady ??= initBackend(() => {}));
@@ -22,19 +22,11 @@ async function init(devices: WorkerDevice[]): Promise<void> {
   }
 }
 
-let backendReady: Promise<unknown> | undefined;
-
 async function train(job: TeacherTrainingJob): Promise<{ seconds: number }> {
   await (backendReady ??= initBackend(() => {}));
-  const t0 = performance.now();
-  const model = buildModel(job.spec, { inputShape: job.data.sampleShape, numClasses: job.data.numClasses, seed: job.modelSeed });
-  try {
-    await fit(model, job.data, job.training);
-    await saveModel(model, job.dir);
-  } finally {
-    model.dispose();
-  }
-  return { seconds: (performance.now() - t0) / 1000 };
+  const { model, seconds } = await trainTeacher(job);
+  model.dispose(); // the fleet loads it from the cache when the run starts
+  return { seconds };
 }
 
 function transferables(value: unknown, out: ArrayBuffer[] = []): ArrayBuffer[] {

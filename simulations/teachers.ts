@@ -8,9 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { subset, type Dataset } from '../shared/data/dataset.js';
 import type { DevicePartition } from '../shared/data/partition.js';
-import { buildModel } from '../shared/models/build.js';
-import { loadModel, saveModel } from '../shared/models/store.js';
-import { fit } from '../shared/train/fit.js';
+import { loadModel } from '../shared/models/store.js';
+import { trainedLine, trainTeacher } from './teacher-training.js';
 import type { Scenario } from './scenario.js';
 import { trainInWorkers } from './worker-ports.js';
 import type { TeacherTrainingJob } from './worker-messages.js';
@@ -35,12 +34,8 @@ export async function prepareTeacher(
 ): Promise<{ model: tf.LayersModel; dir: string }> {
   const dir = teacherDir(s, seed, d);
   if (existsSync(join(dir, 'model.json'))) return { model: await loadModel(dir), dir };
-  const job = trainingJob(s, seed, train, part, d);
-  const model = buildModel(job.spec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: job.modelSeed });
-  const t0 = performance.now();
-  await fit(model, job.data, job.training);
-  await saveModel(model, dir);
-  log(`teacher ${d}: trained on ${job.data.y.length} local samples in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached in ${dir})`);
+  const { model, seconds } = await trainTeacher(trainingJob(s, seed, train, part, d));
+  log(trainedLine(d, part.indices.length, seconds, dir));
   return { model, dir };
 }
 
@@ -76,8 +71,7 @@ export async function prepareTeachers(
   if (workers > 0 && missing.length > 1) {
     const jobs = missing.map((d) => trainingJob(s, seed, train, parts[d], d));
     log(`training ${jobs.length} teachers on ${Math.min(workers, jobs.length)} worker threads`);
-    await trainInWorkers(jobs, workers, (job, seconds) =>
-      log(`teacher ${job.device}: trained on ${parts[job.device].indices.length} local samples in ${seconds.toFixed(1)} s (cached in ${job.dir})`));
+    await trainInWorkers(jobs, workers, (job, seconds) => log(trainedLine(job.device, parts[job.device].indices.length, seconds, job.dir)));
   }
   const models: tf.LayersModel[] = [];
   const dirs: string[] = [];
