@@ -100,6 +100,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     generator,
     config: s.distill,
     seed: o.seed,
+    traffic,
     checkpoints: new DirectoryCheckpoints(join(o.out, 'checkpoint'), { generator, student }),
     onStep: (step, steps) => bar.update(`round ${roundsDone + 1}/${s.distill.rounds}`, step / steps, `generator step ${step}/${steps}`),
     onRound: (r) => {

@@ -19,6 +19,17 @@ function add(rec: Record<string, number>, kind: string, bytes: number): void {
   rec[kind] = (rec[kind] ?? 0) + bytes;
 }
 
+/** Adds `from`'s counts into `into` (a resumed run's counters plus the checkpointed ones). */
+export function addTraffic(into: Traffic, from: Traffic): void {
+  for (const [kind, bytes] of Object.entries(from.down)) add(into.down, kind, bytes);
+  for (const [kind, bytes] of Object.entries(from.up)) add(into.up, kind, bytes);
+  into.roundTrips += from.roundTrips;
+}
+
+export function copyTraffic(t: Traffic): Traffic {
+  return { down: { ...t.down }, up: { ...t.up }, roundTrips: t.roundTrips };
+}
+
 export function totalBytes(rec: Record<string, number>): number {
   return Object.values(rec).reduce((a, b) => a + b, 0);
 }

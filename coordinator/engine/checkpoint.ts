@@ -23,6 +23,8 @@ interface Models {
 interface StateFile {
   version: 1;
   state: DistillState;
+  /** The distillation setup that wrote it (absent in checkpoints written before it was recorded). */
+  setup?: Distiller['setup'];
   tensorFile: string;
   manifest: TensorManifestEntry[];
   replay: { size: number; next: number };
@@ -54,6 +56,22 @@ async function optimizerArrays(prefix: string, o: tf.Optimizer): Promise<{ array
   return { arrays, names: weights.map((w) => w.name) };
 }
 
+/**
+ * Names the settings in which two setups differ, `rounds` excepted: a finished or stopped run may be
+ * extended by raising it. Any other difference means the checkpoint belongs to another experiment.
+ */
+export function setupDifferences(saved: Distiller['setup'], current: Distiller['setup']): string[] {
+  const diff: string[] = saved.seed === current.seed ? [] : ['seed'];
+  const keys = new Set([...Object.keys(saved.config), ...Object.keys(current.config)]);
+  for (const k of keys) {
+    if (k === 'rounds') continue;
+    const a = JSON.stringify((saved.config as unknown as Record<string, unknown>)[k]);
+    const b = JSON.stringify((current.config as unknown as Record<string, unknown>)[k]);
+    if (a !== b) diff.push(`distill.${k}`);
+  }
+  return diff;
+}
+
 export class DirectoryCheckpoints implements CheckpointStore {
   constructor(
     readonly dir: string,
@@ -79,7 +97,7 @@ export class DirectoryCheckpoints implements CheckpointStore {
     ];
     const tensorFile = `tensors-${String(state.round).padStart(5, '0')}.bin`;
     const manifest = writeTensorFile(join(this.dir, tensorFile), arrays);
-    const file: StateFile = { version: 1, state, tensorFile, manifest, replay: { size: replay.size, next: replay.next }, optimizerNames: { generator: g.names, student: s.names } };
+    const file: StateFile = { version: 1, state, setup: d.setup, tensorFile, manifest, replay: { size: replay.size, next: replay.next }, optimizerNames: { generator: g.names, student: s.names } };
     writeFileAtomic(this.statePath, JSON.stringify(file));
     for (const f of readdirSync(this.dir)) if (f.startsWith('tensors-') && f !== tensorFile) rmSync(join(this.dir, f), { force: true });
   }
@@ -91,6 +109,13 @@ export class DirectoryCheckpoints implements CheckpointStore {
       file = JSON.parse(readFileSync(this.statePath, 'utf8'));
     } catch (e) {
       throw new Error(`checkpoint ${this.statePath} is unreadable (${(e as Error).message}); delete the folder to start over`);
+    }
+    const differences = file.setup ? setupDifferences(file.setup, d.setup) : [];
+    if (differences.length) {
+      throw new Error(
+        `checkpoint ${this.dir} was written by a run with different settings (${differences.join(', ')}); ` +
+          'resuming would mix two experiments: use another output folder, or delete this one to start over',
+      );
     }
     const arrays = new Map(readTensorFile(join(this.dir, file.tensorFile), file.manifest).map((a) => [a.name, a]));
     const take = (name: string) => {

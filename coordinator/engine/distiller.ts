@@ -22,6 +22,7 @@ import { generatorStep, studentStep } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEnabled } from './jitter.js';
+import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 
 export interface RoundReport {
   round: number;
@@ -55,11 +56,18 @@ export interface DistillerOptions {
   quorum?: QuorumOptions;
   /** Checked between rounds: once aborted, run() returns after the round in progress is checkpointed. */
   signal?: AbortSignal;
+  /**
+   * The per-port counters the ports count into (accountedPort), in port order. They are checkpointed with
+   * each round and added back on resume, so a resumed run reports every byte that crossed the ports.
+   */
+  traffic?: Traffic[];
 }
 
 export interface DistillState {
   round: number;
   history: RoundReport[];
+  /** Cumulative traffic per port up to this round (when the Distiller was given counters). */
+  traffic?: Traffic[];
 }
 
 function balancedLabels(n: number, C: number, rng: Random): Int32Array {
@@ -111,6 +119,11 @@ export class Distiller {
     return this.state.history;
   }
 
+  /** What determines the run besides the models: checkpoints record it so a resume cannot mix two setups. */
+  get setup(): { config: DistillConfig; seed: number } {
+    return { config: this.o.config, seed: this.o.seed };
+  }
+
   /** Enrolment: each device's label histogram and capabilities (one small message each). */
   async enroll(): Promise<TeacherInfo[]> {
     this.infos = await Promise.all(this.o.ports.map((p) => p.info()));
@@ -124,13 +137,17 @@ export class Distiller {
   async run(): Promise<DistillState> {
     if (!this.infos.length) await this.enroll();
     const restored = await this.o.checkpoints?.load(this);
-    if (restored) this.state = restored;
+    if (restored) {
+      this.state = restored;
+      const counters = this.o.traffic;
+      if (counters && restored.traffic?.length === counters.length) counters.forEach((t, i) => addTraffic(t, restored.traffic![i]));
+    }
     for (let round = this.state.round + 1; round <= this.o.config.rounds; round++) {
       if (this.o.signal?.aborted) break;
       const report = await this.runRound(round);
       const acc = await this.o.onRound?.(report);
       if (acc !== undefined) report.studentAccuracy = acc;
-      this.state = { round, history: [...this.state.history, report] };
+      this.state = { round, history: [...this.state.history, report], ...(this.o.traffic ? { traffic: this.o.traffic.map(copyTraffic) } : {}) };
       await this.o.checkpoints?.save(this, this.state);
     }
     return this.state;

@@ -13,6 +13,7 @@ import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
 import { DirectoryCheckpoints } from '../../coordinator/engine/checkpoint.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
+import { accountedPort, emptyTraffic, type Traffic } from '../../coordinator/engine/accounting.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from '../distill/fleet-fixture.js';
 
 let fleet: Fleet;
@@ -20,14 +21,49 @@ beforeAll(async () => {
   fleet = await digitsFleet(2, 2);
 });
 
-async function distill(rounds: number, dir?: string) {
-  const config = parseDistillConfig({ rounds, generatorSteps: 2, studentSteps: 40, batchSize: 16, studentBatchSize: 16, warmupRounds: 1 });
+async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}) {
+  const config = parseDistillConfig({ rounds, generatorSteps: 2, studentSteps: 40, batchSize: 16, studentBatchSize: 16, warmupRounds: 1, ...overrides });
   const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 4 });
   const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: config.zDim, seed: 4 });
-  const d = new Distiller({ ports: fleet.ports(), student, generator, config, seed: 4, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined });
+  const traffic: Traffic[] = fleet.ports().map(() => emptyTraffic());
+  const ports = fleet.ports().map((p, i) => accountedPort(p, traffic[i]));
+  const d = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined });
   await d.run();
-  return { student, d };
+  return { student, d, traffic };
 }
+
+describe('checkpoint resume keeps the run\'s accounting and refuses another run\'s checkpoint', () => {
+  it('a resumed run reports every byte: the checkpointed rounds\' traffic plus its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-traffic-'));
+    try {
+      const straight = await distill(3);
+      const first = await distill(2, dir);
+      const resumed = await distill(3, dir);
+      for (const [i, t] of resumed.traffic.entries()) {
+        // The gradient queries of all three rounds, exactly once each.
+        expect(t.down.gradient).toBe(straight.traffic[i].down.gradient);
+        expect(t.up.gradient).toBe(straight.traffic[i].up.gradient);
+        expect(t.down.gradient).toBeGreaterThan(first.traffic[i].down.gradient);
+        // Enrolment happened twice (once per process), and both crossed the port.
+        expect(t.up.info).toBe(2 * straight.traffic[i].up.info);
+        expect(t.roundTrips).toBe(straight.traffic[i].roundTrips + 1);
+      }
+      expect(resumed.d.history.map((h) => h.round)).toEqual([1, 2, 3]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the settings that differ instead of resuming another experiment\'s checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-mismatch-'));
+    try {
+      await distill(1, dir, { tau: 4 });
+      await expect(distill(2, dir, { tau: 2, jitter: { shift: 1 } })).rejects.toThrow(/different settings \(distill\.tau, distill\.jitter\).*another output folder/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('checkpoint resume after many optimizer steps', () => {
   it('restores Adam exactly, so the resumed run ends on the uninterrupted run\'s weights', async () => {
