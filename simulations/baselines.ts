@@ -3,7 +3,10 @@
  * (FedAvg uploads weights, centralized training pools the data) — which is exactly what Distillery avoids.
  *   local-only: mean test accuracy of the device teachers;
  *   ensemble: the teachers' aggregated prediction (the knowledge ceiling for distillation);
- *   one-shot FedAvg: a sample-weighted average of the teachers' weights (homogeneous teachers only);
+ *   one-shot FedAvg: clients start from one shared model, train locally with the teachers' budget, upload once,
+ *     and the server takes the sample-weighted average (homogeneous teachers only);
+ *   averaged teachers: the same average of the devices' own teachers, which start from independent
+ *     initialisations (what averaging Distillery's fleet would give: near chance, kept to show why);
  *   multi-round FedAvg (McMahan et al. 2017): rounds of local epochs from the global model, then averaging;
  *   centralized: the student trained on the pooled data (the upper bound).
  */
@@ -16,6 +19,7 @@ import { predictLogits } from '../shared/train/batches.js';
 import { accuracy, argmaxRows } from '../shared/metrics/index.js';
 import { getAggregator } from '../shared/distill/aggregation/index.js';
 import type { Scenario } from './scenario.js';
+import { prepareTeachers } from './teachers.js';
 
 export function ensembleAccuracy(teachers: tf.LayersModel[], test: Dataset, strategy: string, histograms: number[][]): number {
   const logits = teachers.map((t) => predictLogits(t, test));
@@ -37,12 +41,26 @@ function homogeneous(s: Scenario): boolean {
   return s.teacherSpecs.every((spec) => JSON.stringify(spec) === JSON.stringify(s.teacherSpecs[0]));
 }
 
-export function fedavgOneShot(s: Scenario, teachers: tf.LayersModel[], parts: DevicePartition[], test: Dataset, seed: number): number | null {
+/** Test accuracy of the sample-weighted average of same-architecture models (null if they differ). */
+export function averagedAccuracy(s: Scenario, models: tf.LayersModel[], parts: DevicePartition[], test: Dataset, seed: number): number | null {
   if (!homogeneous(s)) return null;
   const global = buildModel(s.teacherSpecs[0], { inputShape: test.sampleShape, numClasses: test.numClasses, seed });
-  averageInto(global, teachers, parts.map((p) => p.indices.length));
+  averageInto(global, models, parts.map((p) => p.indices.length));
   const acc = accuracyOf(global, test);
   global.dispose();
+  return acc;
+}
+
+/**
+ * One-shot FedAvg as published (e.g. DENSE's baseline): the clients' models, trained from one shared
+ * initialisation with the teachers' data and budget (cached like teachers, trained on `workers` threads), averaged once.
+ */
+export async function fedavgOneShot(s: Scenario, train: Dataset, parts: DevicePartition[], test: Dataset, seed: number, log: (l: string) => void, workers: number): Promise<number | null> {
+  if (!homogeneous(s)) return null;
+  const { models } = await prepareTeachers(s, seed, train, parts, log, workers, 'shared');
+  const acc = averagedAccuracy(s, models, parts, test, seed);
+  log(`one-shot FedAvg (shared initialisation): ${acc === null ? 'n/a' : `${(acc * 100).toFixed(2)}%`}`);
+  models.forEach((m) => m.dispose());
   return acc;
 }
 

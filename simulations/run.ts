@@ -23,7 +23,7 @@ import { DirectoryCheckpoints } from '../coordinator/engine/checkpoint.js';
 import { accountedPort, emptyTraffic, totalBytes, type Traffic } from '../coordinator/engine/accounting.js';
 import type { Scenario } from './scenario.js';
 import { prepareTeachers } from './teachers.js';
-import { centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
+import { averagedAccuracy, centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
 import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
 import { workerFleet } from './worker-ports.js';
@@ -35,7 +35,7 @@ export interface Report {
   ensembleAcc: number;
   studentAcc: number;
   student: { spec: unknown; params: number; bytes: number };
-  baselines: { localMean: number; fedavgOneShot: number | null; fedavgMultiRound: number; centralized: number };
+  baselines: { localMean: number; fedavgOneShot: number | null; averagedTeachers: number | null; fedavgMultiRound: number; centralized: number };
   bytes: { perDeviceUp: number[]; perDeviceDown: number[]; byKind: Traffic[] };
   queries: number;
   rounds: { round: number; studentAcc?: number; seconds: number }[];
@@ -124,9 +124,13 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const baselines = { ...cached };
   baselines.localMean ??= teacherReport.reduce((a, t) => a + t.acc, 0) / teacherReport.length;
   baselines.ensemble ??= await phase('baselines', () => ensembleAccuracy(teachers, test, s.distill.aggregation, histograms));
-  if (!('fedavgOneShot' in baselines)) baselines.fedavgOneShot = await phase('baselines', () => fedavgOneShot(s, teachers, parts, test, o.seed));
+  if (!('averagedTeachers' in baselines)) baselines.averagedTeachers = await phase('baselines', () => averagedAccuracy(s, teachers, parts, test, o.seed));
   keep(baselines);
   if (!o.skipBaselines) {
+    // Cached as fedavgOneShotShared: caches from before it was trained from a shared initialisation hold an
+    // average of the teachers under the old name, fedavgOneShot, which must not be mistaken for it.
+    if (!('fedavgOneShotShared' in baselines)) baselines.fedavgOneShotShared = await phase('baselines', () => fedavgOneShot(s, train, parts, test, o.seed, log, o.workers ?? 0));
+    keep(baselines);
     baselines.fedavgMultiRound ??= await phase('baselines', () => fedavgMultiRound(s, train, parts, test, o.seed, log));
     keep(baselines);
     baselines.centralized ??= await phase('baselines', () => centralized(s, train, test, o.seed));
@@ -140,7 +144,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     ensembleAcc: baselines.ensemble,
     studentAcc,
     student: { spec: s.studentSpec, params: size.params, bytes: size.bytes },
-    baselines: { localMean: baselines.localMean, fedavgOneShot: baselines.fedavgOneShot, fedavgMultiRound: baselines.fedavgMultiRound ?? null, centralized: baselines.centralized ?? null },
+    baselines: { localMean: baselines.localMean, fedavgOneShot: baselines.fedavgOneShotShared ?? null, averagedTeachers: baselines.averagedTeachers, fedavgMultiRound: baselines.fedavgMultiRound ?? null, centralized: baselines.centralized ?? null },
     bytes: { perDeviceUp: traffic.map((t) => totalBytes(t.up)), perDeviceDown: traffic.map((t) => totalBytes(t.down)), byKind: traffic },
     queries: traffic.reduce((a, t) => a + t.roundTrips, 0),
     rounds: state.history.map((h) => ({ round: h.round, studentAcc: h.studentAccuracy, seconds: h.seconds.queries + h.seconds.generator + h.seconds.student })),

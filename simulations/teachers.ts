@@ -18,8 +18,15 @@ export function cacheRoot(): string {
   return process.env.DISTILLERY_CACHE || new URL('../.cache', import.meta.url).pathname;
 }
 
-export function teacherKey(s: Scenario, seed: number, device: number): string {
-  const key = JSON.stringify({ v: 1, dataset: s.dataset, limit: s.limit, partition: s.partition, seed, device, spec: s.teacherSpecs[device], training: s.teacherTraining });
+/**
+ * How a device's model starts. `own`: each device draws its own initialisation (seeded by seed and device),
+ * as a fleet's devices do. `shared`: every device starts from one initial model (seeded by the run's seed
+ * alone), as FedAvg's clients start from the server's global model; one-shot FedAvg averages these.
+ */
+export type Initialisation = 'own' | 'shared';
+
+export function teacherKey(s: Scenario, seed: number, device: number, init: Initialisation = 'own'): string {
+  const key = JSON.stringify({ v: 1, dataset: s.dataset, limit: s.limit, partition: s.partition, seed, device, spec: s.teacherSpecs[device], training: s.teacherTraining, ...(init === 'shared' ? { init } : {}) });
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
@@ -31,27 +38,31 @@ export async function prepareTeacher(
   part: DevicePartition,
   d: number,
   log: (line: string) => void,
+  init: Initialisation = 'own',
 ): Promise<{ model: tf.LayersModel; dir: string }> {
-  const dir = teacherDir(s, seed, d);
+  const dir = teacherDir(s, seed, d, init);
   if (existsSync(join(dir, 'model.json'))) return { model: await loadModel(dir), dir };
-  const { model, seconds } = await trainTeacher(trainingJob(s, seed, train, part, d));
+  const { model, seconds } = await trainTeacher(trainingJob(s, seed, train, part, d, init));
   log(trainedLine(d, part.indices.length, seconds, dir));
   return { model, dir };
 }
 
-function teacherDir(s: Scenario, seed: number, d: number): string {
-  return join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, seed, d)}`);
+function teacherDir(s: Scenario, seed: number, d: number, init: Initialisation): string {
+  return join(cacheRoot(), init === 'shared' ? 'fedavg-clients' : 'teachers', `${s.dataset}-${teacherKey(s, seed, d, init)}`);
 }
 
-/** What training device d's teacher takes: its own partition only, and seeds fixed by (seed, device). */
-function trainingJob(s: Scenario, seed: number, train: Dataset, part: DevicePartition, d: number): TeacherTrainingJob {
+/**
+ * What training device d's model takes: its own partition only, and the data order fixed by (seed, device);
+ * the initialisation is the device's own or the shared one (seed * 100 + 99, which no device's own uses).
+ */
+function trainingJob(s: Scenario, seed: number, train: Dataset, part: DevicePartition, d: number, init: Initialisation): TeacherTrainingJob {
   return {
     device: d,
     spec: s.teacherSpecs[d],
     data: subset(train, part.indices, `${train.name}/device-${d}`),
-    modelSeed: seed * 100 + d,
+    modelSeed: init === 'shared' ? seed * 100 + 99 : seed * 100 + d,
     training: { ...s.teacherTraining, seed: seed * 100 + d },
-    dir: teacherDir(s, seed, d),
+    dir: teacherDir(s, seed, d, init),
   };
 }
 
@@ -66,17 +77,18 @@ export async function prepareTeachers(
   parts: DevicePartition[],
   log: (line: string) => void,
   workers = 0,
+  init: Initialisation = 'own',
 ): Promise<{ models: tf.LayersModel[]; dirs: string[] }> {
-  const missing = parts.map((_, d) => d).filter((d) => !existsSync(join(teacherDir(s, seed, d), 'model.json')));
+  const missing = parts.map((_, d) => d).filter((d) => !existsSync(join(teacherDir(s, seed, d, init), 'model.json')));
   if (workers > 0 && missing.length > 1) {
-    const jobs = missing.map((d) => trainingJob(s, seed, train, parts[d], d));
-    log(`training ${jobs.length} teachers on ${Math.min(workers, jobs.length)} worker threads`);
+    const jobs = missing.map((d) => trainingJob(s, seed, train, parts[d], d, init));
+    log(`training ${jobs.length} ${init === 'shared' ? 'FedAvg clients (shared initialisation)' : 'teachers'} on ${Math.min(workers, jobs.length)} worker threads`);
     await trainInWorkers(jobs, workers, (job, seconds) => log(trainedLine(job.device, parts[job.device].indices.length, seconds, job.dir)));
   }
   const models: tf.LayersModel[] = [];
   const dirs: string[] = [];
   for (let d = 0; d < parts.length; d++) {
-    const { model, dir } = await prepareTeacher(s, seed, train, parts[d], d, log);
+    const { model, dir } = await prepareTeacher(s, seed, train, parts[d], d, log, init);
     models.push(model);
     dirs.push(dir);
   }
