@@ -15,6 +15,17 @@ function stats(xs: number[]): string {
   return `${(mean * 100).toFixed(2)} ± ${(std * 100).toFixed(2)}`;
 }
 
+/**
+ * Reports written before 1 December 2026 have no averagedTeachers: their fedavgOneShot was the average of the
+ * fleet's own (independently initialised) teachers, so it is shown as that, and one-shot FedAvg as n/a.
+ */
+const legacy = (r: Report) => !('averagedTeachers' in r.baselines);
+const oneShot = (r: Report) => (legacy(r) ? null : r.baselines.fedavgOneShot);
+const averagedTeachers = (r: Report) => (legacy(r) ? r.baselines.fedavgOneShot : r.baselines.averagedTeachers);
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
+/** Distillation seconds from the per-round history, which survives a resume (wallSeconds is the last process's). */
+const distillSeconds = (r: Report) => r.rounds.reduce((a, x) => a + x.seconds, 0);
+
 for (const scenario of process.argv.slice(2)) {
   const dir = join(RESULTS, scenario);
   if (!existsSync(dir)) {
@@ -25,9 +36,9 @@ for (const scenario of process.argv.slice(2)) {
   const col = (f: (r: Report) => number | null | undefined) => stats(reports.map(f).filter((v): v is number => typeof v === 'number'));
   const mib = (f: (r: Report) => number[]) => (reports.flatMap(f).reduce((a, b) => a + b, 0) / reports.flatMap(f).length / 1048576).toFixed(2);
   console.log(`\n### ${scenario} (seeds ${reports.map((r) => r.seed).join(', ')})\n`);
-  console.log('| distilled student | teacher ensemble | student / ensemble | local teachers (mean) | one-shot FedAvg | multi-round FedAvg | centralized |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  console.log(`| ${col((r) => r.studentAcc)} | ${col((r) => r.ensembleAcc)} | ${stats(reports.map((r) => r.studentAcc / r.ensembleAcc)).replace(/(\d+\.\d+)/g, (m) => (Number(m) / 100).toFixed(3))} | ${col((r) => r.baselines.localMean)} | ${col((r) => r.baselines.fedavgOneShot)} | ${col((r) => r.baselines.fedavgMultiRound)} | ${col((r) => r.baselines.centralized)} |`);
-  console.log(`\nPer seed: ${reports.map((r) => `seed ${r.seed}: student ${(r.studentAcc * 100).toFixed(2)}%, ensemble ${(r.ensembleAcc * 100).toFixed(2)}%, one-shot FedAvg ${r.baselines.fedavgOneShot === null ? 'n/a' : (r.baselines.fedavgOneShot * 100).toFixed(2) + '%'}, ${r.wallSeconds.toFixed(0)} s`).join('; ')}.`);
+  console.log('| distilled student | teacher ensemble | student / ensemble | local teachers (mean) | one-shot FedAvg | averaged teachers | multi-round FedAvg | centralized |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(`| ${col((r) => r.studentAcc)} | ${col((r) => r.ensembleAcc)} | ${stats(reports.map((r) => r.studentAcc / r.ensembleAcc)).replace(/(\d+\.\d+)/g, (m) => (Number(m) / 100).toFixed(3))} | ${col((r) => r.baselines.localMean)} | ${col(oneShot)} | ${col(averagedTeachers)} | ${col((r) => r.baselines.fedavgMultiRound)} | ${col((r) => r.baselines.centralized)} |`);
+  console.log(`\nPer seed: ${reports.map((r) => `seed ${r.seed}: student ${pct(r.studentAcc)}, ensemble ${pct(r.ensembleAcc)}, one-shot FedAvg ${pct(oneShot(r))}, distillation rounds ${distillSeconds(r).toFixed(0)} s, process wall ${r.wallSeconds.toFixed(0)} s`).join('; ')}.`);
   console.log(`Traffic per device: ${mib((r) => r.bytes.perDeviceDown)} MiB down, ${mib((r) => r.bytes.perDeviceUp)} MiB up (float32 payload); ${reports[0].queries} queries per run.`);
 }
