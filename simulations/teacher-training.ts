@@ -17,6 +17,6 @@ export async function trainTeacher(job: TeacherTrainingJob): Promise<{ model: tf
   return { model, seconds: (performance.now() - t0) / 1000 };
 }
 
-export function trainedLine(device: number, samples: number, seconds: number, dir: string): string {
-  return `teacher ${device}: trained on ${samples} local samples in ${seconds.toFixed(1)} s (cached in ${dir})`;
+export function trainedLine(device: number, samples: number, seconds: number, dir: string, role = 'teacher'): string {
+  return `${role} ${device}: trained on ${samples} local samples in ${seconds.toFixed(1)} s (cached in ${dir})`;
 }

@@ -25,6 +25,8 @@ export function cacheRoot(): string {
  */
 export type Initialisation = 'own' | 'shared';
 
+const roleOf = (init: Initialisation) => (init === 'shared' ? 'FedAvg client' : 'teacher');
+
 export function teacherKey(s: Scenario, seed: number, device: number, init: Initialisation = 'own'): string {
   const key = JSON.stringify({ v: 1, dataset: s.dataset, limit: s.limit, partition: s.partition, seed, device, spec: s.teacherSpecs[device], training: s.teacherTraining, ...(init === 'shared' ? { init } : {}) });
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
@@ -43,7 +45,7 @@ export async function prepareTeacher(
   const dir = teacherDir(s, seed, d, init);
   if (existsSync(join(dir, 'model.json'))) return { model: await loadModel(dir), dir };
   const { model, seconds } = await trainTeacher(trainingJob(s, seed, train, part, d, init));
-  log(trainedLine(d, part.indices.length, seconds, dir));
+  log(trainedLine(d, part.indices.length, seconds, dir, roleOf(init)));
   return { model, dir };
 }
 
@@ -82,8 +84,8 @@ export async function prepareTeachers(
   const missing = parts.map((_, d) => d).filter((d) => !existsSync(join(teacherDir(s, seed, d, init), 'model.json')));
   if (workers > 0 && missing.length > 1) {
     const jobs = missing.map((d) => trainingJob(s, seed, train, parts[d], d, init));
-    log(`training ${jobs.length} ${init === 'shared' ? 'FedAvg clients (shared initialisation)' : 'teachers'} on ${Math.min(workers, jobs.length)} worker threads`);
-    await trainInWorkers(jobs, workers, (job, seconds) => log(trainedLine(job.device, parts[job.device].indices.length, seconds, job.dir)));
+    log(`training ${jobs.length} ${roleOf(init)}s on ${Math.min(workers, jobs.length)} worker threads`);
+    await trainInWorkers(jobs, workers, (job, seconds) => log(trainedLine(job.device, parts[job.device].indices.length, seconds, job.dir, roleOf(init))));
   }
   const models: tf.LayersModel[] = [];
   const dirs: string[] = [];

@@ -49,7 +49,7 @@ describe('one-shot FedAvg baseline', () => {
       expect(clients.dirs[d]).not.toBe(teachers.dirs[d]);
       expect(weightsOf(clients.models[d])).not.toEqual(weightsOf(teachers.models[d]));
     }
-    expect(lines.filter((l) => /trained on \d+ local samples/.test(l))).toHaveLength(3);
+    expect(lines.filter((l) => /^FedAvg client \d: trained on \d+ local samples/.test(l))).toHaveLength(3);
   });
 
   it('averages into a working model, where averaging independently initialised teachers is near chance', async () => {
