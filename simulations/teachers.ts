@@ -69,8 +69,9 @@ function trainingJob(s: Scenario, seed: number, train: Dataset, part: DevicePart
 }
 
 /**
- * Every device's teacher. With `workers` > 0 the uncached ones train in parallel on that many threads (devices
- * are independent); the weights are the same as training them one after another in this thread.
+ * Every device's teacher (or, with `init` 'shared', every one-shot FedAvg client). With `workers` > 0 the uncached
+ * ones train in parallel on that many threads (devices are independent); the weights are the same as training
+ * them one after another in this thread.
  */
 export async function prepareTeachers(
   s: Scenario,
