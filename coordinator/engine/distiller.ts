@@ -140,7 +140,12 @@ export class Distiller {
     if (restored) {
       this.state = restored;
       const counters = this.o.traffic;
-      if (counters && restored.traffic?.length === counters.length) counters.forEach((t, i) => addTraffic(t, restored.traffic![i]));
+      const saved = restored.traffic;
+      if (counters && saved) {
+        // Another fleet size means another experiment; silently dropping the saved counts would under-report.
+        if (saved.length !== counters.length) throw new Error(`the checkpoint counted traffic for ${saved.length} devices, this run has ${counters.length}; use another output folder`);
+        counters.forEach((t, i) => addTraffic(t, saved[i]));
+      }
     }
     for (let round = this.state.round + 1; round <= this.o.config.rounds; round++) {
       if (this.o.signal?.aborted) break;

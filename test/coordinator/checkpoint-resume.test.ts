@@ -21,12 +21,13 @@ beforeAll(async () => {
   fleet = await digitsFleet(2, 2);
 });
 
-async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}) {
+async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}, deviceCount?: number) {
   const config = parseDistillConfig({ rounds, generatorSteps: 2, studentSteps: 40, batchSize: 16, studentBatchSize: 16, warmupRounds: 1, ...overrides });
   const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 4 });
   const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: config.zDim, seed: 4 });
-  const traffic: Traffic[] = fleet.ports().map(() => emptyTraffic());
-  const ports = fleet.ports().map((p, i) => accountedPort(p, traffic[i]));
+  const devices = fleet.ports().slice(0, deviceCount);
+  const traffic: Traffic[] = devices.map(() => emptyTraffic());
+  const ports = devices.map((p, i) => accountedPort(p, traffic[i]));
   const d = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined });
   await d.run();
   return { student, d, traffic };
@@ -59,6 +60,8 @@ describe('checkpoint resume keeps the run\'s accounting and refuses another run\
     try {
       await distill(1, dir, { tau: 4 });
       await expect(distill(2, dir, { tau: 2, jitter: { shift: 1 } })).rejects.toThrow(/different settings \(distill\.tau, distill\.jitter\).*another output folder/);
+      // Same settings, another fleet: its traffic cannot be continued.
+      await expect(distill(2, dir, { tau: 4 }, 1)).rejects.toThrow(/traffic for 2 devices, this run has 1/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
