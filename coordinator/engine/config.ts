@@ -39,6 +39,11 @@ export interface DistillConfig {
    * query batch and applied to the generated images before the devices see them (see jitter.ts). Images only.
    */
   jitter: JitterSettings;
+  /**
+   * The same shift and flip drawn per sample and applied to every replayed batch before a student step; the
+   * sample's stored soft label is kept (see jitter.ts). No device traffic. Images only.
+   */
+  studentJitter: JitterSettings;
   /** Rounds before the adversarial terms switch on (the generator first learns to draw the classes). */
   warmupRounds: number;
   generatorLr: number;
@@ -72,6 +77,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   diversity: 5,
   imagePrior: { tv: 0, l2: 0 },
   jitter: { shift: 0, flip: false },
+  studentJitter: { shift: 0, flip: false },
   warmupRounds: 2,
   generatorLr: 0.05,
   studentLr: 3e-3,
@@ -88,7 +94,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const key of Object.keys(r)) {
     if (!(key in DEFAULT_DISTILL) && key !== 'trim' && key !== 'generatorWidth') throw new Error(`${path}.${key}: unknown setting; valid: ${Object.keys(DEFAULT_DISTILL).join(', ')}, trim, generatorWidth`);
   }
-  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) } } as DistillConfig;
+  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) } } as DistillConfig;
   const posInt = (v: number, name: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${path}.${name}: must be a positive integer, got ${JSON.stringify(v)}`);
   };
@@ -103,13 +109,16 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity'] as const) nonNeg(c[k], k);
-  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter]] as const) {
+  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
   }
   for (const k of Object.keys(c.imagePrior)) if (k !== 'tv' && k !== 'l2') throw new Error(`${path}.imagePrior.${k}: unknown setting; valid: tv, l2`);
-  for (const k of Object.keys(c.jitter)) if (k !== 'shift' && k !== 'flip') throw new Error(`${path}.jitter.${k}: unknown setting; valid: shift, flip`);
-  if (!Number.isInteger(c.jitter.shift) || c.jitter.shift < 0) throw new Error(`${path}.jitter.shift: must be an integer >= 0 (pixels), got ${JSON.stringify(c.jitter.shift)}`);
-  if (typeof c.jitter.flip !== 'boolean') throw new Error(`${path}.jitter.flip: must be true or false, got ${JSON.stringify(c.jitter.flip)}`);
+  for (const name of ['jitter', 'studentJitter'] as const) {
+    const j = c[name];
+    for (const k of Object.keys(j)) if (k !== 'shift' && k !== 'flip') throw new Error(`${path}.${name}.${k}: unknown setting; valid: shift, flip`);
+    if (!Number.isInteger(j.shift) || j.shift < 0) throw new Error(`${path}.${name}.shift: must be an integer >= 0 (pixels), got ${JSON.stringify(j.shift)}`);
+    if (typeof j.flip !== 'boolean') throw new Error(`${path}.${name}.flip: must be true or false, got ${JSON.stringify(j.flip)}`);
+  }
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');

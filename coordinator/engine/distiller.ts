@@ -21,7 +21,7 @@ import { ReplayBuffer } from './replay.js';
 import { generatorStep, studentStep } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type QuorumOptions } from './quorum.js';
-import { applyJitter, drawJitter, jitterEnabled } from './jitter.js';
+import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 
 export interface RoundReport {
@@ -244,7 +244,10 @@ export class Distiller {
     for (let step = 0; step < c.studentSteps; step++) {
       setLearningRate(this.studentOptimizer, studentLearningRate(c, round, step));
       const batch = this.replay.sample(c.studentBatchSize, rng);
-      const x = tf.tensor(batch.x, [batch.n, ...sampleShape]);
+      const shape = [batch.n, ...sampleShape];
+      // As for the query jitter, the random stream is only drawn from when augmentation is on.
+      const values = jitterEnabled(c.studentJitter) ? jitterEachSample(batch.x, shape, () => drawJitter(c.studentJitter, rng)) : batch.x;
+      const x = tf.tensor(values, shape);
       const y = tf.tensor2d(batch.targets, [batch.n, C]);
       sLoss += studentStep(S, this.studentOptimizer, x, y, c.tau) / c.studentSteps;
       tf.dispose([x, y]);

@@ -4,6 +4,10 @@
  * generator paints at a fixed place (the mode collapse seen on Fashion-MNIST: the same small glyph in one corner
  * of every class) then moves around, so the teachers' gradients stop rewarding it. Shift and flip are
  * permutations of pixels, so the generator's gradient flows back through them exactly.
+ *
+ * The same permutation drawn per sample (`jitterEachSample`) augments replayed batches for the student, as
+ * data-free KD methods augment their synthetic sets: the stored soft label is kept, which is sound because
+ * the devices labelled batches that were themselves shifted and flipped at random.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../shared/random.js';
@@ -55,4 +59,31 @@ export function applyJitter(x: tf.Tensor, d: JitterDraw): tf.Tensor {
     if (d.flip) out = tf.reverse(out, 2);
     return out;
   });
+}
+
+/**
+ * Plain-array version for replayed batches: sample i of `values` ([n, h, w, c], row-major) gets its own
+ * `draw(i)`, with the same meaning as applyJitter (roll by dy, dx, then mirror). No tensors: this runs before
+ * every student step.
+ */
+export function jitterEachSample(values: Float32Array, shape: readonly number[], draw: (i: number) => JitterDraw): Float32Array {
+  if (shape.length !== 4) return values;
+  const [n, h, w, c] = shape;
+  const out = new Float32Array(values.length);
+  const size = h * w * c;
+  for (let i = 0; i < n; i++) {
+    const { dy, dx, flip } = draw(i);
+    const base = i * size;
+    for (let r = 0; r < h; r++) {
+      const srcRow = (((r - dy) % h) + h) % h;
+      for (let col = 0; col < w; col++) {
+        const unflipped = flip ? w - 1 - col : col;
+        const srcCol = (((unflipped - dx) % w) + w) % w;
+        const from = base + (srcRow * w + srcCol) * c;
+        const to = base + (r * w + col) * c;
+        for (let k = 0; k < c; k++) out[to + k] = values[from + k];
+      }
+    }
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../shared/compute/backend.js';
 import { seededRandom } from '../../shared/random.js';
-import { applyJitter, drawJitter, jitterEnabled } from '../../coordinator/engine/jitter.js';
+import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from '../../coordinator/engine/jitter.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
 
 beforeAll(async () => {
@@ -64,7 +64,28 @@ describe('jitter', () => {
     expect(drawJitter({ shift: 0, flip: false }, rng)).toEqual({ dy: 0, dx: 0, flip: false });
   });
 
+  it('jitters each replayed sample with its own draw, as applyJitter does to a batch', () => {
+    const draws = [{ dy: 2, dx: -1, flip: true }, { dy: -1, dx: 3, flip: false }];
+    const out = jitterEachSample(input, [N, H, W, C], (i) => draws[i]);
+    const size = H * W * C;
+    for (let n = 0; n < N; n++) {
+      const one = tf.tensor4d(input.slice(n * size, (n + 1) * size), [1, H, W, C]);
+      const expected = applyJitter(one, draws[n]);
+      expect(Array.from(out.slice(n * size, (n + 1) * size))).toEqual(Array.from(expected.dataSync()));
+      tf.dispose([one, expected]);
+    }
+    // The input is left as it was (the replay buffer's copy is not touched) and rows pass through.
+    expect(Array.from(input.slice(0, 4))).toEqual([0, 1, 2, 3]);
+    const rows = new Float32Array([1, 2, 3]);
+    expect(jitterEachSample(rows, [1, 3], () => draws[0])).toBe(rows);
+  });
+
   it('settings are validated with the field named', () => {
+    expect(parseDistillConfig({}).studentJitter).toEqual({ shift: 0, flip: false });
+    expect(parseDistillConfig({ studentJitter: { flip: true } }).studentJitter).toEqual({ shift: 0, flip: true });
+    expect(() => parseDistillConfig({ studentJitter: { shift: -2 } })).toThrow(/distill.studentJitter.shift: must be an integer >= 0 \(pixels\), got -2/);
+    expect(() => parseDistillConfig({ studentJitter: { crop: 1 } })).toThrow(/distill.studentJitter.crop: unknown setting; valid: shift, flip/);
+    expect(() => parseDistillConfig({ studentJitter: [] })).toThrow(/distill.studentJitter: must be an object/);
     expect(parseDistillConfig({}).jitter).toEqual({ shift: 0, flip: false });
     expect(parseDistillConfig({ jitter: { shift: 2 } }).jitter).toEqual({ shift: 2, flip: false });
     expect(() => parseDistillConfig({ jitter: { shift: -1 } })).toThrow(/distill.jitter.shift: must be an integer >= 0 \(pixels\), got -1/);
