@@ -5,9 +5,10 @@
  * of every class) then moves around, so the teachers' gradients stop rewarding it. Shift and flip are
  * permutations of pixels, so the generator's gradient flows back through them exactly.
  *
- * The same permutation drawn per sample (`jitterEachSample`) augments replayed batches for the student, as
- * data-free KD methods augment their synthetic sets: the stored soft label is kept, which is sound because
- * the devices labelled batches that were themselves shifted and flipped at random.
+ * The same permutation drawn per sample (`jitterEachSample`) can augment replayed batches for the student
+ * (`studentJitter`), keeping the stored soft labels. Measured on Fashion-MNIST it hurts badly (78.9% -> 50.9%,
+ * docs/benchmarks.md), presumably because a synthetic sample's class evidence sits in a few pixels, and moving
+ * them again leaves the label describing another image. It is kept as an ablation, off by default.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../shared/random.js';
