@@ -58,7 +58,11 @@ describe('edge agent offline', () => {
     coordinator.net.interrupt(agent.identity.id, 300);
     await waitUntil(() => (agent!.status().coordinator as { state: string }).state === 'offline', 20_000, 'the link to drop');
     expect(await predict()).toBe(200);
-    await waitUntil(() => enrolls() === 2, 20_000, 're-enrollment after the outage');
-    await waitUntil(() => coordinator.received.filter((m) => m.type === 'capabilities.report').length === 2, 20_000, 'capabilities re-reported');
+    // At least, not exactly: this test once timed out waiting for exactly two capability reports while a long
+    // distillation run loaded both cores. The likely cause is a request timing out (2 s here) after the link was
+    // back, so the agent reconnected and enrolled a third time, which is correct behaviour; an exact count then
+    // never arrives.
+    await waitUntil(() => enrolls() >= 2, 20_000, 're-enrollment after the outage');
+    await waitUntil(() => coordinator.received.filter((m) => m.type === 'capabilities.report').length >= 2, 20_000, 'capabilities re-reported');
   }, 60_000);
 });
