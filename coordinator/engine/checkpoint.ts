@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/fs/atomic.js';
 import { readTensorFile, writeTensorFile, type NamedArray, type TensorManifestEntry } from '../../shared/fs/tensor-file.js';
 import type { DistillState, Distiller } from './distiller.js';
+import { DEFAULT_DISTILL } from './config.js';
 
 export interface CheckpointStore {
   load(d: Distiller): Promise<DistillState | undefined>;
@@ -65,7 +66,9 @@ export function setupDifferences(saved: Distiller['setup'], current: Distiller['
   const keys = new Set([...Object.keys(saved.config), ...Object.keys(current.config)]);
   for (const k of keys) {
     if (k === 'rounds') continue;
-    const a = JSON.stringify((saved.config as unknown as Record<string, unknown>)[k]);
+    // A setting added after the checkpoint was written, at its default, describes the same run.
+    const savedValue = k in saved.config ? (saved.config as unknown as Record<string, unknown>)[k] : (DEFAULT_DISTILL as unknown as Record<string, unknown>)[k];
+    const a = JSON.stringify(savedValue);
     const b = JSON.stringify((current.config as unknown as Record<string, unknown>)[k]);
     if (a !== b) diff.push(`distill.${k}`);
   }

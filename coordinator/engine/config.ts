@@ -2,6 +2,7 @@
 import type { DeviceLossWeights } from '../../shared/distill/port.js';
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
+import { NO_RELABEL, type RelabelSettings } from './relabel.js';
 
 export interface DistillConfig {
   /**
@@ -44,6 +45,11 @@ export interface DistillConfig {
    * sample's stored soft label is kept (see jitter.ts). No device traffic. Images only.
    */
   studentJitter: JitterSettings;
+  /**
+   * After each round's generator steps, `batches` logits-only queries on mixtures of replayed samples
+   * (optionally shifted and flipped per sample), whose aggregated labels join the replay buffer (relabel.ts).
+   */
+  relabel: RelabelSettings;
   /** Rounds before the adversarial terms switch on (the generator first learns to draw the classes). */
   warmupRounds: number;
   generatorLr: number;
@@ -78,6 +84,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   imagePrior: { tv: 0, l2: 0 },
   jitter: { shift: 0, flip: false },
   studentJitter: { shift: 0, flip: false },
+  relabel: NO_RELABEL,
   warmupRounds: 2,
   generatorLr: 0.05,
   studentLr: 3e-3,
@@ -94,7 +101,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const key of Object.keys(r)) {
     if (!(key in DEFAULT_DISTILL) && key !== 'trim' && key !== 'generatorWidth') throw new Error(`${path}.${key}: unknown setting; valid: ${Object.keys(DEFAULT_DISTILL).join(', ')}, trim, generatorWidth`);
   }
-  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) } } as DistillConfig;
+  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) }, relabel: { ...DEFAULT_DISTILL.relabel, ...(r.relabel as object) } } as DistillConfig;
   const posInt = (v: number, name: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${path}.${name}: must be a positive integer, got ${JSON.stringify(v)}`);
   };
@@ -109,16 +116,19 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity'] as const) nonNeg(c[k], k);
-  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter]] as const) {
+  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
   }
   for (const k of Object.keys(c.imagePrior)) if (k !== 'tv' && k !== 'l2') throw new Error(`${path}.imagePrior.${k}: unknown setting; valid: tv, l2`);
-  for (const name of ['jitter', 'studentJitter'] as const) {
+  for (const name of ['jitter', 'studentJitter', 'relabel'] as const) {
     const j = c[name];
-    for (const k of Object.keys(j)) if (k !== 'shift' && k !== 'flip') throw new Error(`${path}.${name}.${k}: unknown setting; valid: shift, flip`);
+    const valid = name === 'relabel' ? ['batches', 'mixup', 'shift', 'flip'] : ['shift', 'flip'];
+    for (const k of Object.keys(j)) if (!valid.includes(k)) throw new Error(`${path}.${name}.${k}: unknown setting; valid: ${valid.join(', ')}`);
     if (!Number.isInteger(j.shift) || j.shift < 0) throw new Error(`${path}.${name}.shift: must be an integer >= 0 (pixels), got ${JSON.stringify(j.shift)}`);
     if (typeof j.flip !== 'boolean') throw new Error(`${path}.${name}.flip: must be true or false, got ${JSON.stringify(j.flip)}`);
   }
+  if (!Number.isInteger(c.relabel.batches) || c.relabel.batches < 0) throw new Error(`${path}.relabel.batches: must be an integer >= 0, got ${JSON.stringify(c.relabel.batches)}`);
+  if (typeof c.relabel.mixup !== 'boolean') throw new Error(`${path}.relabel.mixup: must be true or false, got ${JSON.stringify(c.relabel.mixup)}`);
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');

@@ -4,6 +4,7 @@
  *   each round:
  *     generatorSteps × { x = G(z, y); ask every device for ∂L_d/∂x and its logits at x;
  *                        aggregate the logits into soft labels → replay buffer; update G }
+ *     relabel.batches × { ask every device for logits on mixtures of replayed samples → replay buffer }
  *     studentSteps   × { KD step of the student on a replayed batch }
  *     checkpoint
  *
@@ -23,6 +24,7 @@ import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
+import { relabelInputs } from './relabel.js';
 
 export interface RoundReport {
   round: number;
@@ -238,9 +240,23 @@ export class Distiller {
       this.o.onStep?.(step + 1, c.generatorSteps);
     }
 
+    const sampleShape = S.inputs[0].shape.slice(1) as number[];
+    // Only draws from the random stream when on, so runs without it keep their streams (and checkpoints).
+    for (let b = 0; b < c.relabel.batches && this.replay.length > 0; b++) {
+      const inputs = relabelInputs(this.replay, c.batchSize, sampleShape, c.relabel, rng);
+      const t1 = performance.now();
+      const collected = await collectReplies(ports.map((p) => p.logits({ inputs })), quorum);
+      t.queries += performance.now() - t1;
+      collected.failed.forEach(({ index }) => participation[index].failed++);
+      collected.late.forEach((index) => participation[index].late++);
+      collected.replies.forEach(({ index }) => participation[index].answered++);
+      const logits = collected.replies.map((r) => r.value.logits.values);
+      const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
+      this.replay.push(inputs.values, aggregate({ logits, numClasses: C, tau: c.tau, histograms, trim: c.trim }));
+    }
+
     const t0 = performance.now();
     let sLoss = 0;
-    const sampleShape = S.inputs[0].shape.slice(1) as number[];
     for (let step = 0; step < c.studentSteps; step++) {
       setLearningRate(this.studentOptimizer, studentLearningRate(c, round, step));
       const batch = this.replay.sample(c.studentBatchSize, rng);

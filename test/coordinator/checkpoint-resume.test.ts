@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../../shared/models/build.js';
 import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
-import { DirectoryCheckpoints } from '../../coordinator/engine/checkpoint.js';
+import { DirectoryCheckpoints, setupDifferences } from '../../coordinator/engine/checkpoint.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
 import { accountedPort, emptyTraffic, type Traffic } from '../../coordinator/engine/accounting.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from '../distill/fleet-fixture.js';
@@ -65,6 +65,17 @@ describe('checkpoint resume keeps the run\'s accounting and refuses another run\
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('setupDifferences', () => {
+  it('treats a setting the checkpoint predates as its default, and names it when the run changes it', () => {
+    const current = parseDistillConfig({ rounds: 4 });
+    const { relabel: _added, ...older } = current;
+    const saved = { config: older as typeof current, seed: 1 };
+    expect(setupDifferences(saved, { config: current, seed: 1 })).toEqual([]);
+    expect(setupDifferences(saved, { config: parseDistillConfig({ relabel: { batches: 2 } }), seed: 1 })).toEqual(['distill.relabel']);
+    expect(setupDifferences(saved, { config: current, seed: 2 })).toEqual(['seed']);
   });
 });
 
