@@ -16,15 +16,23 @@ import * as tf from '@tensorflow/tfjs';
 import { seededRandom, type Random } from '../../shared/random.js';
 import { softmaxRows } from '../../shared/math/softmax.js';
 import { getAggregator } from '../../shared/distill/aggregation/index.js';
-import type { GradientReply, TeacherInfo, TeacherPort } from '../../shared/distill/port.js';
+import type { GradientReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
 import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
 import { generatorStep, studentStep } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
-import { collectReplies, type QuorumOptions } from './quorum.js';
+import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs } from './relabel.js';
+
+/** One device's part in a round: queries answered in time, failed, and left behind at the deadline. */
+export interface Participation {
+  deviceId: string;
+  answered: number;
+  failed: number;
+  late: number;
+}
 
 export interface RoundReport {
   round: number;
@@ -34,7 +42,7 @@ export interface RoundReport {
   deviceLoss: { ce: number; bn: number; adv: number };
   seconds: { queries: number; generator: number; student: number };
   /** Per device (in port order): queries answered in time, failed, and left behind at the deadline. */
-  participation?: { deviceId: string; answered: number; failed: number; late: number }[];
+  participation?: Participation[];
   /** Filled in by the caller's evaluate hook, if any. */
   studentAccuracy?: number;
 }
@@ -167,6 +175,22 @@ export class Distiller {
     return this.infos.map((info) => Float32Array.from(targets, (y) => (totals[y] > 0 ? info.labelHistogram[y] / totals[y] : 1 / this.infos.length)));
   }
 
+  /**
+   * Counts who answered, failed or was late, and stores the batch in the replay buffer with the answers'
+   * aggregated soft labels. Only devices that answered vote, each with its own histogram, in port order.
+   * Returns the logits that voted.
+   */
+  private store(inputs: Float32Array, collected: Collected<{ logits: TensorData }>, participation: Participation[]): Float32Array[] {
+    const c = this.o.config;
+    collected.replies.forEach(({ index }) => participation[index].answered++);
+    collected.failed.forEach(({ index }) => participation[index].failed++);
+    collected.late.forEach((index) => participation[index].late++);
+    const logits = collected.replies.map((r) => r.value.logits.values);
+    const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
+    this.replay.push(inputs, getAggregator(c.aggregation)({ logits, numClasses: this.infos[0].numClasses, tau: c.tau, histograms, trim: c.trim }));
+    return logits;
+  }
+
   private async runRound(round: number): Promise<RoundReport> {
     const c = this.o.config;
     const { generator: G, student: S } = this.o;
@@ -176,10 +200,9 @@ export class Distiller {
     const t = { queries: 0, generator: 0, student: 0 };
     let gLoss = 0;
     const dLoss = { ce: 0, bn: 0, adv: 0 };
-    const aggregate = getAggregator(c.aggregation);
     const ports = this.o.ports;
     const quorum = this.o.quorum ?? { min: ports.length, deadlineMs: Infinity };
-    const participation = ports.map((p) => ({ deviceId: p.deviceId, answered: 0, failed: 0, late: 0 }));
+    const participation: Participation[] = ports.map((p) => ({ deviceId: p.deviceId, answered: 0, failed: 0, late: 0 }));
 
     for (let step = 0; step < c.generatorSteps; step++) {
       const targets = balancedLabels(c.batchSize, C, rng);
@@ -215,15 +238,8 @@ export class Distiller {
         quorum,
       );
       t.queries += performance.now() - t0;
-      collected.replies.forEach(({ index }) => participation[index].answered++);
-      collected.failed.forEach(({ index }) => participation[index].failed++);
-      collected.late.forEach((index) => participation[index].late++);
-
-      // Only devices that answered vote, each with its own histogram; order stays the port order.
+      const logits = this.store(inputs.values, collected, participation);
       const replies = collected.replies.map((r) => r.value);
-      const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
-      const logits = replies.map((r) => r.logits.values);
-      this.replay.push(inputs.values, aggregate({ logits, numClasses: C, tau: c.tau, histograms, trim: c.trim }));
       const gradSum = new Float32Array(inputs.values.length);
       for (const r of replies) {
         if (c.synthesis === 'generator') for (let i = 0; i < gradSum.length; i++) gradSum[i] += r.inputGradient.values[i];
@@ -247,12 +263,7 @@ export class Distiller {
       const t1 = performance.now();
       const collected = await collectReplies(ports.map((p) => p.logits({ inputs })), quorum);
       t.queries += performance.now() - t1;
-      collected.failed.forEach(({ index }) => participation[index].failed++);
-      collected.late.forEach((index) => participation[index].late++);
-      collected.replies.forEach(({ index }) => participation[index].answered++);
-      const logits = collected.replies.map((r) => r.value.logits.values);
-      const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
-      this.replay.push(inputs.values, aggregate({ logits, numClasses: C, tau: c.tau, histograms, trim: c.trim }));
+      this.store(inputs.values, collected, participation);
     }
 
     const t0 = performance.now();
