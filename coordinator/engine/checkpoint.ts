@@ -107,12 +107,7 @@ export class DirectoryCheckpoints implements CheckpointStore {
 
   async load(d: Distiller): Promise<DistillState | undefined> {
     if (!existsSync(this.statePath)) return undefined;
-    let file: StateFile;
-    try {
-      file = JSON.parse(readFileSync(this.statePath, 'utf8'));
-    } catch (e) {
-      throw new Error(`checkpoint ${this.statePath} is unreadable (${(e as Error).message}); delete the folder to start over`);
-    }
+    const { file, take } = readCheckpoint(this.dir);
     const differences = file.setup ? setupDifferences(file.setup, d.setup) : [];
     if (differences.length) {
       throw new Error(
@@ -120,12 +115,6 @@ export class DirectoryCheckpoints implements CheckpointStore {
           'resuming would mix two experiments: use another output folder, or delete this one to start over',
       );
     }
-    const arrays = new Map(readTensorFile(join(this.dir, file.tensorFile), file.manifest).map((a) => [a.name, a]));
-    const take = (name: string) => {
-      const a = arrays.get(name);
-      if (!a) throw new Error(`checkpoint ${this.dir} lacks ${name}; it was written by a different model or configuration`);
-      return a;
-    };
     const restoreModel = (prefix: string, m: tf.LayersModel) => {
       if (m.weights.length !== file.manifest.filter((e) => e.name.startsWith(`${prefix}/`)).length) {
         throw new Error(`checkpoint ${this.dir}: the ${prefix} has a different architecture than the one checkpointed`);
@@ -145,14 +134,52 @@ export class DirectoryCheckpoints implements CheckpointStore {
       }));
       // After setWeights, which recomputed them: checkpoints written before this fix simply lack them.
       for (const k of ACCUMULATORS) {
-        const saved = arrays.get(`${prefix}/${k}`);
+        const saved = take.optional(`${prefix}/${k}`);
         const v = (o as unknown as AdamAccumulators)[k];
         if (saved && v) tf.tidy(() => v.assign(tf.scalar(saved.values[0])));
       }
     };
     await restoreOptimizer('opt-generator', file.optimizerNames.generator, d.generatorOptimizer);
     await restoreOptimizer('opt-student', file.optimizerNames.student, d.studentOptimizer);
-    d.replay.restore({ ...file.replay, x: take('replay/x').values, targets: take('replay/targets').values });
+    d.replay.restore(replaySnapshot(file, take));
     return file.state;
   }
+}
+
+/** A checkpoint's state file and its arrays by name (`take` throws naming a missing one). */
+function readCheckpoint(dir: string): { file: StateFile; take: Take } {
+  const statePath = join(dir, 'state.json');
+  if (!existsSync(statePath)) throw new Error(`no checkpoint in ${dir} (state.json is missing)`);
+  let file: StateFile;
+  try {
+    file = JSON.parse(readFileSync(statePath, 'utf8'));
+  } catch (e) {
+    throw new Error(`checkpoint ${statePath} is unreadable (${(e as Error).message}); delete the folder to start over`);
+  }
+  const arrays = new Map(readTensorFile(join(dir, file.tensorFile), file.manifest).map((a) => [a.name, a]));
+  const take = Object.assign(
+    (name: string): NamedArray => {
+      const a = arrays.get(name);
+      if (!a) throw new Error(`checkpoint ${dir} lacks ${name}; it was written by a different model or configuration`);
+      return a;
+    },
+    { optional: (name: string) => arrays.get(name) },
+  );
+  return { file, take };
+}
+
+type Take = ((name: string) => NamedArray) & { optional(name: string): NamedArray | undefined };
+
+function replaySnapshot(file: StateFile, take: Take) {
+  return { ...file.replay, x: take('replay/x').values, targets: take('replay/targets').values };
+}
+
+/**
+ * What a finished (or stopped) run's checkpoint holds for offline study: the student's weights in layer order,
+ * the replay buffer, the setup that wrote it.
+ */
+export function readCheckpointContents(dir: string): { setup?: Distiller['setup']; round: number; student: NamedArray[]; replay: ReturnType<typeof replaySnapshot> } {
+  const { file, take } = readCheckpoint(dir);
+  const student = file.manifest.filter((e) => /^student\/\d+$/.test(e.name)).map((e) => take(e.name)).sort((a, b) => Number(a.name.split('/')[1]) - Number(b.name.split('/')[1]));
+  return { setup: file.setup, round: file.state.round, student, replay: replaySnapshot(file, take) };
 }

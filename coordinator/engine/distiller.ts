@@ -19,7 +19,7 @@ import { getAggregator } from '../../shared/distill/aggregation/index.js';
 import type { GradientReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
 import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
-import { generatorStep, studentStep } from './steps.js';
+import { generatorStep, setLearningRate, studentStep } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
@@ -103,11 +103,6 @@ export function studentLearningRate(c: DistillConfig, round: number, step: numbe
   const progress = total > 1 ? Math.min(1, k / (total - 1)) : 0;
   const floor = 0.01 * c.studentLr;
   return floor + 0.5 * (c.studentLr - floor) * (1 + Math.cos(Math.PI * progress));
-}
-
-/** TF.js optimizers read their (protected) learningRate on every update. */
-function setLearningRate(opt: tf.Optimizer, lr: number): void {
-  (opt as unknown as { learningRate: number }).learningRate = lr;
 }
 
 export class Distiller {

@@ -56,3 +56,8 @@ export function studentStep(S: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, 
   loss!.dispose();
   return value;
 }
+
+/** TF.js optimizers read their (protected) learningRate on every update. */
+export function setLearningRate(opt: tf.Optimizer, lr: number): void {
+  (opt as unknown as { learningRate: number }).learningRate = lr;
+}

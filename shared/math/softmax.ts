@@ -24,3 +24,14 @@ export function logSoftmaxRows(logits: ArrayLike<number>, classes: number, tau =
   }
   return out;
 }
+
+/**
+ * Re-expresses distributions computed at temperature `from` at temperature `to`: softmax(z/from) becomes
+ * softmax(z/to), i.e. p^(from/to) renormalised, since from·log p equals z up to a per-row constant. Exact for any
+ * row that is a softmax of some logits (every aggregation strategy that works on logits).
+ */
+export function retemperRows(probs: ArrayLike<number>, classes: number, from: number, to: number): Float32Array {
+  if (!(from > 0) || !(to > 0)) throw new Error(`temperatures must be positive, got ${from} and ${to}`);
+  const logits = Float32Array.from(probs, (p) => from * Math.log(p));
+  return softmaxRows(logits, classes, to);
+}

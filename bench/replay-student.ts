@@ -1,0 +1,121 @@
+/**
+ * bench:replay — is the student or the synthetic transfer set the limit? Trains students on a finished run's
+ * replay buffer alone (no device is asked anything): the run's own student trained on, and fresh students at
+ * several temperatures, each evaluated on the real test set as it goes.
+ *
+ *   npm run bench:replay -- --run out/fmnist-cnn-dir0.5/seed-2 [--scenario <file>] [--steps 3000] [--every 500]
+ *                          [--variants continue,continue-cosine,scratch-tau4,...]
+ *
+ * `--run` is a `distillery distill` output folder (its checkpoint/ and report.json); the scenario defaults to
+ * simulations/scenarios/<report's scenario>.json. Learning rate, batch size, temperature and seed are the run's
+ * own (from its checkpoint). Writes bench/results/replay-student/<scenario>-seed-<n>.json.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../shared/compute/backend.js';
+import { loadDataset } from '../shared/data/registry.js';
+import { buildModel } from '../shared/models/build.js';
+import { accuracyOf } from '../shared/train/fit.js';
+import { retemperRows } from '../shared/math/softmax.js';
+import { seededRandom } from '../shared/random.js';
+import { writeFileAtomic } from '../shared/fs/atomic.js';
+import { loadScenario } from '../simulations/scenario.js';
+import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
+import { ReplayBuffer } from '../coordinator/engine/replay.js';
+import { setLearningRate, studentStep } from '../coordinator/engine/steps.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+/** `continue`: the run's final student; `scratch`: a freshly initialised one. */
+interface Variant {
+  init: 'continue' | 'scratch';
+  schedule: 'constant' | 'cosine';
+  /** Temperature of the KD loss (the stored soft labels are re-expressed at it); absent: the run's. */
+  tau?: number;
+}
+
+const VARIANTS: Record<string, Variant> = {
+  continue: { init: 'continue', schedule: 'constant' },
+  'continue-cosine': { init: 'continue', schedule: 'cosine' },
+  'scratch-tau1': { init: 'scratch', schedule: 'cosine', tau: 1 },
+  'scratch-tau4': { init: 'scratch', schedule: 'cosine', tau: 4 },
+  'scratch-tau20': { init: 'scratch', schedule: 'cosine', tau: 20 },
+};
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const v = Number(arg(name) ?? fallback);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${arg(name)}`);
+  return v;
+}
+
+async function main(): Promise<void> {
+  const run = arg('run');
+  if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/ and report.json)');
+  const reportPath = join(run, 'report.json');
+  if (!existsSync(reportPath)) throw new Error(`${reportPath} is missing: --run must name a finished distill output folder`);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string; studentAcc: number };
+  const scenario = loadScenario(arg('scenario') ?? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`));
+  const ckpt = readCheckpointContents(join(run, 'checkpoint'));
+  if (!ckpt.setup) throw new Error(`${run}/checkpoint predates recorded setups; rerun it to study its replay buffer`);
+  const { config, seed } = ckpt.setup;
+  const steps = positiveInt('steps', 3000);
+  const every = positiveInt('every', 500);
+  const names = (arg('variants') ?? Object.keys(VARIANTS).join(',')).split(',');
+  for (const n of names) if (!VARIANTS[n]) throw new Error(`unknown variant ${n}; use any of ${Object.keys(VARIANTS).join(', ')}`);
+
+  await initBackend(() => {});
+  const { train, test } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
+  const features = train.sampleShape.reduce((a, b) => a * b, 1);
+  const numClasses = train.numClasses;
+  const stored = new ReplayBuffer(ckpt.replay.size, features, numClasses);
+  stored.restore(ckpt.replay);
+  console.log(`${report.scenario} seed ${seed}: replay buffer of ${stored.length} samples after round ${ckpt.round}; the run's student ${(report.studentAcc * 100).toFixed(2)}%`);
+
+  const out = join(ROOT, 'bench', 'results', 'replay-student', `${report.scenario}-seed-${seed}.json`);
+  // Variants run earlier on the same checkpoint and step count are kept, so one can be added or rerun alone.
+  const earlier = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
+  const results: Record<string, unknown> = earlier?.round === ckpt.round && earlier?.steps === steps ? earlier.variants : {};
+  for (const name of names) {
+    const v = VARIANTS[name];
+    const tau = v.tau ?? config.tau;
+    const student = buildModel(scenario.studentSpec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
+    if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
+    const replay = new ReplayBuffer(stored.length, features, numClasses);
+    replay.restore({ ...ckpt.replay, targets: tau === config.tau ? ckpt.replay.targets : retemperRows(ckpt.replay.targets, numClasses, config.tau, tau) });
+    const optimizer = tf.train.adam(config.studentLr);
+    const rng = seededRandom(seed * 7919 + 17);
+    const curve: { step: number; acc: number }[] = [{ step: 0, acc: accuracyOf(student, test) }];
+    const t0 = performance.now();
+    for (let step = 1; step <= steps; step++) {
+      const progress = (step - 1) / Math.max(1, steps - 1);
+      const lr = v.schedule === 'cosine' ? config.studentLr * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * progress))) : config.studentLr;
+      setLearningRate(optimizer, lr);
+      const batch = replay.sample(config.studentBatchSize, rng);
+      const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
+      const y = tf.tensor(batch.targets, [batch.n, numClasses]);
+      studentStep(student, optimizer, x, y, tau);
+      tf.dispose([x, y]);
+      if (step % every === 0 || step === steps) {
+        curve.push({ step, acc: accuracyOf(student, test) });
+        console.log(`${name}: step ${step}/${steps}  test accuracy ${(curve.at(-1)!.acc * 100).toFixed(2)}%  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      }
+    }
+    results[name] = { ...v, tau, curve, final: curve.at(-1)!.acc, seconds: (performance.now() - t0) / 1000 };
+    student.dispose();
+    optimizer.dispose();
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileAtomic(out, JSON.stringify({ run, scenario: report.scenario, seed, round: ckpt.round, replaySize: stored.length, runStudentAcc: report.studentAcc, steps, batchSize: config.studentBatchSize, studentLr: config.studentLr, variants: results }, null, 2) + '\n');
+  }
+  console.log(`wrote ${out}`);
+}
+
+main().catch((e: Error) => {
+  console.error(`bench:replay: ${e.message}`);
+  process.exit(1);
+});
