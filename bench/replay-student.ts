@@ -24,6 +24,7 @@ import { loadScenario } from '../simulations/scenario.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep } from '../coordinator/engine/steps.js';
+import { studentLearningRate } from '../coordinator/engine/distiller.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -89,13 +90,13 @@ async function main(): Promise<void> {
     const replay = new ReplayBuffer(stored.length, features, numClasses);
     replay.restore({ ...ckpt.replay, targets: tau === config.tau ? ckpt.replay.targets : retemperRows(ckpt.replay.targets, numClasses, config.tau, tau) });
     const optimizer = tf.train.adam(config.studentLr);
+    // The engine's schedule, as if this were one round of `steps` student steps.
+    const schedule = { ...config, studentLrSchedule: v.schedule, rounds: 1, studentSteps: steps };
     const rng = seededRandom(seed * 7919 + 17);
     const curve: { step: number; acc: number }[] = [{ step: 0, acc: accuracyOf(student, test) }];
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
-      const progress = (step - 1) / Math.max(1, steps - 1);
-      const lr = v.schedule === 'cosine' ? config.studentLr * (0.01 + 0.99 * 0.5 * (1 + Math.cos(Math.PI * progress))) : config.studentLr;
-      setLearningRate(optimizer, lr);
+      setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
       const batch = replay.sample(config.studentBatchSize, rng);
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);

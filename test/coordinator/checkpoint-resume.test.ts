@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../../shared/models/build.js';
 import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
-import { DirectoryCheckpoints, setupDifferences } from '../../coordinator/engine/checkpoint.js';
+import { DirectoryCheckpoints, readCheckpointContents, setupDifferences } from '../../coordinator/engine/checkpoint.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
 import { accountedPort, emptyTraffic, type Traffic } from '../../coordinator/engine/accounting.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from '../distill/fleet-fixture.js';
@@ -50,6 +50,25 @@ describe('checkpoint resume keeps the run\'s accounting and refuses another run\
         expect(t.roundTrips).toBe(straight.traffic[i].roundTrips + 1);
       }
       expect(resumed.d.history.map((h) => h.round)).toEqual([1, 2, 3]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hands a finished run\'s student weights, replay buffer and setup to offline study (bench:replay)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-checkpoint-contents-'));
+    try {
+      const { student, d } = await distill(2, dir);
+      const contents = readCheckpointContents(dir);
+      expect(contents.round).toBe(2);
+      expect(contents.setup).toEqual(d.setup);
+      expect(contents.student.map((a) => a.shape)).toEqual(student.weights.map((w) => w.shape));
+      contents.student.forEach((a, i) => expect(Array.from(a.values)).toEqual(Array.from(student.weights[i].read().dataSync())));
+      const replay = d.replay.snapshot();
+      expect(contents.replay.size).toBe(replay.size);
+      expect(Array.from(contents.replay.targets)).toEqual(Array.from(replay.targets));
+      expect(Array.from(contents.replay.x.subarray(0, 64))).toEqual(Array.from(replay.x.subarray(0, 64)));
+      expect(() => readCheckpointContents(join(dir, 'missing'))).toThrow(/no checkpoint in .*missing \(state.json is missing\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
