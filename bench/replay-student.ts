@@ -44,6 +44,8 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-tau20': { init: 'scratch', schedule: 'cosine', tau: 20 },
 };
 
+const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants'];
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -56,6 +58,9 @@ function positiveInt(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
+  for (const a of process.argv.slice(2)) {
+    if (a.startsWith('--') && !FLAGS.includes(a.slice(2))) throw new Error(`unknown option ${a}; the options are ${FLAGS.map((f) => `--${f}`).join(', ')}`);
+  }
   const run = arg('run');
   if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/ and report.json)');
   const reportPath = join(run, 'report.json');
@@ -74,9 +79,7 @@ async function main(): Promise<void> {
   const { train, test } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
   const features = train.sampleShape.reduce((a, b) => a * b, 1);
   const numClasses = train.numClasses;
-  const stored = new ReplayBuffer(ckpt.replay.size, features, numClasses);
-  stored.restore(ckpt.replay);
-  console.log(`${report.scenario} seed ${seed}: replay buffer of ${stored.length} samples after round ${ckpt.round}; the run's student ${(report.studentAcc * 100).toFixed(2)}%`);
+  console.log(`${report.scenario} seed ${seed}: replay buffer of ${ckpt.replay.size} samples after round ${ckpt.round}; the run's student ${(report.studentAcc * 100).toFixed(2)}%`);
 
   const out = join(ROOT, 'bench', 'results', 'replay-student', `${report.scenario}-seed-${seed}.json`);
   // Variants run earlier on the same checkpoint and step count are kept, so one can be added or rerun alone.
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
     const tau = v.tau ?? config.tau;
     const student = buildModel(scenario.studentSpec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
     if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
-    const replay = new ReplayBuffer(stored.length, features, numClasses);
+    const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);
     replay.restore({ ...ckpt.replay, targets: tau === config.tau ? ckpt.replay.targets : retemperRows(ckpt.replay.targets, numClasses, config.tau, tau) });
     const optimizer = tf.train.adam(config.studentLr);
     // The engine's schedule, as if this were one round of `steps` student steps.
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
     student.dispose();
     optimizer.dispose();
     mkdirSync(join(out, '..'), { recursive: true });
-    writeFileAtomic(out, JSON.stringify({ run, scenario: report.scenario, seed, round: ckpt.round, replaySize: stored.length, runStudentAcc: report.studentAcc, steps, batchSize: config.studentBatchSize, studentLr: config.studentLr, variants: results }, null, 2) + '\n');
+    writeFileAtomic(out, JSON.stringify({ run, scenario: report.scenario, seed, round: ckpt.round, replaySize: ckpt.replay.size, runStudentAcc: report.studentAcc, steps, batchSize: config.studentBatchSize, studentLr: config.studentLr, variants: results }, null, 2) + '\n');
   }
   console.log(`wrote ${out}`);
 }
