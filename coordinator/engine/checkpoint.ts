@@ -180,6 +180,6 @@ function replaySnapshot(file: StateFile, take: Take) {
  */
 export function readCheckpointContents(dir: string): { setup?: Distiller['setup']; round: number; student: NamedArray[]; replay: ReturnType<typeof replaySnapshot> } {
   const { file, take } = readCheckpoint(dir);
-  const student = file.manifest.filter((e) => /^student\/\d+$/.test(e.name)).map((e) => take(e.name)).sort((a, b) => Number(a.name.split('/')[1]) - Number(b.name.split('/')[1]));
+  const student = file.manifest.filter((e) => /^student\/\d+$/.test(e.name)).map((e) => take(e.name)); // written in layer order
   return { setup: file.setup, round: file.state.round, student, replay: replaySnapshot(file, take) };
 }
