@@ -25,6 +25,7 @@ import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';
+import { WeightAverage } from '../coordinator/engine/averaging.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -34,11 +35,16 @@ interface Variant {
   schedule: 'constant' | 'cosine';
   /** Temperature of the KD loss (the stored soft labels are re-expressed at it); absent: the run's. */
   tau?: number;
+  /** Evaluate an exponential moving average of the student's weights with this decay per step. */
+  ema?: number;
 }
 
 const VARIANTS: Record<string, Variant> = {
   continue: { init: 'continue', schedule: 'constant' },
   'continue-cosine': { init: 'continue', schedule: 'cosine' },
+  'continue-ema0.99': { init: 'continue', schedule: 'constant', ema: 0.99 },
+  'continue-ema0.995': { init: 'continue', schedule: 'constant', ema: 0.995 },
+  'continue-ema0.999': { init: 'continue', schedule: 'constant', ema: 0.999 },
   'scratch-tau1': { init: 'scratch', schedule: 'cosine', tau: 1 },
   'scratch-tau4': { init: 'scratch', schedule: 'cosine', tau: 4 },
   'scratch-tau20': { init: 'scratch', schedule: 'cosine', tau: 20 },
@@ -96,7 +102,9 @@ async function main(): Promise<void> {
     // The engine's schedule, as if this were one round of `steps` student steps.
     const schedule = { ...config, studentLrSchedule: v.schedule, rounds: 1, studentSteps: steps };
     const rng = seededRandom(seed * 7919 + 17);
-    const curve: { step: number; acc: number }[] = [{ step: 0, acc: accuracyOf(student, test) }];
+    const average = v.ema ? new WeightAverage(student, v.ema) : undefined;
+    const evaluate = () => (average ? average.withAverage(() => accuracyOf(student, test)) : accuracyOf(student, test));
+    const curve: { step: number; acc: number }[] = [{ step: 0, acc: await evaluate() }];
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
@@ -104,13 +112,15 @@ async function main(): Promise<void> {
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
       studentStep(student, optimizer, x, y, tau);
+      average?.update();
       tf.dispose([x, y]);
       if (step % every === 0 || step === steps) {
-        curve.push({ step, acc: accuracyOf(student, test) });
+        curve.push({ step, acc: await evaluate() });
         console.log(`${name}: step ${step}/${steps}  test accuracy ${(curve.at(-1)!.acc * 100).toFixed(2)}%  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       }
     }
     results[name] = { ...v, tau, curve, final: curve.at(-1)!.acc, seconds: (performance.now() - t0) / 1000 };
+    average?.dispose();
     student.dispose();
     optimizer.dispose();
     mkdirSync(join(out, '..'), { recursive: true });

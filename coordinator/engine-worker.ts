@@ -67,14 +67,17 @@ async function run(s: EngineStart): Promise<void> {
     // The version first, then the checkpoint: a checkpointed round always has its complete version on disk.
     async save(d, state) {
       const report = state.history[state.history.length - 1];
-      const int8 = int8Variant(student, d, job.seed, test);
-      const versionDir = await writeVersion(s.modelsDir, {
-        modelId: s.modelId,
-        version: report.round,
-        student,
-        int8: int8.bytes,
-        metrics: versionMetrics(report, student, int8),
-        lineage: versionLineage(s.modelId, job, report),
+      // A version holds the published student: its weight average when the job keeps one.
+      const versionDir = await d.withPublishedStudent(async () => {
+        const int8 = int8Variant(student, d, job.seed, test);
+        return writeVersion(s.modelsDir, {
+          modelId: s.modelId,
+          version: report.round,
+          student,
+          int8: int8.bytes,
+          metrics: versionMetrics(report, student, int8),
+          lineage: versionLineage(s.modelId, job, report),
+        });
       });
       const samplesPng = inputShape.length === 3 ? writeSamples(join(s.outDir, 'samples.png'), generator, numClasses, job.distill.zDim, inputShape, job.seed) : undefined;
       await directory.save(d, state);

@@ -93,6 +93,7 @@ export class DirectoryCheckpoints implements CheckpointStore {
     const arrays = [
       ...modelArrays('generator', this.models.generator),
       ...modelArrays('student', this.models.student),
+      ...(d.studentAverage?.arrays().map((a, i) => ({ name: `student-average/${i}`, ...a })) ?? []),
       ...g.arrays,
       ...s.arrays,
       { name: 'replay/x', shape: [replay.x.length], values: replay.x },
@@ -139,6 +140,7 @@ export class DirectoryCheckpoints implements CheckpointStore {
         if (saved && v) tf.tidy(() => v.assign(tf.scalar(saved.values[0])));
       }
     };
+    d.studentAverage?.restore(this.models.student.weights.map((_, i) => take(`student-average/${i}`)));
     await restoreOptimizer('opt-generator', file.optimizerNames.generator, d.generatorOptimizer);
     await restoreOptimizer('opt-student', file.optimizerNames.student, d.studentOptimizer);
     d.replay.restore(replaySnapshot(file, take));

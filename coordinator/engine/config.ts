@@ -1,5 +1,5 @@
 /** Distillation hyper-parameters, their defaults, and validation that names the bad field. */
-import type { DeviceLossWeights } from '../../shared/distill/port.js';
+import type { BnClassMix, DeviceLossWeights } from '../../shared/distill/port.js';
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
@@ -24,6 +24,12 @@ export interface DistillConfig {
   trim?: number;
   /** Device-side loss weights (CE, batch-norm statistics, adversarial disagreement). */
   device: DeviceLossWeights;
+  /**
+   * How each device weighs the samples in its batch-norm term: `batch`, all alike (DeepInversion); `own`, by
+   * its own count of each sample's requested class, so a label-skewed teacher's running statistics are matched
+   * by a batch with its own class mix and it has no say over classes it never saw (see BnClassMix).
+   */
+  bnClassMix: BnClassMix;
   /** Weight of the disagreement term through the student, computed on the coordinator. */
   coordinatorAdv: number;
   /** Weight of mode-seeking diversity. */
@@ -59,6 +65,12 @@ export interface DistillConfig {
    * student step to 1% of it at the last (a function of the round and step, so resumed runs match).
    */
   studentLrSchedule: 'constant' | 'cosine';
+  /**
+   * Decay per student step of an exponential moving average of the student's weights (0: off). When on, the
+   * average is what each round evaluates and what the run exports; the student itself keeps training and is
+   * the one the generator's adversarial terms play against.
+   */
+  studentEma: number;
   replayCapacity: number;
   zDim: number;
   generatorWidth?: number;
@@ -79,6 +91,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   // its own skewed data, and matching all of them at once distorted the samples (digits-dir0.5, 10 rounds:
   // student 66% with bn = 1, 88% with bn = 0). It helps when teachers saw similar data; set device.bn then.
   device: { ce: 1, bn: 0, adv: 0.5 },
+  bnClassMix: 'batch',
   coordinatorAdv: 0.5,
   diversity: 5,
   imagePrior: { tv: 0, l2: 0 },
@@ -89,6 +102,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   generatorLr: 0.05,
   studentLr: 3e-3,
   studentLrSchedule: 'constant',
+  studentEma: 0,
   replayCapacity: 20000,
   zDim: 64,
   zerothOrder: { directions: 8, mu: 0.005 },
@@ -133,6 +147,8 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');
   positive(c.zerothOrder.mu, 'zerothOrder.mu');
+  if (c.bnClassMix !== 'batch' && c.bnClassMix !== 'own') throw new Error(`${path}.bnClassMix: must be 'batch' or 'own', got ${JSON.stringify(c.bnClassMix)}`);
+  if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);
   if (c.studentLrSchedule !== 'constant' && c.studentLrSchedule !== 'cosine') throw new Error(`${path}.studentLrSchedule: must be 'constant' or 'cosine', got ${JSON.stringify(c.studentLrSchedule)}`);
   if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);
   if (!AGGREGATION_NAMES.includes(c.aggregation)) throw new Error(`${path}.aggregation: unknown strategy ${JSON.stringify(c.aggregation)}; use one of ${AGGREGATION_NAMES.join(', ')}`);

@@ -25,6 +25,7 @@ import { collectReplies, type Collected, type QuorumOptions } from './quorum.js'
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs } from './relabel.js';
+import { WeightAverage } from './averaging.js';
 
 /** One device's part in a round: queries answered in time, failed, and left behind at the deadline. */
 export interface Participation {
@@ -54,7 +55,10 @@ export interface DistillerOptions {
   config: DistillConfig;
   seed: number;
   checkpoints?: CheckpointStore;
-  /** Called after each round, before its checkpoint; may return the student's accuracy for the history. */
+  /**
+   * Called after each round, before its checkpoint, with the published student's weights in `student` (its
+   * weight average when `studentEma` is on); may return the student's accuracy for the history.
+   */
   onRound?: (r: RoundReport) => Promise<number | undefined> | number | undefined;
   /** Called after each generator step with (step, steps) for progress bars. */
   onStep?: (step: number, steps: number) => void;
@@ -109,6 +113,8 @@ export class Distiller {
   readonly replay: ReplayBuffer;
   readonly generatorOptimizer: tf.Optimizer;
   readonly studentOptimizer: tf.Optimizer;
+  /** The student's weight average, when `studentEma` is on (checkpointed beside the student). */
+  readonly studentAverage?: WeightAverage;
   private infos: TeacherInfo[] = [];
   private state: DistillState = { round: 0, history: [] };
 
@@ -118,6 +124,15 @@ export class Distiller {
     this.replay = new ReplayBuffer(o.config.replayCapacity, features, C);
     this.generatorOptimizer = tf.train.adam(o.config.generatorLr, 0.5, 0.999);
     this.studentOptimizer = tf.train.adam(o.config.studentLr);
+    if (o.config.studentEma > 0) this.studentAverage = new WeightAverage(o.student, o.config.studentEma);
+  }
+
+  /**
+   * Runs `fn` while the student model holds the weights a run publishes: the weight average when `studentEma`
+   * is on (the training weights are put back afterwards), otherwise the student's own.
+   */
+  withPublishedStudent<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.studentAverage ? this.studentAverage.withAverage(fn) : Promise.resolve().then(fn);
   }
 
   get history(): RoundReport[] {
@@ -155,11 +170,13 @@ export class Distiller {
     for (let round = this.state.round + 1; round <= this.o.config.rounds; round++) {
       if (this.o.signal?.aborted) break;
       const report = await this.runRound(round);
-      const acc = await this.o.onRound?.(report);
+      const acc = await this.withPublishedStudent(() => this.o.onRound?.(report));
       if (acc !== undefined) report.studentAccuracy = acc;
       this.state = { round, history: [...this.state.history, report], ...(this.o.traffic ? { traffic: this.o.traffic.map(copyTraffic) } : {}) };
       await this.o.checkpoints?.save(this, this.state);
     }
+    // What the caller exports from here on; the training weights live on in the checkpoint.
+    this.studentAverage?.install();
     return this.state;
   }
 
@@ -227,7 +244,7 @@ export class Distiller {
       const collected = await collectReplies<GradientReply>(
         ports.map((p, d) =>
           c.synthesis === 'generator'
-            ? p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights })
+            ? p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights, ...(c.bnClassMix === 'own' ? { bnClassMix: c.bnClassMix } : {}) })
             : p.logits({ inputs }).then((r) => ({ logits: r.logits, inputGradient: { shape: inputs.shape, values: new Float32Array(0) }, loss: { ce: 0, bn: 0, adv: 0 } })),
         ),
         quorum,
@@ -272,6 +289,7 @@ export class Distiller {
       const x = tf.tensor(values, shape);
       const y = tf.tensor2d(batch.targets, [batch.n, C]);
       sLoss += studentStep(S, this.studentOptimizer, x, y, c.tau) / c.studentSteps;
+      this.studentAverage?.update();
       tf.dispose([x, y]);
     }
     t.student += performance.now() - t0;

@@ -6,6 +6,8 @@
  *        − adv · mean_i ‖softmax T(x_i) − s_i‖₁                              DFAD/DENSE disagreement
  *
  * μ̂, σ̂² are the teacher's running batch-norm statistics; s_i are student probabilities the coordinator sent.
+ * μ_l, σ²_l are the batch's moments, with every sample alike or, given bnSampleWeights v (Σ v = 1), weighted:
+ * μ = Σ_i v_i mean_pos h_i, σ² = Σ_i v_i mean_pos (h_i − μ)², over the layer's spatial positions.
  * Everything is computed on the device: only dL/dx and the logits leave it.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -37,6 +39,29 @@ export interface DeviceLossInputs {
   sampleWeights: tf.Tensor;
   studentProbs?: tf.Tensor;
   weights: { ce: number; bn: number; adv: number };
+  /** [n] weights summing to 1 for the BN term's batch moments (absent: every sample alike). */
+  bnSampleWeights?: tf.Tensor;
+}
+
+/**
+ * The BN term's sample weights for BnClassMix 'own': each sample's requested class's count in the device's
+ * own label histogram, normalised to sum 1. A sample of a class the device never saw weighs nothing; when it
+ * saw none of the batch's classes, every weight is 0 and the BN term has no gradient.
+ */
+export function ownClassMix(histogram: readonly number[], targets: Int32Array): tf.Tensor1D {
+  const counts = Float32Array.from(targets, (y) => histogram[y] ?? 0);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return tf.tensor1d(total > 0 ? counts.map((c) => c / total) : counts);
+}
+
+/** Mean and variance of h over all axes but the last, each sample weighted by v (which sums to 1). */
+function weightedMoments(h: tf.Tensor, v: tf.Tensor): { mean: tf.Tensor; variance: tf.Tensor } {
+  const n = h.shape[0]!;
+  const perSample = h.reshape([n, -1, h.shape[h.rank - 1]!]); // [n, positions, channels]
+  const w = v.reshape([n, 1, 1]);
+  const mean = tf.sum(tf.mul(tf.mean(perSample, 1, true), w), [0, 1]);
+  const variance = tf.sum(tf.mul(tf.mean(tf.square(tf.sub(perSample, mean)), 1, true), w), [0, 1]);
+  return { mean, variance };
 }
 
 export interface DeviceLossTerms {
@@ -59,7 +84,7 @@ export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTer
   if (q.weights.bn && bnInputs.length) {
     const terms = bnInputs.map((h, i) => {
       const axes = h.shape.slice(0, -1).map((_, k) => k);
-      const { mean, variance } = tf.moments(h, axes);
+      const { mean, variance } = q.bnSampleWeights ? weightedMoments(h, q.bnSampleWeights) : tf.moments(h, axes);
       return tf.add(tf.norm(tf.sub(mean, t.bnStats[i].mean)), tf.norm(tf.sub(variance, t.bnStats[i].variance)));
     });
     bn = tf.addN(terms) as tf.Scalar;

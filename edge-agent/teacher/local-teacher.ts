@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradientQuery, GradientReply, LogitsQuery, LogitsReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
-import { deviceLoss, tapBatchNorm, type TappedTeacher } from './device-loss.js';
+import { deviceLoss, ownClassMix, tapBatchNorm, type TappedTeacher } from './device-loss.js';
 
 export interface LocalTeacherOptions {
   deviceId: string;
@@ -90,9 +90,10 @@ export class LocalTeacher implements TeacherPort {
       const targets = tf.oneHot(tf.tensor1d(query.targets, 'int32'), this.numClasses);
       const sampleWeights = query.sampleWeights ? tf.tensor1d(query.sampleWeights) : tf.ones([n]);
       const studentProbs = query.studentProbs ? tf.tensor(query.studentProbs.values, query.studentProbs.shape) : undefined;
+      const bnSampleWeights = query.bnClassMix === 'own' ? ownClassMix(this.histogram, query.targets) : undefined;
       let terms: ReturnType<typeof deviceLoss> | undefined;
       const grad = tf.grad((input: tf.Tensor) => {
-        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, studentProbs, weights: query.weights });
+        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, studentProbs, weights: query.weights, bnSampleWeights });
         // tf.grad disposes everything but the loss; the logits and terms are part of the reply.
         [terms.logits, terms.ce, terms.bn, terms.adv].forEach((t) => tf.keep(t));
         return terms.total;

@@ -65,7 +65,16 @@ export interface GradientQuery {
   /** Student probabilities on the same batch, [batch, numClasses], for the adversarial term. */
   studentProbs?: TensorData;
   weights: DeviceLossWeights;
+  /**
+   * How the batch-norm term's batch statistics weigh the samples: `batch` (the default) each alike; `own` each
+   * by the device's own count of its requested class, so that the weighted batch has the class mix the
+   * teacher's running statistics were measured on (in label-skewed fleets a class-balanced batch does not).
+   * The device reads the counts from its own label histogram; nothing more crosses the port.
+   */
+  bnClassMix?: BnClassMix;
 }
+
+export type BnClassMix = 'batch' | 'own';
 
 export interface GradientReply {
   logits: TensorData;

@@ -69,6 +69,7 @@ export function gradientQueryBody(q: GradientQuery, o: QueryEncoding): GradientQ
   };
   if (q.sampleWeights) body.sampleWeights = wireTensor({ shape: [n], values: q.sampleWeights }, o.queryDtype);
   if (q.studentProbs) body.studentProbs = wireTensor(q.studentProbs, o.queryDtype);
+  if (q.bnClassMix) body.bnClassMix = q.bnClassMix;
   if (o.replyDtype) body.replyDtype = o.replyDtype;
   return body;
 }
@@ -80,6 +81,7 @@ export function gradientQueryFrom(b: GradientQueryBody): GradientQuery {
   const q: GradientQuery = { inputs: tensorData(b.inputs), targets: targets.data, weights: { ...b.weights } };
   if (b.sampleWeights) q.sampleWeights = tensorData(b.sampleWeights).values;
   if (b.studentProbs) q.studentProbs = tensorData(b.studentProbs);
+  if (b.bnClassMix) q.bnClassMix = b.bnClassMix;
   return q;
 }
 

@@ -69,6 +69,8 @@ export interface GradientQueryBody {
   /** [n, numClasses]: the student's probabilities, for the adversarial term. */
   studentProbs?: WireTensor;
   weights: LossTerms;
+  /** How the BN term weighs the samples (BnClassMix in shared/distill/port.ts); default 'batch'. */
+  bnClassMix?: 'batch' | 'own';
   deadlineMs: number;
   replyDtype?: ReplyDType;
 }
@@ -230,6 +232,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
         sampleWeights: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
         studentProbs: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
         weights: lossTerms(0),
+        bnClassMix: opt(oneOf(['batch', 'own'] as const)),
         deadlineMs: int({ min: 1, max: 3_600_000 }),
         replyDtype,
       }),

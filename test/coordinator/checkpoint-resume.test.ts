@@ -21,14 +21,14 @@ beforeAll(async () => {
   fleet = await digitsFleet(2, 2);
 });
 
-async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}, deviceCount?: number) {
+async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}, deviceCount?: number, onRound?: (student: tf.LayersModel, d: Distiller) => void) {
   const config = parseDistillConfig({ rounds, generatorSteps: 2, studentSteps: 40, batchSize: 16, studentBatchSize: 16, warmupRounds: 1, ...overrides });
   const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 4 });
   const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: config.zDim, seed: 4 });
   const devices = fleet.ports().slice(0, deviceCount);
   const traffic: Traffic[] = devices.map(() => emptyTraffic());
   const ports = devices.map((p, i) => accountedPort(p, traffic[i]));
-  const d = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined });
+  const d: Distiller = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined, onRound: onRound && (() => (onRound(student, d), undefined)) });
   await d.run();
   return { student, d, traffic };
 }
@@ -109,6 +109,34 @@ describe('checkpoint resume after many optimizer steps', () => {
       expect(acc(resumed.d)).toBe(acc(straight.d));
       expect(acc(resumed.d)).not.toBe(Math.fround(0.999 ** 121)); // the product, not a recomputed power
       expect(resumed.student.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(straight.student.getWeights().map((w) => Array.from(w.dataSync())));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the student\'s weight average (studentEma)', () => {
+  it('is exported after the run, is what each round evaluates, and resumes exactly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-ema-'));
+    try {
+      const ema = { studentEma: 0.9 };
+      const plain = await distill(3);
+      const evaluated: { seen: number[][]; average: number[][] }[] = [];
+      const straight = await distill(3, undefined, ema, undefined, (student, d) => {
+        evaluated.push({ seen: student.getWeights().map((w) => Array.from(w.dataSync())), average: d.studentAverage!.arrays().map((a) => Array.from(a.values)) });
+      });
+      expect(evaluated).toHaveLength(3);
+      for (const e of evaluated) expect(e.seen).toEqual(e.average);
+      // The average replaces the exported student; the training weights are the plain run's (the average does
+      // not touch the training, nor the random stream).
+      const exported = straight.student.getWeights().map((w) => Array.from(w.dataSync()));
+      expect(straight.d.studentAverage!.arrays().map((a) => Array.from(a.values))).toEqual(exported);
+      expect(exported).not.toEqual(plain.student.getWeights().map((w) => Array.from(w.dataSync())));
+      await distill(2, dir, ema);
+      const resumed = await distill(3, dir, ema);
+      expect(resumed.student.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(exported);
+      // And the checkpoint's `student` is the training weights, equal to the run without an average.
+      expect(readCheckpointContents(dir).student.map((a) => Array.from(a.values))).toEqual(plain.student.getWeights().map((w) => Array.from(w.dataSync())));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -50,6 +50,8 @@ describe('teacher messages', () => {
   it('round-trips a gradient query and reply through the port conversions, bit-exact in float32', () => {
     const back = gradientQueryFrom(gradientQueryBody(query, { deadlineMs: 1000 }));
     expect(back).toEqual(query);
+    const ownMix = { ...query, bnClassMix: 'own' as const };
+    expect(gradientQueryFrom(gradientQueryBody(ownMix, { deadlineMs: 1000 }))).toEqual(ownMix);
     const reply = { logits: { shape: [4, 3], values: floats(12) }, inputGradient: { shape: [4, 2, 3], values: floats(24) }, loss: { ce: 1.5, bn: 0, adv: -0.2 } };
     expect(gradientReplyFrom(gradientReplyBody(reply))).toEqual(reply);
     const half = gradientReplyFrom(gradientReplyBody(reply, 'float16'));
@@ -74,6 +76,7 @@ describe('teacher messages', () => {
     ['a sample weight per class instead of per input', { sampleWeights: encodeTensor(float32Tensor(new Float32Array(3), [3])) }, /body\.sampleWeights\.shape: expected \[4\]/],
     ['student probabilities for another batch', { studentProbs: encodeTensor(float32Tensor(new Float32Array(6), [2, 3])) }, /body\.studentProbs\.shape: expected \[4, classes\]/],
     ['a negative loss weight', { weights: { ce: -1, bn: 0, adv: 0 } }, /body\.weights\.ce/],
+    ['an unknown batch-norm class mix', { bnClassMix: 'skewed' }, /body\.bnClassMix/],
     ['rank-1 inputs', { inputs: encodeTensor(float32Tensor(new Float32Array(4), [4])) }, /body\.inputs\.shape: expected \[batch, \.\.\.sample\]/],
   ])('refuses a gradient query with %s, on seal and on open', (_, patch, reason) => {
     const body = { ...gradientQueryBody(query, { deadlineMs: 1000 }), ...patch } as GradientQueryBody;
