@@ -1,5 +1,5 @@
 /** Distillation hyper-parameters, their defaults, and validation that names the bad field. */
-import type { BnClassMix, DeviceLossWeights } from '../../shared/distill/port.js';
+import { BN_CLASS_MIXES, type BnClassMix, type DeviceLossWeights } from '../../shared/distill/port.js';
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
@@ -147,7 +147,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');
   positive(c.zerothOrder.mu, 'zerothOrder.mu');
-  if (c.bnClassMix !== 'batch' && c.bnClassMix !== 'own') throw new Error(`${path}.bnClassMix: must be 'batch' or 'own', got ${JSON.stringify(c.bnClassMix)}`);
+  if (!BN_CLASS_MIXES.includes(c.bnClassMix)) throw new Error(`${path}.bnClassMix: must be one of ${BN_CLASS_MIXES.join(', ')}, got ${JSON.stringify(c.bnClassMix)}`);
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);
   if (c.studentLrSchedule !== 'constant' && c.studentLrSchedule !== 'cosine') throw new Error(`${path}.studentLrSchedule: must be 'constant' or 'cosine', got ${JSON.stringify(c.studentLrSchedule)}`);
   if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);

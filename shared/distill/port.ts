@@ -74,7 +74,8 @@ export interface GradientQuery {
   bnClassMix?: BnClassMix;
 }
 
-export type BnClassMix = 'batch' | 'own';
+export const BN_CLASS_MIXES = ['batch', 'own'] as const;
+export type BnClassMix = (typeof BN_CLASS_MIXES)[number];
 
 export interface GradientReply {
   logits: TensorData;

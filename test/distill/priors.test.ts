@@ -48,4 +48,10 @@ describe('student learning-rate schedule', () => {
   it('rejects an unknown schedule naming the field', () => {
     expect(() => parseDistillConfig({ studentLrSchedule: 'step' })).toThrow(/distill.studentLrSchedule: must be 'constant' or 'cosine', got "step"/);
   });
+
+  it('rejects a bad batch-norm class mix or weight-average decay naming the field', () => {
+    expect(() => parseDistillConfig({ bnClassMix: 'skewed' })).toThrow(/distill.bnClassMix: must be one of batch, own, got "skewed"/);
+    expect(() => parseDistillConfig({ studentEma: 1 })).toThrow(/distill.studentEma: must be a number in \[0, 1\)/);
+    expect(parseDistillConfig({ bnClassMix: 'own', studentEma: 0.99 })).toMatchObject({ bnClassMix: 'own', studentEma: 0.99 });
+  });
 });
