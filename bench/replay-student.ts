@@ -26,6 +26,7 @@ import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
+import { kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -37,6 +38,13 @@ interface Variant {
   tau?: number;
   /** Evaluate an exponential moving average of the student's weights with this decay per step. */
   ema?: number;
+  /** The student's loss: KL at τ (the engine's), or squared error on centred logits (logitMatchLoss). */
+  loss?: 'kl' | 'logits';
+  /**
+   * Hard-sample mining: draw this many times the batch, keep the samples the student is furthest from (by
+   * per-sample KL) for the step. Absent: uniform batches, as the engine draws them.
+   */
+  hardPick?: number;
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -45,6 +53,10 @@ const VARIANTS: Record<string, Variant> = {
   'continue-ema0.99': { init: 'continue', schedule: 'constant', ema: 0.99 },
   'continue-ema0.995': { init: 'continue', schedule: 'constant', ema: 0.995 },
   'continue-ema0.999': { init: 'continue', schedule: 'constant', ema: 0.999 },
+  'scratch-logits': { init: 'scratch', schedule: 'cosine', loss: 'logits' },
+  'scratch-hard4': { init: 'scratch', schedule: 'cosine', hardPick: 4 },
+  'continue-hard4': { init: 'continue', schedule: 'constant', hardPick: 4 },
+  'continue-logits': { init: 'continue', schedule: 'constant', loss: 'logits' },
   'scratch-tau1': { init: 'scratch', schedule: 'cosine', tau: 1 },
   'scratch-tau4': { init: 'scratch', schedule: 'cosine', tau: 4 },
   'scratch-tau20': { init: 'scratch', schedule: 'cosine', tau: 20 },
@@ -61,6 +73,26 @@ function positiveInt(name: string, fallback: number): number {
   const v = Number(arg(name) ?? fallback);
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${arg(name)}`);
   return v;
+}
+
+type Batch = { x: Float32Array; targets: Float32Array; n: number };
+
+/** The `keep` samples of `drawn` on which the student's KL to the stored soft labels is largest. */
+function hardest(student: tf.LayersModel, drawn: Batch, sampleShape: number[], C: number, tau: number, keep: number): Batch {
+  const kl = tf.tidy(() => kdPerSample(student.apply(tf.tensor(drawn.x, [drawn.n, ...sampleShape]), { training: false }) as tf.Tensor, tf.tensor2d(drawn.targets, [drawn.n, C]), tau).dataSync());
+  const order = Array.from({ length: drawn.n }, (_, i) => i).sort((a, b) => kl[b] - kl[a]).slice(0, Math.min(keep, drawn.n));
+  const F = drawn.x.length / drawn.n;
+  const x = new Float32Array(order.length * F);
+  const targets = new Float32Array(order.length * C);
+  order.forEach((j, i) => {
+    x.set(drawn.x.subarray(j * F, (j + 1) * F), i * F);
+    targets.set(drawn.targets.subarray(j * C, (j + 1) * C), i * C);
+  });
+  return { x, targets, n: order.length };
+}
+
+function minimizeLoss(model: tf.LayersModel, opt: tf.Optimizer, loss: () => tf.Scalar): void {
+  opt.minimize(loss, true, model.trainableWeights.map((w) => w.read() as tf.Variable))?.dispose();
 }
 
 async function main(): Promise<void> {
@@ -108,10 +140,12 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
-      const batch = replay.sample(config.studentBatchSize, rng);
+      const drawn = replay.sample(config.studentBatchSize * (v.hardPick ?? 1), rng);
+      const batch = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
-      studentStep(student, optimizer, x, y, tau);
+      if (v.loss === 'logits') minimizeLoss(student, optimizer, () => logitMatchLoss(student.apply(x, { training: true }) as tf.Tensor, y, tau));
+      else studentStep(student, optimizer, x, y, tau);
       average?.update();
       tf.dispose([x, y]);
       if (step % every === 0 || step === steps) {

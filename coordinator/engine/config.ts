@@ -59,6 +59,13 @@ export interface DistillConfig {
   /** Rounds before the adversarial terms switch on (the generator first learns to draw the classes). */
   warmupRounds: number;
   generatorLr: number;
+  /**
+   * Every this many rounds (0: never), the generator and its optimizer start afresh (new weights seeded from
+   * the run's seed and round) while the student and the replay buffer carry on: each restart sends the
+   * generator along a new path through input space (the idea behind CMI's and NAYER's re-initialised
+   * synthesis). The adversarial terms stay on; warmupRounds counts from the run's start only.
+   */
+  generatorRestart: number;
   studentLr: number;
   /**
    * The student's learning rate over the run: `constant`, or `cosine` decay from studentLr at the first
@@ -100,6 +107,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   relabel: NO_RELABEL,
   warmupRounds: 2,
   generatorLr: 0.05,
+  generatorRestart: 0,
   studentLr: 3e-3,
   studentLrSchedule: 'constant',
   studentEma: 0,
@@ -127,6 +135,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   };
   for (const k of ['rounds', 'generatorSteps', 'batchSize', 'studentBatchSize', 'replayCapacity', 'zDim'] as const) posInt(c[k], k);
   if (!Number.isInteger(c.studentSteps) || c.studentSteps < 0) throw new Error(`${path}.studentSteps: must be an integer >= 0, got ${c.studentSteps}`);
+  if (!Number.isInteger(c.generatorRestart) || c.generatorRestart < 0) throw new Error(`${path}.generatorRestart: must be an integer >= 0 (rounds between generator restarts; 0: never), got ${JSON.stringify(c.generatorRestart)}`);
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity'] as const) nonNeg(c[k], k);

@@ -26,6 +26,7 @@ import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitt
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs } from './relabel.js';
 import { WeightAverage } from './averaging.js';
+import { reinitializeGenerator } from './generator.js';
 
 /** One device's part in a round: queries answered in time, failed, and left behind at the deadline. */
 export interface Participation {
@@ -111,7 +112,8 @@ export function studentLearningRate(c: DistillConfig, round: number, step: numbe
 
 export class Distiller {
   readonly replay: ReplayBuffer;
-  readonly generatorOptimizer: tf.Optimizer;
+  /** Replaced by a fresh one at each generator restart (see DistillConfig.generatorRestart). */
+  generatorOptimizer: tf.Optimizer;
   readonly studentOptimizer: tf.Optimizer;
   /** The student's weight average, when `studentEma` is on (checkpointed beside the student). */
   readonly studentAverage?: WeightAverage;
@@ -180,6 +182,17 @@ export class Distiller {
     return this.state;
   }
 
+  /**
+   * A new generator path: fresh weights (seeded from seed and round, so a resumed run restarts identically)
+   * and a fresh optimizer, as at the start of a run. Happens at the start of the round, before the round's
+   * checkpoint, so a resume after it restores the restarted generator.
+   */
+  private restartGenerator(round: number): void {
+    reinitializeGenerator(this.o.generator, (this.o.seed * 1_000_003 + round * 7_919) >>> 0);
+    this.generatorOptimizer.dispose();
+    this.generatorOptimizer = tf.train.adam(this.o.config.generatorLr, 0.5, 0.999);
+  }
+
   private classShares(targets: Int32Array): Float32Array[] {
     const C = this.infos[0].numClasses;
     const totals = new Array<number>(C).fill(0);
@@ -215,6 +228,7 @@ export class Distiller {
     const ports = this.o.ports;
     const quorum = this.o.quorum ?? { min: ports.length, deadlineMs: Infinity };
     const participation: Participation[] = ports.map((p) => ({ deviceId: p.deviceId, answered: 0, failed: 0, late: 0 }));
+    if (c.synthesis === 'generator' && c.generatorRestart > 0 && round > 1 && (round - 1) % c.generatorRestart === 0) this.restartGenerator(round);
 
     for (let step = 0; step < c.generatorSteps; step++) {
       const targets = balancedLabels(c.batchSize, C, rng);

@@ -56,3 +56,21 @@ export function buildGenerator(o: GeneratorOptions): tf.LayersModel {
   }
   return tf.model({ inputs: [z, y], outputs: h, name: 'generator' });
 }
+
+/**
+ * Draws fresh weights for a generator built by buildGenerator, in place: Glorot-uniform kernels (seeded from
+ * `seed`), zero biases and BN shifts, unit BN scales and running statistics reset. What `generatorRestart`
+ * uses to start a new trajectory through input space without rebuilding the model.
+ */
+export function reinitializeGenerator(G: tf.LayersModel, seed: number): void {
+  let s = seed;
+  const fresh = G.weights.map((w) => {
+    const leaf = w.originalName.split('/').at(-1);
+    if (leaf === 'kernel') return tf.initializers.glorotUniform({ seed: ++s * 7919 }).apply(w.shape as number[]);
+    if (leaf === 'gamma' || leaf === 'moving_variance') return tf.ones(w.shape as number[]);
+    if (leaf === 'bias' || leaf === 'beta' || leaf === 'moving_mean') return tf.zeros(w.shape as number[]);
+    throw new Error(`reinitializeGenerator: no rule for weight ${w.originalName}`);
+  });
+  G.setWeights(fresh);
+  tf.dispose(fresh);
+}

@@ -8,10 +8,25 @@ import * as tf from '@tensorflow/tfjs';
  * aggregated teacher distributions at temperature τ. The τ² keeps gradient magnitudes comparable across τ.
  */
 export function kdLoss(studentLogits: tf.Tensor, targetProbs: tf.Tensor, tau: number): tf.Scalar {
+  return tf.mul(tau * tau, tf.mean(kdPerSample(studentLogits, targetProbs, tau))) as tf.Scalar;
+}
+
+/** KL(p_i ‖ softmax(z_i / τ)) for each row i (without the τ² factor): how far the student is on each sample. */
+export function kdPerSample(studentLogits: tf.Tensor, targetProbs: tf.Tensor, tau: number): tf.Tensor1D {
   const logQ = tf.logSoftmax(tf.div(studentLogits, tau));
   const logP = tf.log(tf.maximum(targetProbs, 1e-8));
-  const kl = tf.sum(tf.mul(targetProbs, tf.sub(logP, logQ)), -1);
-  return tf.mul(tau * tau, tf.mean(kl)) as tf.Scalar;
+  return tf.sum(tf.mul(targetProbs, tf.sub(logP, logQ)), -1) as tf.Tensor1D;
+}
+
+/**
+ * Logit matching (Ba & Caruana 2014; the regression loss of data-free KD such as DFAD): mean squared error
+ * between the student's logits and the targets' logits τ · log p, both centred per row, since a distribution
+ * fixes its logits only up to a constant. Unlike KL it keeps pulling on classes the targets rank very low.
+ */
+export function logitMatchLoss(studentLogits: tf.Tensor, targetProbs: tf.Tensor, tau: number): tf.Scalar {
+  const centre = (t: tf.Tensor) => tf.sub(t, tf.mean(t, -1, true));
+  const targetLogits = centre(tf.mul(tau, tf.log(tf.maximum(targetProbs, 1e-8))));
+  return tf.mean(tf.square(tf.sub(centre(studentLogits), targetLogits))) as tf.Scalar;
 }
 
 /** Mean L1 distance between two batches of probability rows (the DFAD disagreement measure). */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../../shared/models/build.js';
-import { buildGenerator } from '../../coordinator/engine/generator.js';
+import { buildGenerator, reinitializeGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
 import { DirectoryCheckpoints, readCheckpointContents, setupDifferences } from '../../coordinator/engine/checkpoint.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
@@ -30,7 +30,7 @@ async function distill(rounds: number, dir?: string, overrides: Record<string, u
   const ports = devices.map((p, i) => accountedPort(p, traffic[i]));
   const d: Distiller = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined, onRound: onRound && (() => (onRound(student, d), undefined)) });
   await d.run();
-  return { student, d, traffic };
+  return { student, generator, d, traffic };
 }
 
 describe('checkpoint resume keeps the run\'s accounting and refuses another run\'s checkpoint', () => {
@@ -137,6 +137,53 @@ describe('the student\'s weight average (studentEma)', () => {
       expect(resumed.student.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(exported);
       // And the checkpoint's `student` is the training weights, equal to the run without an average.
       expect(readCheckpointContents(dir).student.map((a) => Array.from(a.values))).toEqual(plain.student.getWeights().map((w) => Array.from(w.dataSync())));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('generator restarts (generatorRestart)', () => {
+  const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+  it('redraws every generator weight by its rule, the same for the same seed', () => {
+    const a = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, seed: 1 });
+    const b = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, seed: 2 });
+    const before = weightsOf(a);
+    reinitializeGenerator(a, 99);
+    reinitializeGenerator(b, 99);
+    expect(weightsOf(a)).toEqual(weightsOf(b));
+    a.weights.forEach((w, i) => {
+      const values = weightsOf(a)[i];
+      const leaf = w.originalName.split('/').at(-1);
+      if (leaf === 'kernel') {
+        expect(values).not.toEqual(before[i]);
+        // Glorot uniform: |w| <= sqrt(6 / (fanIn + fanOut)).
+        const shape = w.shape as number[];
+        const receptive = shape.slice(0, -2).reduce((p, q) => p * q, 1);
+        const limit = Math.sqrt(6 / (receptive * (shape.at(-2)! + shape.at(-1)!)));
+        expect(Math.max(...values.map(Math.abs))).toBeLessThanOrEqual(limit + 1e-6);
+      } else {
+        expect(new Set(values)).toEqual(new Set([leaf === 'gamma' || leaf === 'moving_variance' ? 1 : 0]));
+      }
+    });
+  });
+
+  it('restarts at the start of round k + 1, and a run resumed across a restart ends where the straight run does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-restart-'));
+    try {
+      const restart = { generatorRestart: 2 };
+      // No restart within the first two rounds: the same weights as a run without the setting.
+      const plainTwo = await distill(2);
+      const restartTwo = await distill(2, undefined, restart);
+      expect(weightsOf(restartTwo.student)).toEqual(weightsOf(plainTwo.student));
+      const plain = await distill(3);
+      const straight = await distill(3, undefined, restart);
+      expect(weightsOf(straight.student)).not.toEqual(weightsOf(plain.student));
+      await distill(2, dir, restart);
+      const resumed = await distill(3, dir, restart);
+      expect(weightsOf(resumed.student)).toEqual(weightsOf(straight.student));
+      expect(weightsOf(resumed.generator)).toEqual(weightsOf(straight.generator));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -54,4 +54,11 @@ describe('student learning-rate schedule', () => {
     expect(() => parseDistillConfig({ studentEma: 1 })).toThrow(/distill.studentEma: must be a number in \[0, 1\)/);
     expect(parseDistillConfig({ bnClassMix: 'own', studentEma: 0.99 })).toMatchObject({ bnClassMix: 'own', studentEma: 0.99 });
   });
+
+  it('rejects a bad generator restart period naming the field', () => {
+    expect(() => parseDistillConfig({ generatorRestart: 2.5 })).toThrow(/distill.generatorRestart: must be an integer >= 0 \(rounds between generator restarts; 0: never\), got 2.5/);
+    expect(() => parseDistillConfig({ generatorRestart: -1 })).toThrow(/distill.generatorRestart: must be an integer >= 0/);
+    expect(parseDistillConfig({ generatorRestart: 15 }).generatorRestart).toBe(15);
+    expect(parseDistillConfig({}).generatorRestart).toBe(0);
+  });
 });
