@@ -61,13 +61,20 @@ async function optimizerArrays(prefix: string, o: tf.Optimizer): Promise<{ array
  * Names the settings in which two setups differ, `rounds` excepted: a finished or stopped run may be
  * extended by raising it. Any other difference means the checkpoint belongs to another experiment.
  */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 export function setupDifferences(saved: Distiller['setup'], current: Distiller['setup']): string[] {
   const diff: string[] = saved.seed === current.seed ? [] : ['seed'];
   const keys = new Set([...Object.keys(saved.config), ...Object.keys(current.config)]);
   for (const k of keys) {
     if (k === 'rounds') continue;
     // A setting added after the checkpoint was written, at its default, describes the same run.
-    const savedValue = k in saved.config ? (saved.config as unknown as Record<string, unknown>)[k] : (DEFAULT_DISTILL as unknown as Record<string, unknown>)[k];
+    const fallback = (DEFAULT_DISTILL as unknown as Record<string, unknown>)[k];
+    let savedValue = k in saved.config ? (saved.config as unknown as Record<string, unknown>)[k] : fallback;
+    // The same inside a group of settings (e.g. relabel.adversarial), in the defaults' key order.
+    if (isPlainObject(savedValue) && isPlainObject(fallback)) savedValue = { ...fallback, ...savedValue };
     const a = JSON.stringify(savedValue);
     const b = JSON.stringify((current.config as unknown as Record<string, unknown>)[k]);
     if (a !== b) diff.push(`distill.${k}`);

@@ -24,7 +24,7 @@ import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
-import { relabelInputs } from './relabel.js';
+import { relabelInputs, towardDisagreement } from './relabel.js';
 import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
 
@@ -285,7 +285,8 @@ export class Distiller {
     const sampleShape = S.inputs[0].shape.slice(1) as number[];
     // Only draws from the random stream when on, so runs without it keep their streams (and checkpoints).
     for (let b = 0; b < c.relabel.batches && this.replay.length > 0; b++) {
-      const inputs = relabelInputs(this.replay, c.batchSize, sampleShape, c.relabel, rng);
+      const drawn = relabelInputs(this.replay, c.batchSize, sampleShape, c.relabel, rng);
+      const inputs = c.relabel.adversarial > 0 ? { shape: drawn.shape, values: towardDisagreement(S, drawn, drawn.targets, c.tau, c.relabel.adversarial) } : { shape: drawn.shape, values: drawn.values };
       const t1 = performance.now();
       const collected = await collectReplies(ports.map((p) => p.logits({ inputs })), quorum);
       t.queries += performance.now() - t1;

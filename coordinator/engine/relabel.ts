@@ -14,7 +14,9 @@
  * Measured on fmnist-cnn-dir0.5 (seed 2, 10 batches a round): faster early rounds, the same final accuracy
  * (78.87% against 78.92%, docs/benchmarks.md), for twice the bytes down. So it is off by default.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../shared/random.js';
+import { kdPerSample } from '../../shared/distill/losses.js';
 import { drawJitter, jitterEachSample, jitterEnabled, type JitterSettings } from './jitter.js';
 import type { ReplayBuffer } from './replay.js';
 
@@ -26,28 +28,54 @@ export interface RelabelSettings {
   /** Per-sample shift (pixels) and flip applied to each mixture (images only). */
   shift: number;
   flip: boolean;
+  /**
+   * Step size of one signed-gradient step (FGSM) that moves each input toward where the student disagrees
+   * most with the soft label it was drawn with (mixed like the inputs), before the devices label it: hard
+   * samples in the spirit of DFAD and Co-Boosting, found with the coordinator's own student, so it costs no
+   * device traffic. Images stay in [0, 1]. 0: off.
+   */
+  adversarial: number;
 }
 
-export const NO_RELABEL: RelabelSettings = { batches: 0, mixup: true, shift: 0, flip: false };
+export const NO_RELABEL: RelabelSettings = { batches: 0, mixup: true, shift: 0, flip: false, adversarial: 0 };
 
 /**
  * One batch of up to `n` inputs to relabel, drawn from the buffer, as row-major values for `sampleShape`.
  * Draws from `rng` in a fixed order (pairs, mixing weights, then jitter), so runs and resumes repeat exactly.
  */
-export function relabelInputs(replay: ReplayBuffer, n: number, sampleShape: readonly number[], s: RelabelSettings, rng: Random): { values: Float32Array; shape: number[] } {
+export function relabelInputs(replay: ReplayBuffer, n: number, sampleShape: readonly number[], s: RelabelSettings, rng: Random): { values: Float32Array; shape: number[]; targets: Float32Array } {
   const a = replay.sample(n, rng);
   let values = a.x;
+  let targets = a.targets;
   if (s.mixup) {
     const b = replay.sample(a.n, rng);
     const features = replay.features;
+    const C = replay.numClasses;
     values = new Float32Array(a.x.length);
+    targets = new Float32Array(a.targets.length);
     for (let i = 0; i < a.n; i++) {
       const lambda = rng.next();
       for (let k = i * features; k < (i + 1) * features; k++) values[k] = lambda * a.x[k] + (1 - lambda) * b.x[k];
+      for (let k = i * C; k < (i + 1) * C; k++) targets[k] = lambda * a.targets[k] + (1 - lambda) * b.targets[k];
     }
   }
   const shape = [a.n, ...sampleShape];
   const jitter: JitterSettings = { shift: s.shift, flip: s.flip };
   if (jitterEnabled(jitter)) values = jitterEachSample(values, shape, () => drawJitter(jitter, rng));
-  return { values, shape };
+  return { values, shape, targets };
+}
+
+/**
+ * One FGSM step of size `epsilon` on each input, up the student's KL from `targets` (its soft labels at τ):
+ * x + ε · sign(∇ₓ KL(p ‖ softmax(S(x) / τ))), clipped to [0, 1] for images (rank-4 shapes).
+ */
+export function towardDisagreement(student: tf.LayersModel, inputs: { values: Float32Array; shape: number[] }, targets: Float32Array, tau: number, epsilon: number): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor(inputs.values, inputs.shape);
+    const p = tf.tensor2d(targets, [inputs.shape[0], targets.length / inputs.shape[0]]);
+    const grad = tf.grad((xi: tf.Tensor) => tf.sum(kdPerSample(student.apply(xi, { training: false }) as tf.Tensor, p, tau)))(x);
+    let moved = tf.add(x, tf.mul(epsilon, tf.sign(grad)));
+    if (inputs.shape.length === 4) moved = tf.clipByValue(moved, 0, 1);
+    return moved.dataSync() as Float32Array;
+  });
 }

@@ -95,6 +95,11 @@ describe('setupDifferences', () => {
     expect(setupDifferences(saved, { config: current, seed: 1 })).toEqual([]);
     expect(setupDifferences(saved, { config: parseDistillConfig({ relabel: { batches: 2 } }), seed: 1 })).toEqual(['distill.relabel']);
     expect(setupDifferences(saved, { config: current, seed: 2 })).toEqual(['seed']);
+    // A setting added inside a group (relabel.adversarial) after the checkpoint was written, likewise.
+    const { adversarial: _new, ...olderRelabel } = current.relabel;
+    const savedGroup = { config: { ...current, relabel: olderRelabel as typeof current.relabel }, seed: 1 };
+    expect(setupDifferences(savedGroup, { config: current, seed: 1 })).toEqual([]);
+    expect(setupDifferences(savedGroup, { config: { ...current, relabel: { ...current.relabel, adversarial: 0.1 } }, seed: 1 })).toEqual(['distill.relabel']);
   });
 });
 

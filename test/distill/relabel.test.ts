@@ -10,7 +10,8 @@ import { getAggregator } from '../../shared/distill/aggregation/index.js';
 import type { LogitsQuery, TeacherPort } from '../../shared/distill/port.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
 import { ReplayBuffer } from '../../coordinator/engine/replay.js';
-import { relabelInputs, NO_RELABEL } from '../../coordinator/engine/relabel.js';
+import { relabelInputs, NO_RELABEL, towardDisagreement } from '../../coordinator/engine/relabel.js';
+import * as tf from '@tensorflow/tfjs';
 import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
@@ -56,12 +57,36 @@ describe('relabelInputs', () => {
   it('flips each mixture when asked (a left-right mirror of a 2x2 image swaps its columns)', () => {
     const replay = new ReplayBuffer(1, 4, 2);
     replay.push(Float32Array.from([1, 2, 3, 4]), Float32Array.from([1, 0]));
-    const out = relabelInputs(replay, 1, [2, 2, 1], { batches: 1, mixup: false, shift: 0, flip: true }, seededRandom(1));
+    const out = relabelInputs(replay, 1, [2, 2, 1], { ...NO_RELABEL, batches: 1, mixup: false, shift: 0, flip: true }, seededRandom(1));
     const seen = Array.from(out.values);
     expect([[1, 2, 3, 4], [2, 1, 4, 3]]).toContainEqual(seen);
-    const flips = Array.from({ length: 40 }, (_, s) => relabelInputs(replay, 1, [2, 2, 1], { batches: 1, mixup: false, shift: 0, flip: true }, seededRandom(s)).values[0]);
+    const flips = Array.from({ length: 40 }, (_, s) => relabelInputs(replay, 1, [2, 2, 1], { ...NO_RELABEL, batches: 1, mixup: false, shift: 0, flip: true }, seededRandom(s)).values[0]);
     expect(flips).toContain(1);
     expect(flips).toContain(2);
+  });
+});
+
+describe('towardDisagreement (relabel.adversarial)', () => {
+  it('moves every pixel by epsilon up the student\'s KL from the soft label, and keeps images in [0, 1]', () => {
+    // Student logits = [Σ pixels, 0]; the label says class 1, so raising any pixel raises the KL: every step is +ε.
+    const student = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 2, 1] }), tf.layers.dense({ units: 2, useBias: false, kernelInitializer: 'zeros' })] });
+    student.setWeights([tf.tensor2d([[1, 0], [1, 0], [1, 0], [1, 0]])]);
+    const inputs = { values: Float32Array.from([0.5, 0.2, 0.98, 0, 0.1, 0.1, 0.1, 0.1]), shape: [2, 2, 2, 1] };
+    const moved = Array.from(towardDisagreement(student, inputs, Float32Array.from([0, 1, 0, 1]), 4, 0.05));
+    [0.55, 0.25, 1, 0.05, 0.15, 0.15, 0.15, 0.15].forEach((v, i) => expect(moved[i]).toBeCloseTo(v, 6));
+    // A label that agrees with the student (class 0) pulls the other way: every pixel down by ε, floored at 0.
+    const back = Array.from(towardDisagreement(student, inputs, Float32Array.from([1, 0, 1, 0]), 4, 0.05));
+    [0.45, 0.15, 0.93, 0, 0.05, 0.05, 0.05, 0.05].forEach((v, i) => expect(back[i]).toBeCloseTo(v, 6));
+  });
+
+  it('hands back the drawn samples\' soft labels, mixed with the same weights as their inputs', () => {
+    const replay = new ReplayBuffer(2, 4, 2);
+    replay.push(Float32Array.from([0, 0, 0, 0]), Float32Array.from([1, 0]));
+    replay.push(Float32Array.from([1, 1, 1, 1]), Float32Array.from([0, 1]));
+    const { values, targets } = relabelInputs(replay, 2, [2, 2, 1], { ...NO_RELABEL, batches: 1 }, seededRandom(3));
+    // Sample i is λ·1 + (1 − λ)·0 (or the reverse) in every pixel; its label puts the same weight on class 1.
+    for (let i = 0; i < 2; i++) expect(targets[i * 2 + 1]).toBeCloseTo(values[i * 4], 6);
+    for (let i = 0; i < 2; i++) expect(targets[i * 2] + targets[i * 2 + 1]).toBeCloseTo(1, 6);
   });
 });
 
