@@ -145,13 +145,14 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of Object.keys(c.imagePrior)) if (k !== 'tv' && k !== 'l2') throw new Error(`${path}.imagePrior.${k}: unknown setting; valid: tv, l2`);
   for (const name of ['jitter', 'studentJitter', 'relabel'] as const) {
     const j = c[name];
-    const valid = name === 'relabel' ? ['batches', 'mixup', 'shift', 'flip', 'adversarial'] : ['shift', 'flip'];
+    const valid = name === 'relabel' ? ['batches', 'mixup', 'shift', 'flip', 'adversarial', 'fromRound'] : ['shift', 'flip'];
     for (const k of Object.keys(j)) if (!valid.includes(k)) throw new Error(`${path}.${name}.${k}: unknown setting; valid: ${valid.join(', ')}`);
     if (!Number.isInteger(j.shift) || j.shift < 0) throw new Error(`${path}.${name}.shift: must be an integer >= 0 (pixels), got ${JSON.stringify(j.shift)}`);
     if (typeof j.flip !== 'boolean') throw new Error(`${path}.${name}.flip: must be true or false, got ${JSON.stringify(j.flip)}`);
   }
   if (!Number.isInteger(c.relabel.batches) || c.relabel.batches < 0) throw new Error(`${path}.relabel.batches: must be an integer >= 0, got ${JSON.stringify(c.relabel.batches)}`);
   nonNeg(c.relabel.adversarial, 'relabel.adversarial');
+  posInt(c.relabel.fromRound, 'relabel.fromRound');
   if (typeof c.relabel.mixup !== 'boolean') throw new Error(`${path}.relabel.mixup: must be true or false, got ${JSON.stringify(c.relabel.mixup)}`);
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);

@@ -284,7 +284,8 @@ export class Distiller {
 
     const sampleShape = S.inputs[0].shape.slice(1) as number[];
     // Only draws from the random stream when on, so runs without it keep their streams (and checkpoints).
-    for (let b = 0; b < c.relabel.batches && this.replay.length > 0; b++) {
+    const relabelBatches = round >= c.relabel.fromRound ? c.relabel.batches : 0;
+    for (let b = 0; b < relabelBatches && this.replay.length > 0; b++) {
       const drawn = relabelInputs(this.replay, c.batchSize, sampleShape, c.relabel, rng);
       const inputs = c.relabel.adversarial > 0 ? { shape: drawn.shape, values: towardDisagreement(S, drawn, drawn.targets, c.tau, c.relabel.adversarial) } : { shape: drawn.shape, values: drawn.values };
       const t1 = performance.now();

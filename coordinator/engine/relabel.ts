@@ -35,9 +35,11 @@ export interface RelabelSettings {
    * device traffic. Images stay in [0, 1]. 0: off.
    */
   adversarial: number;
+  /** The first round that relabels (1: every round); earlier rounds run as without relabelling. */
+  fromRound: number;
 }
 
-export const NO_RELABEL: RelabelSettings = { batches: 0, mixup: true, shift: 0, flip: false, adversarial: 0 };
+export const NO_RELABEL: RelabelSettings = { batches: 0, mixup: true, shift: 0, flip: false, adversarial: 0, fromRound: 1 };
 
 /**
  * One batch of up to `n` inputs to relabel, drawn from the buffer, as row-major values for `sampleShape`.

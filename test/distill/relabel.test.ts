@@ -135,5 +135,36 @@ describe('relabel in a distillation round', () => {
     expect(() => parseDistillConfig({ relabel: { shift: -1 } })).toThrow(/distill.relabel.shift: must be an integer >= 0/);
     expect(() => parseDistillConfig({ relabel: { crop: 2 } })).toThrow(/distill.relabel.crop: unknown setting; valid: batches, mixup, shift, flip/);
     expect(() => parseDistillConfig({ relabel: 3 })).toThrow(/distill.relabel: must be an object/);
+    expect(() => parseDistillConfig({ relabel: { adversarial: -0.1 } })).toThrow(/distill.relabel.adversarial: must be a number >= 0, got -0.1/);
+    expect(() => parseDistillConfig({ relabel: { fromRound: 0 } })).toThrow(/distill.relabel.fromRound: must be a positive integer, got 0/);
+  });
+
+  it('relabels from relabel.fromRound on, with the student\'s hard samples when adversarial is on', async () => {
+    const teacher = new LocalTeacher({ deviceId: 'd0', model: buildModel({ kind: 'mlp', hidden: [8] }, { inputShape: [4, 4, 1], numClasses: 10, seed: 1 }), labelHistogram: new Array(10).fill(3) });
+    const run = async (adversarial: number) => {
+      const perRound: number[] = [];
+      const queried: Float32Array[] = [];
+      const port: TeacherPort = { deviceId: 'd0', info: () => teacher.info(), gradient: (q) => teacher.gradient(q), logits: (q) => (queried.push(q.inputs.values), teacher.logits(q)) };
+      const config = parseDistillConfig({ rounds: 3, generatorSteps: 1, studentSteps: 1, batchSize: 8, studentBatchSize: 8, replayCapacity: 100, relabel: { batches: 2, mixup: false, adversarial, fromRound: 2 } });
+      const student = buildModel({ kind: 'mlp', hidden: [8] }, { inputShape: [4, 4, 1], numClasses: 10, seed: 9 });
+      const generator = buildGenerator({ sampleShape: [4, 4, 1], numClasses: 10, zDim: config.zDim, seed: 9 });
+      await new Distiller({ ports: [port], student, generator, config, seed: 5, onRound: () => void perRound.push(queried.length) }).run();
+      return { perRound, queried };
+    };
+    const plain = await run(0);
+    const hard = await run(0.25);
+    expect(plain.perRound).toEqual([0, 2, 4]);
+    expect(hard.perRound).toEqual([0, 2, 4]);
+    // The first relabelled batch draws the same replayed samples in both runs; the hard one moves each pixel
+    // by exactly ±0.25, unless the clip to [0, 1] stops it.
+    const [a, b] = [plain.queried[0], hard.queried[0]];
+    let moved = 0;
+    a.forEach((v, k) => {
+      const step = b[k] - v;
+      if (b[k] === 0 || b[k] === 1) expect(Math.abs(step)).toBeLessThanOrEqual(0.25 + 1e-6);
+      else expect(Math.abs(step)).toBeCloseTo(0.25, 5);
+      if (Math.abs(step) > 1e-6) moved++;
+    });
+    expect(moved).toBeGreaterThan(a.length / 2);
   });
 });
