@@ -57,14 +57,14 @@ async function optimizerArrays(prefix: string, o: tf.Optimizer): Promise<{ array
   return { arrays, names: weights.map((w) => w.name) };
 }
 
-/**
- * Names the settings in which two setups differ, `rounds` excepted: a finished or stopped run may be
- * extended by raising it. Any other difference means the checkpoint belongs to another experiment.
- */
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Names the settings in which two setups differ, `rounds` excepted: a finished or stopped run may be
+ * extended by raising it. Any other difference means the checkpoint belongs to another experiment.
+ */
 export function setupDifferences(saved: Distiller['setup'], current: Distiller['setup']): string[] {
   const diff: string[] = saved.seed === current.seed ? [] : ['seed'];
   const keys = new Set([...Object.keys(saved.config), ...Object.keys(current.config)]);
