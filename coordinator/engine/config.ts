@@ -30,6 +30,8 @@ export interface DistillConfig {
    * by a batch with its own class mix and it has no say over classes it never saw (see BnClassMix).
    */
   bnClassMix: BnClassMix;
+  /** Multiplier of the devices' first BN layer within the BN term (DeepInversion's reference code uses 10). */
+  bnFirstLayer: number;
   /** Weight of the disagreement term through the student, computed on the coordinator. */
   coordinatorAdv: number;
   /** Weight of mode-seeking diversity. */
@@ -99,6 +101,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   // student 66% with bn = 1, 88% with bn = 0). It helps when teachers saw similar data; set device.bn then.
   device: { ce: 1, bn: 0, adv: 0.5 },
   bnClassMix: 'batch',
+  bnFirstLayer: 1,
   coordinatorAdv: 0.5,
   diversity: 5,
   imagePrior: { tv: 0, l2: 0 },
@@ -138,7 +141,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.generatorRestart) || c.generatorRestart < 0) throw new Error(`${path}.generatorRestart: must be an integer >= 0 (rounds between generator restarts; 0: never), got ${JSON.stringify(c.generatorRestart)}`);
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
-  for (const k of ['coordinatorAdv', 'diversity'] as const) nonNeg(c[k], k);
+  for (const k of ['coordinatorAdv', 'diversity', 'bnFirstLayer'] as const) nonNeg(c[k], k);
   for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
   }

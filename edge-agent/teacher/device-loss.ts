@@ -41,6 +41,8 @@ export interface DeviceLossInputs {
   weights: { ce: number; bn: number; adv: number };
   /** [n] weights summing to 1 for the BN term's batch moments (absent: every sample alike). */
   bnSampleWeights?: tf.Tensor;
+  /** Multiplier of the first BN layer's term (default 1). */
+  bnFirstLayer?: number;
 }
 
 /**
@@ -85,7 +87,8 @@ export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTer
     const terms = bnInputs.map((h, i) => {
       const axes = h.shape.slice(0, -1).map((_, k) => k);
       const { mean, variance } = q.bnSampleWeights ? weightedMoments(h, q.bnSampleWeights) : tf.moments(h, axes);
-      return tf.add(tf.norm(tf.sub(mean, t.bnStats[i].mean)), tf.norm(tf.sub(variance, t.bnStats[i].variance)));
+      const term = tf.add(tf.norm(tf.sub(mean, t.bnStats[i].mean)), tf.norm(tf.sub(variance, t.bnStats[i].variance)));
+      return i === 0 && q.bnFirstLayer !== undefined && q.bnFirstLayer !== 1 ? tf.mul(q.bnFirstLayer, term) : term;
     });
     bn = tf.addN(terms) as tf.Scalar;
   }

@@ -93,7 +93,7 @@ export class LocalTeacher implements TeacherPort {
       const bnSampleWeights = query.bnClassMix === 'own' ? ownClassMix(this.histogram, query.targets) : undefined;
       let terms: ReturnType<typeof deviceLoss> | undefined;
       const grad = tf.grad((input: tf.Tensor) => {
-        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, studentProbs, weights: query.weights, bnSampleWeights });
+        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer });
         // tf.grad disposes everything but the loss; the logits and terms are part of the reply.
         [terms.logits, terms.ce, terms.bn, terms.adv].forEach((t) => tf.keep(t));
         return terms.total;

@@ -72,6 +72,11 @@ export interface GradientQuery {
    * The device reads the counts from its own label histogram; nothing more crosses the port.
    */
   bnClassMix?: BnClassMix;
+  /**
+   * Multiplier of the first BN layer's statistics within the BN term (default 1): DeepInversion's reference
+   * code weighs the first layer, whose statistics describe local pixel structure, ten times the others.
+   */
+  bnFirstLayer?: number;
 }
 
 export const BN_CLASS_MIXES = ['batch', 'own'] as const;

@@ -70,6 +70,7 @@ export function gradientQueryBody(q: GradientQuery, o: QueryEncoding): GradientQ
   if (q.sampleWeights) body.sampleWeights = wireTensor({ shape: [n], values: q.sampleWeights }, o.queryDtype);
   if (q.studentProbs) body.studentProbs = wireTensor(q.studentProbs, o.queryDtype);
   if (q.bnClassMix) body.bnClassMix = q.bnClassMix;
+  if (q.bnFirstLayer !== undefined) body.bnFirstLayer = q.bnFirstLayer;
   if (o.replyDtype) body.replyDtype = o.replyDtype;
   return body;
 }
@@ -82,6 +83,7 @@ export function gradientQueryFrom(b: GradientQueryBody): GradientQuery {
   if (b.sampleWeights) q.sampleWeights = tensorData(b.sampleWeights).values;
   if (b.studentProbs) q.studentProbs = tensorData(b.studentProbs);
   if (b.bnClassMix) q.bnClassMix = b.bnClassMix;
+  if (b.bnFirstLayer !== undefined) q.bnFirstLayer = b.bnFirstLayer;
   return q;
 }
 

@@ -71,6 +71,8 @@ export interface GradientQueryBody {
   weights: LossTerms;
   /** How the BN term weighs the samples (BnClassMix in shared/distill/port.ts); default 'batch'. */
   bnClassMix?: 'batch' | 'own';
+  /** Multiplier of the first BN layer's term within the BN term (GradientQuery.bnFirstLayer); default 1. */
+  bnFirstLayer?: number;
   deadlineMs: number;
   replyDtype?: ReplyDType;
 }
@@ -233,6 +235,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
         studentProbs: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
         weights: lossTerms(0),
         bnClassMix: opt(oneOf(['batch', 'own'] as const)),
+        bnFirstLayer: opt(num({ min: 0, max: 1000 })),
         deadlineMs: int({ min: 1, max: 3_600_000 }),
         replyDtype,
       }),

@@ -42,3 +42,26 @@ describe('batch-norm term weighted by the device\'s own class mix', () => {
     expect(Math.abs(rows[0][0])).toBeGreaterThan(0);
   });
 });
+
+describe('first-layer multiplier of the batch-norm term (bnFirstLayer)', () => {
+  /** Two BN layers in a row: the first sees Σ x, the second that normalised by moving variance 4 (÷ 2). */
+  function twoBn(): tf.LayersModel {
+    const input = tf.input({ shape: [2] });
+    const h = tf.layers.dense({ units: 1, kernelInitializer: 'ones', biasInitializer: 'zeros' }).apply(input) as tf.SymbolicTensor;
+    const first = tf.layers.batchNormalization({ epsilon: 0, movingVarianceInitializer: tf.initializers.constant({ value: 4 }) }).apply(h) as tf.SymbolicTensor;
+    const second = tf.layers.batchNormalization({ epsilon: 0 }).apply(first) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, kernelInitializer: 'ones' }).apply(second) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: out });
+  }
+
+  it('scales the first layer\'s term only', () => {
+    const t = tapBatchNorm(twoBn());
+    // First BN input Σ x = 1, 4, 10: μ = 5, σ² = 14 against (0, 4): 5 + 10. Second BN input (Σ x) / 2:
+    // μ = 2.5, σ² = 3.5 against (0, 1): 2.5 + 2.5.
+    const x = tf.tensor2d([[0, 1], [1, 3], [4, 6]]);
+    const base = { x, targets: tf.oneHot(tf.tensor1d([0, 0, 1], 'int32'), 2), sampleWeights: tf.ones([3]), weights: { ce: 0, bn: 1, adv: 0 } };
+    expect(deviceLoss(t, base).bn.dataSync()[0]).toBeCloseTo(15 + 5, 4);
+    expect(deviceLoss(t, { ...base, bnFirstLayer: 10 }).bn.dataSync()[0]).toBeCloseTo(150 + 5, 3);
+    expect(deviceLoss(t, { ...base, bnFirstLayer: 0 }).bn.dataSync()[0]).toBeCloseTo(5, 4);
+  });
+});

@@ -52,6 +52,8 @@ describe('teacher messages', () => {
     expect(back).toEqual(query);
     const ownMix = { ...query, bnClassMix: 'own' as const };
     expect(gradientQueryFrom(gradientQueryBody(ownMix, { deadlineMs: 1000 }))).toEqual(ownMix);
+    const firstLayer = { ...query, bnFirstLayer: 10 };
+    expect(gradientQueryFrom(gradientQueryBody(firstLayer, { deadlineMs: 1000 }))).toEqual(firstLayer);
     const reply = { logits: { shape: [4, 3], values: floats(12) }, inputGradient: { shape: [4, 2, 3], values: floats(24) }, loss: { ce: 1.5, bn: 0, adv: -0.2 } };
     expect(gradientReplyFrom(gradientReplyBody(reply))).toEqual(reply);
     const half = gradientReplyFrom(gradientReplyBody(reply, 'float16'));
@@ -77,6 +79,7 @@ describe('teacher messages', () => {
     ['student probabilities for another batch', { studentProbs: encodeTensor(float32Tensor(new Float32Array(6), [2, 3])) }, /body\.studentProbs\.shape: expected \[4, classes\]/],
     ['a negative loss weight', { weights: { ce: -1, bn: 0, adv: 0 } }, /body\.weights\.ce/],
     ['an unknown batch-norm class mix', { bnClassMix: 'skewed' }, /body\.bnClassMix/],
+    ['a negative first-layer BN multiplier', { bnFirstLayer: -1 }, /body\.bnFirstLayer/],
     ['rank-1 inputs', { inputs: encodeTensor(float32Tensor(new Float32Array(4), [4])) }, /body\.inputs\.shape: expected \[batch, \.\.\.sample\]/],
   ])('refuses a gradient query with %s, on seal and on open', (_, patch, reason) => {
     const body = { ...gradientQueryBody(query, { deadlineMs: 1000 }), ...patch } as GradientQueryBody;
