@@ -26,7 +26,7 @@ import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
-import { kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
+import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -91,10 +91,6 @@ function hardest(student: tf.LayersModel, drawn: Batch, sampleShape: number[], C
   return { x, targets, n: order.length };
 }
 
-function minimizeLoss(model: tf.LayersModel, opt: tf.Optimizer, loss: () => tf.Scalar): void {
-  opt.minimize(loss, true, model.trainableWeights.map((w) => w.read() as tf.Variable))?.dispose();
-}
-
 async function main(): Promise<void> {
   for (const a of process.argv.slice(2)) {
     if (a.startsWith('--') && !FLAGS.includes(a.slice(2))) throw new Error(`unknown option ${a}; the options are ${FLAGS.map((f) => `--${f}`).join(', ')}`);
@@ -144,8 +140,7 @@ async function main(): Promise<void> {
       const batch = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
-      if (v.loss === 'logits') minimizeLoss(student, optimizer, () => logitMatchLoss(student.apply(x, { training: true }) as tf.Tensor, y, tau));
-      else studentStep(student, optimizer, x, y, tau);
+      studentStep(student, optimizer, x, y, tau, v.loss === 'logits' ? logitMatchLoss : kdLoss);
       average?.update();
       tf.dispose([x, y]);
       if (step % every === 0 || step === steps) {

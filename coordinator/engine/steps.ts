@@ -49,11 +49,14 @@ export function generatorStep(G: tf.LayersModel, S: tf.LayersModel, opt: tf.Opti
   return value;
 }
 
-/** One KD step of the student on a replayed batch. Returns the loss. */
-export function studentStep(S: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, targets: tf.Tensor, tau: number): number {
-  const loss = opt.minimize(() => kdLoss(S.apply(x, { training: true }) as tf.Tensor, targets, tau), true, S.trainableWeights.map((w) => w.read() as tf.Variable));
-  const value = loss!.dataSync()[0];
-  loss!.dispose();
+/** A student loss: (student logits, target distributions at τ, τ) → scalar (kdLoss, logitMatchLoss). */
+export type StudentLoss = (studentLogits: tf.Tensor, targetProbs: tf.Tensor, tau: number) => tf.Scalar;
+
+/** One KD step of the student on a replayed batch (KL at τ unless another loss is given). Returns the loss. */
+export function studentStep(S: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, targets: tf.Tensor, tau: number, loss: StudentLoss = kdLoss): number {
+  const result = opt.minimize(() => loss(S.apply(x, { training: true }) as tf.Tensor, targets, tau), true, S.trainableWeights.map((w) => w.read() as tf.Variable));
+  const value = result!.dataSync()[0];
+  result!.dispose();
   return value;
 }
 
