@@ -287,7 +287,7 @@ export class Distiller {
     const relabelBatches = round >= c.relabel.fromRound ? c.relabel.batches : 0;
     for (let b = 0; b < relabelBatches && this.replay.length > 0; b++) {
       const drawn = relabelInputs(this.replay, c.batchSize, sampleShape, c.relabel, rng);
-      const inputs = c.relabel.adversarial > 0 ? { shape: drawn.shape, values: towardDisagreement(S, drawn, drawn.targets, c.tau, c.relabel.adversarial) } : { shape: drawn.shape, values: drawn.values };
+      const inputs = c.relabel.adversarial > 0 ? { shape: drawn.shape, values: towardDisagreement(S, drawn, c.tau, c.relabel.adversarial) } : { shape: drawn.shape, values: drawn.values };
       const t1 = performance.now();
       const collected = await collectReplies(ports.map((p) => p.logits({ inputs })), quorum);
       t.queries += performance.now() - t1;

@@ -68,16 +68,18 @@ export function relabelInputs(replay: ReplayBuffer, n: number, sampleShape: read
 }
 
 /**
- * One FGSM step of size `epsilon` on each input, up the student's KL from `targets` (its soft labels at τ):
- * x + ε · sign(∇ₓ KL(p ‖ softmax(S(x) / τ))), clipped to [0, 1] for images (rank-4 shapes).
+ * One FGSM step of size `epsilon` on each input, up the student's KL from the batch's soft labels p at τ
+ * (as relabelInputs returns them): x + ε · sign(∇ₓ KL(p ‖ softmax(S(x) / τ))), clipped to [0, 1] for images
+ * (rank-4 shapes).
  */
-export function towardDisagreement(student: tf.LayersModel, inputs: { values: Float32Array; shape: number[] }, targets: Float32Array, tau: number, epsilon: number): Float32Array {
+export function towardDisagreement(student: tf.LayersModel, batch: { values: Float32Array; shape: number[]; targets: Float32Array }, tau: number, epsilon: number): Float32Array {
   return tf.tidy(() => {
-    const x = tf.tensor(inputs.values, inputs.shape);
-    const p = tf.tensor2d(targets, [inputs.shape[0], targets.length / inputs.shape[0]]);
+    const x = tf.tensor(batch.values, batch.shape);
+    const n = batch.shape[0];
+    const p = tf.tensor2d(batch.targets, [n, batch.targets.length / n]);
     const grad = tf.grad((xi: tf.Tensor) => tf.sum(kdPerSample(student.apply(xi, { training: false }) as tf.Tensor, p, tau)))(x);
     let moved = tf.add(x, tf.mul(epsilon, tf.sign(grad)));
-    if (inputs.shape.length === 4) moved = tf.clipByValue(moved, 0, 1);
+    if (batch.shape.length === 4) moved = tf.clipByValue(moved, 0, 1);
     return moved.dataSync() as Float32Array;
   });
 }

@@ -88,7 +88,8 @@ export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTer
       const axes = h.shape.slice(0, -1).map((_, k) => k);
       const { mean, variance } = q.bnSampleWeights ? weightedMoments(h, q.bnSampleWeights) : tf.moments(h, axes);
       const term = tf.add(tf.norm(tf.sub(mean, t.bnStats[i].mean)), tf.norm(tf.sub(variance, t.bnStats[i].variance)));
-      return i === 0 && q.bnFirstLayer !== undefined && q.bnFirstLayer !== 1 ? tf.mul(q.bnFirstLayer, term) : term;
+      const weight = i === 0 ? (q.bnFirstLayer ?? 1) : 1;
+      return weight === 1 ? term : tf.mul(weight, term);
     });
     bn = tf.addN(terms) as tf.Scalar;
   }

@@ -72,10 +72,10 @@ describe('towardDisagreement (relabel.adversarial)', () => {
     const student = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 2, 1] }), tf.layers.dense({ units: 2, useBias: false, kernelInitializer: 'zeros' })] });
     student.setWeights([tf.tensor2d([[1, 0], [1, 0], [1, 0], [1, 0]])]);
     const inputs = { values: Float32Array.from([0.5, 0.2, 0.98, 0, 0.1, 0.1, 0.1, 0.1]), shape: [2, 2, 2, 1] };
-    const moved = Array.from(towardDisagreement(student, inputs, Float32Array.from([0, 1, 0, 1]), 4, 0.05));
+    const moved = Array.from(towardDisagreement(student, { ...inputs, targets: Float32Array.from([0, 1, 0, 1]) }, 4, 0.05));
     [0.55, 0.25, 1, 0.05, 0.15, 0.15, 0.15, 0.15].forEach((v, i) => expect(moved[i]).toBeCloseTo(v, 6));
     // A label that agrees with the student (class 0) pulls the other way: every pixel down by ε, floored at 0.
-    const back = Array.from(towardDisagreement(student, inputs, Float32Array.from([1, 0, 1, 0]), 4, 0.05));
+    const back = Array.from(towardDisagreement(student, { ...inputs, targets: Float32Array.from([1, 0, 1, 0]) }, 4, 0.05));
     [0.45, 0.15, 0.93, 0, 0.05, 0.05, 0.05, 0.05].forEach((v, i) => expect(back[i]).toBeCloseTo(v, 6));
   });
 
