@@ -7,12 +7,15 @@ import { DATASET_NAMES } from '../shared/data/registry.js';
 import { partitionSchemes } from '../shared/data/partition.js';
 import { parseModelSpec } from '../shared/models/spec.js';
 import { resolveSpec } from '../shared/models/presets.js';
+import { parseTrainingAugmentation, type TrainingAugmentation } from '../shared/train/augment.js';
 import { parseDistillConfig, type DistillConfig } from '../coordinator/engine/config.js';
 
 export interface TeacherTraining {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** Augmentation of each device's local training batches; absent: none. */
+  augment?: TrainingAugmentation;
 }
 
 export interface Scenario {
@@ -50,6 +53,11 @@ function wrap<T>(path: string, f: () => T): T {
     const msg = (e as Error).message;
     throw new ScenarioError(msg.startsWith(path) ? msg : `${path}: ${msg}`);
   }
+}
+
+/** `{[key]: value}` when value is defined, else `{}`: absent settings stay out of cache keys. */
+function optional<T>(key: string, value: T | undefined): Record<string, T> {
+  return value === undefined ? {} : { [key]: value };
 }
 
 function int(v: unknown, path: string, min: number, fallback?: number): number {
@@ -94,7 +102,7 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
   const alpha = needsAlpha || p.alpha !== undefined ? positive(p.alpha, `${path}.partition.alpha`, NaN) : undefined;
   const t = raw.teachers;
   if (!isObj(t)) throw new ScenarioError(`${path}.teachers: must be an object with "spec" (or "specs", one per device)`);
-  checkKeys(t, ['spec', 'specs', 'epochs', 'batchSize', 'learningRate', 'blackBox'], `${path}.teachers`);
+  checkKeys(t, ['spec', 'specs', 'epochs', 'batchSize', 'learningRate', 'augment', 'blackBox'], `${path}.teachers`);
   let teacherSpecs: unknown[];
   if (t.specs !== undefined) {
     if (!Array.isArray(t.specs) || t.specs.length !== devices) throw new ScenarioError(`${path}.teachers.specs: must list one spec per device (${devices})`);
@@ -126,6 +134,7 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
       epochs: int(t.epochs, `${path}.teachers.epochs`, 1, 20),
       batchSize: int(t.batchSize, `${path}.teachers.batchSize`, 1, 64),
       learningRate: positive(t.learningRate, `${path}.teachers.learningRate`, 1e-3),
+      ...optional('augment', wrap(`${path}.teachers.augment`, () => parseTrainingAugmentation(t.augment, `${path}.teachers.augment`))),
     },
     blackBox: blackBox as number[],
     studentSpec: spec(s.spec, `${path}.student.spec`),

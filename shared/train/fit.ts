@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../random.js';
 import { sampleCount, type Dataset } from '../data/dataset.js';
+import { augmentBatch, type TrainingAugmentation } from './augment.js';
 import { allRows, batchTensor, predictLogits } from './batches.js';
 import { accuracy, argmaxRows } from '../metrics/index.js';
 
@@ -23,6 +24,8 @@ export interface FitOptions {
   /** Called every `progressEvery` batches within an epoch. */
   onBatch?: (batch: number, batches: number, loss: number) => void;
   progressEvery?: number;
+  /** Per-batch augmentation of the inputs (shared/train/augment.ts); absent: none. */
+  augment?: TrainingAugmentation;
 }
 
 export interface EpochReport {
@@ -77,7 +80,8 @@ export async function fit(model: tf.LayersModel, train: Dataset, options: FitOpt
       const start = b * batchSize;
       const end = Math.min(n, start + batchSize);
       const loss = tf.tidy(() => {
-        const x = batchTensor(train, order, start, end);
+        const clean = batchTensor(train, order, start, end);
+        const x = options.augment ? augmentBatch(clean, options.augment, rng) : clean;
         const labels = tf.oneHot(tf.tensor1d(Array.from(order.subarray(start, end), (i) => train.y[i]), 'int32'), train.numClasses);
         return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
       });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadScenario, parseScenario, ScenarioError } from '../../simulations/scenario.js';
+import { teacherKey } from '../../simulations/teachers.js';
 
 const DIR = new URL('../../simulations/scenarios/', import.meta.url).pathname;
 const digits = JSON.parse(readFileSync(`${DIR}digits-dir0.5.json`, 'utf8'));
@@ -39,5 +40,18 @@ describe('scenarios', () => {
     expect(errorFor((s) => (s.teachers.specs = [{ kind: 'mlp', hidden: [4] }]))).toMatch(/scenario.teachers.specs: must list one spec per device \(5\)/);
     expect(errorFor((s) => (s.seedz = [1]))).toMatch(/scenario.seedz: unknown field/);
     expect(() => loadScenario(`${DIR}nope.json`)).toThrow(/does not exist/);
+    expect(errorFor((s) => (s.teachers.augment = { noise: 2 }))).toMatch(/scenario.teachers.augment.noise: must be a number in 0..1, got 2/);
+    expect(errorFor((s) => (s.teachers.augment = { crop: 2 }))).toMatch(/scenario.teachers.augment.crop: unknown field/);
+  });
+
+  it('keys the teacher cache by the augmentation only when there is one', () => {
+    const plain = parseScenario(structuredClone(digits));
+    const off = parseScenario({ ...structuredClone(digits), teachers: { ...digits.teachers, augment: { noise: 0 } } });
+    const on = parseScenario({ ...structuredClone(digits), teachers: { ...digits.teachers, augment: { noise: 0.2 } } });
+    expect(on.teacherTraining.augment).toEqual({ noise: 0.2 });
+    expect('augment' in off.teacherTraining).toBe(false);
+    // Teachers cached before augmentation existed stay valid; augmented ones get their own folder.
+    expect(teacherKey(off, 1, 0)).toBe(teacherKey(plain, 1, 0));
+    expect(teacherKey(on, 1, 0)).not.toBe(teacherKey(plain, 1, 0));
   });
 });
