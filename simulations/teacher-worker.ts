@@ -24,7 +24,7 @@ async function init(devices: WorkerDevice[]): Promise<void> {
 
 async function train(job: TeacherTrainingJob): Promise<{ seconds: number }> {
   await (backendReady ??= initBackend(() => {}));
-  const { model, seconds } = await trainTeacher(job);
+  const { model, seconds } = await trainTeacher(job, (progress) => parentPort!.postMessage({ progress }));
   model.dispose(); // the fleet loads it from the cache when the run starts
   return { seconds };
 }

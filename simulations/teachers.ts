@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { subset, type Dataset } from '../shared/data/dataset.js';
 import type { DevicePartition } from '../shared/data/partition.js';
 import { loadModel } from '../shared/models/store.js';
-import { trainedLine, trainTeacher } from './teacher-training.js';
+import { epochLine, trainedLine, trainTeacher } from './teacher-training.js';
 import type { Scenario } from './scenario.js';
 import { trainInWorkers } from './worker-ports.js';
 import type { TeacherTrainingJob } from './worker-messages.js';
@@ -44,7 +44,7 @@ export async function prepareTeacher(
 ): Promise<{ model: tf.LayersModel; dir: string }> {
   const dir = teacherDir(s, seed, d, init);
   if (existsSync(join(dir, 'model.json'))) return { model: await loadModel(dir), dir };
-  const { model, seconds } = await trainTeacher(trainingJob(s, seed, train, part, d, init));
+  const { model, seconds } = await trainTeacher(trainingJob(s, seed, train, part, d, init), (p) => log(epochLine(p, roleOf(init))));
   log(trainedLine(d, part.indices.length, seconds, dir, roleOf(init)));
   return { model, dir };
 }
@@ -86,7 +86,12 @@ export async function prepareTeachers(
   if (workers > 0 && missing.length > 1) {
     const jobs = missing.map((d) => trainingJob(s, seed, train, parts[d], d, init));
     log(`training ${jobs.length} ${roleOf(init)}s on ${Math.min(workers, jobs.length)} worker threads`);
-    await trainInWorkers(jobs, workers, (job, seconds) => log(trainedLine(job.device, parts[job.device].indices.length, seconds, job.dir, roleOf(init))));
+    await trainInWorkers(
+      jobs,
+      workers,
+      (job, seconds) => log(trainedLine(job.device, parts[job.device].indices.length, seconds, job.dir, roleOf(init))),
+      (p) => log(epochLine(p, roleOf(init))),
+    );
   }
   const models: tf.LayersModel[] = [];
   const dirs: string[] = [];

@@ -24,4 +24,15 @@ export type WorkerRequest =
   | { id: number; method: 'train'; job: TeacherTrainingJob }
   | { id: number; method: 'info' | 'logits' | 'gradient'; device: number; query?: unknown };
 
+/** Sent by a thread while it trains a teacher, once per epoch, so a long training shows progress. */
+export interface TrainingProgress {
+  device: number;
+  epoch: number;
+  epochs: number;
+  loss: number;
+  seconds: number;
+}
+
+export type WorkerProgress = { progress: TrainingProgress };
+
 export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { TeacherPort } from '../shared/distill/port.js';
-import type { TeacherTrainingJob, WorkerDevice, WorkerRequest, WorkerResponse } from './worker-messages.js';
+import type { TeacherTrainingJob, TrainingProgress, WorkerDevice, WorkerProgress, WorkerRequest, WorkerResponse } from './worker-messages.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -18,9 +18,10 @@ class WorkerClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
-  constructor() {
+  constructor(onProgress?: (p: TrainingProgress) => void) {
     this.worker = new Worker(new URL('./teacher-worker-boot.mjs', import.meta.url));
-    this.worker.on('message', (r: WorkerResponse) => {
+    this.worker.on('message', (r: WorkerResponse | WorkerProgress) => {
+      if ('progress' in r) return onProgress?.(r.progress);
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
@@ -67,9 +68,14 @@ export async function workerFleet(devices: WorkerDevice[], workers: number): Pro
  * Trains teachers on `workers` threads, each thread taking the next job when it finishes one (partitions differ
  * in size). The jobs' sample buffers are moved to the threads, not copied. Resolves when every teacher is saved.
  */
-export async function trainInWorkers(jobs: TeacherTrainingJob[], workers: number, onDone: (job: TeacherTrainingJob, seconds: number) => void): Promise<void> {
+export async function trainInWorkers(
+  jobs: TeacherTrainingJob[],
+  workers: number,
+  onDone: (job: TeacherTrainingJob, seconds: number) => void,
+  onProgress?: (p: TrainingProgress) => void,
+): Promise<void> {
   const queue = [...jobs];
-  const clients = Array.from({ length: Math.max(1, Math.min(workers, jobs.length)) }, () => new WorkerClient());
+  const clients = Array.from({ length: Math.max(1, Math.min(workers, jobs.length)) }, () => new WorkerClient(onProgress));
   try {
     await Promise.all(clients.map(async (client) => {
       for (let job = queue.shift(); job; job = queue.shift()) {

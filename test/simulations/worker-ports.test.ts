@@ -51,10 +51,10 @@ describe('worker-hosted devices', () => {
 });
 
 describe('teachers trained on worker threads', () => {
-  it('have the same weights as teachers trained one after another on the main thread', async () => {
+  it('have the same weights as teachers trained one after another on the main thread, augmentation included', async () => {
     await initBackend(() => {});
     const base = loadScenario(new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname);
-    const s = { ...base, partition: { ...base.partition, devices: 3 }, teacherSpecs: base.teacherSpecs.slice(0, 3), teacherTraining: { ...base.teacherTraining, epochs: 2 } };
+    const s = { ...base, partition: { ...base.partition, devices: 3 }, teacherSpecs: base.teacherSpecs.slice(0, 3), teacherTraining: { ...base.teacherTraining, epochs: 2, augment: { shift: 1, flip: true, noise: 0.05 } } };
     const { train } = loadDataset(s.dataset, { splitSeed: 5 });
     const parts = partitionDataset(train, { ...s.partition, seed: 5 });
     const trainWith = async (workers: number) => {
@@ -69,6 +69,11 @@ describe('teachers trained on worker threads', () => {
       const parallel = await trainWith(2);
       expect(parallel.lines[0]).toBe('training 3 teachers on 2 worker threads');
       expect(parallel.lines.filter((l) => /^teacher \d: trained on \d+ local samples/.test(l))).toHaveLength(3);
+      // Each thread reports every epoch of every teacher as it goes, as the main thread does.
+      for (const run of [serial, parallel]) {
+        const epochs = run.lines.filter((l) => /^teacher \d: epoch [12]\/2, loss \d+\.\d{3} \(\d+\.\d s\)$/.test(l));
+        expect(epochs.map((l) => l.slice(0, 18)).sort()).toEqual(['teacher 0: epoch 1', 'teacher 0: epoch 2', 'teacher 1: epoch 1', 'teacher 1: epoch 2', 'teacher 2: epoch 1', 'teacher 2: epoch 2']);
+      }
       expect(parallel.weights).toEqual(serial.weights);
       // A second call finds all three in the cache and trains nothing.
       expect((await trainWith(2)).lines).toEqual([]);
