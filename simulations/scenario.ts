@@ -16,6 +16,8 @@ export interface TeacherTraining {
   learningRate: number;
   /** Augmentation of each device's local training batches; absent: none. */
   augment?: TrainingAugmentation;
+  /** After training, re-estimate the teacher's BN statistics on its clean local samples (shared/train/recalibrate.ts). */
+  recalibrateBn?: boolean;
 }
 
 export interface Scenario {
@@ -102,7 +104,7 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
   const alpha = needsAlpha || p.alpha !== undefined ? positive(p.alpha, `${path}.partition.alpha`, NaN) : undefined;
   const t = raw.teachers;
   if (!isObj(t)) throw new ScenarioError(`${path}.teachers: must be an object with "spec" (or "specs", one per device)`);
-  checkKeys(t, ['spec', 'specs', 'epochs', 'batchSize', 'learningRate', 'augment', 'blackBox'], `${path}.teachers`);
+  checkKeys(t, ['spec', 'specs', 'epochs', 'batchSize', 'learningRate', 'augment', 'recalibrateBn', 'blackBox'], `${path}.teachers`);
   let teacherSpecs: unknown[];
   if (t.specs !== undefined) {
     if (!Array.isArray(t.specs) || t.specs.length !== devices) throw new ScenarioError(`${path}.teachers.specs: must list one spec per device (${devices})`);
@@ -114,6 +116,9 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
   const blackBox = t.blackBox === undefined ? [] : t.blackBox;
   if (!Array.isArray(blackBox) || blackBox.some((d) => !Number.isInteger(d) || d < 0 || d >= devices)) {
     throw new ScenarioError(`${path}.teachers.blackBox: must be a list of device indices in 0..${devices - 1}`);
+  }
+  if (t.recalibrateBn !== undefined && typeof t.recalibrateBn !== 'boolean') {
+    throw new ScenarioError(`${path}.teachers.recalibrateBn: must be true or false, got ${JSON.stringify(t.recalibrateBn)}`);
   }
   const s = raw.student;
   if (!isObj(s) || s.spec === undefined) throw new ScenarioError(`${path}.student: must be an object with a "spec"`);
@@ -135,6 +140,7 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
       batchSize: int(t.batchSize, `${path}.teachers.batchSize`, 1, 64),
       learningRate: positive(t.learningRate, `${path}.teachers.learningRate`, 1e-3),
       ...optional('augment', wrap(`${path}.teachers.augment`, () => parseTrainingAugmentation(t.augment, `${path}.teachers.augment`))),
+      ...optional('recalibrateBn', t.recalibrateBn === true ? true : undefined),
     },
     blackBox: blackBox as number[],
     studentSpec: spec(s.spec, `${path}.student.spec`),

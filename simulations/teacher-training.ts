@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../shared/models/build.js';
 import { saveModel } from '../shared/models/store.js';
 import { fit } from '../shared/train/fit.js';
+import { recalibrateBatchNorm } from '../shared/train/recalibrate.js';
 import type { TeacherTrainingJob, TrainingProgress } from './worker-messages.js';
 
 /** Builds, trains and saves the job's teacher to its cache folder; returns it and the seconds it took. */
@@ -14,6 +15,7 @@ export async function trainTeacher(job: TeacherTrainingJob, onEpoch?: (p: Traini
   const model = buildModel(job.spec, { inputShape: job.data.sampleShape, numClasses: job.data.numClasses, seed: job.modelSeed });
   const epochs = job.training.epochs;
   await fit(model, job.data, { ...job.training, onEpoch: (e) => onEpoch?.({ device: job.device, epoch: e.epoch, epochs, loss: e.loss, seconds: e.seconds }) });
+  if (job.recalibrateBn) recalibrateBatchNorm(model, job.data);
   await saveModel(model, job.dir);
   return { model, seconds: (performance.now() - t0) / 1000 };
 }

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { subset, type Dataset } from '../shared/data/dataset.js';
 import type { DevicePartition } from '../shared/data/partition.js';
-import { loadModel } from '../shared/models/store.js';
+import { loadModel, saveModel } from '../shared/models/store.js';
+import { recalibrateBatchNorm } from '../shared/train/recalibrate.js';
 import { epochLine, trainedLine, trainTeacher } from './teacher-training.js';
 import type { Scenario } from './scenario.js';
 import { trainInWorkers } from './worker-ports.js';
@@ -43,10 +44,32 @@ export async function prepareTeacher(
   init: Initialisation = 'own',
 ): Promise<{ model: tf.LayersModel; dir: string }> {
   const dir = teacherDir(s, seed, d, init);
-  if (existsSync(join(dir, 'model.json'))) return { model: await loadModel(dir), dir };
+  if (existsSync(join(dir, 'model.json')) || (await deriveRecalibrated(s, seed, train, part, d, log, init))) return { model: await loadModel(dir), dir };
   const { model, seconds } = await trainTeacher(trainingJob(s, seed, train, part, d, init), (p) => log(epochLine(p, roleOf(init))));
   log(trainedLine(d, part.indices.length, seconds, dir, roleOf(init)));
   return { model, dir };
+}
+
+function withoutRecalibration(s: Scenario): Scenario {
+  const { recalibrateBn: _, ...training } = s.teacherTraining;
+  return { ...s, teacherTraining: training };
+}
+
+/**
+ * A recalibrated teacher is the plain one with re-estimated BN statistics, so when the plain one is cached the
+ * recalibrated one is derived from it in seconds instead of trained again (the same weights either way).
+ */
+async function deriveRecalibrated(s: Scenario, seed: number, train: Dataset, part: DevicePartition, d: number, log: (line: string) => void, init: Initialisation): Promise<boolean> {
+  if (!s.teacherTraining.recalibrateBn) return false;
+  const plainDir = teacherDir(withoutRecalibration(s), seed, d, init);
+  if (!existsSync(join(plainDir, 'model.json'))) return false;
+  const model = await loadModel(plainDir);
+  const layers = recalibrateBatchNorm(model, subset(train, part.indices, `${train.name}/device-${d}`));
+  const dir = teacherDir(s, seed, d, init);
+  await saveModel(model, dir);
+  model.dispose();
+  log(`${roleOf(init)} ${d}: ${layers} BN layer${layers === 1 ? '' : 's'} recalibrated on ${part.indices.length} local samples from ${plainDir} (cached in ${dir})`);
+  return true;
 }
 
 function teacherDir(s: Scenario, seed: number, d: number, init: Initialisation): string {
@@ -63,7 +86,8 @@ function trainingJob(s: Scenario, seed: number, train: Dataset, part: DevicePart
     spec: s.teacherSpecs[d],
     data: subset(train, part.indices, `${train.name}/device-${d}`),
     modelSeed: init === 'shared' ? seed * 100 + 99 : seed * 100 + d,
-    training: { ...s.teacherTraining, seed: seed * 100 + d },
+    training: { ...withoutRecalibration(s).teacherTraining, seed: seed * 100 + d },
+    ...(s.teacherTraining.recalibrateBn ? { recalibrateBn: true } : {}),
     dir: teacherDir(s, seed, d, init),
   };
 }
@@ -82,7 +106,9 @@ export async function prepareTeachers(
   workers = 0,
   init: Initialisation = 'own',
 ): Promise<{ models: tf.LayersModel[]; dirs: string[] }> {
-  const missing = parts.map((_, d) => d).filter((d) => !existsSync(join(teacherDir(s, seed, d, init), 'model.json')));
+  const cached = async (d: number) => existsSync(join(teacherDir(s, seed, d, init), 'model.json')) || (await deriveRecalibrated(s, seed, train, parts[d], d, log, init));
+  const missing: number[] = [];
+  for (let d = 0; d < parts.length; d++) if (!(await cached(d))) missing.push(d);
   if (workers > 0 && missing.length > 1) {
     const jobs = missing.map((d) => trainingJob(s, seed, train, parts[d], d, init));
     log(`training ${jobs.length} ${roleOf(init)}s on ${Math.min(workers, jobs.length)} worker threads`);

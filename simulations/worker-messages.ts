@@ -16,6 +16,8 @@ export interface TeacherTrainingJob {
   data: Dataset;
   modelSeed: number;
   training: FitOptions;
+  /** After training, re-estimate BN statistics on the job's (clean) samples. */
+  recalibrateBn?: boolean;
   dir: string;
 }
 
