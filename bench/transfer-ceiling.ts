@@ -1,0 +1,107 @@
+/**
+ * bench:ceiling — what a perfect transfer set would give. A fresh student is distilled from the teacher
+ * ensemble (the scenario's aggregation and temperature) on the real training images, which Distillery never
+ * has: the gap between this and the distilled student is the synthetic data's, not the student's or the
+ * ensemble's. Also prints per-class test accuracy of the ensemble, each teacher and, with --student, a
+ * distilled student, to show which classes the synthetic data fails.
+ *
+ *   npm run bench:ceiling -- --scenario simulations/scenarios/fmnist-cnn-dir0.5.json --seed 2
+ *                            [--steps 1500] [--every 500] [--student out/fmnist-cnn-dir0.5/seed-2/student]
+ *
+ * Teachers come from the cache (trained first if missing). Writes bench/results/transfer-ceiling/<scenario file name>-seed-<n>.json.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { basename, join } from 'node:path';
+import { accuracy, argmaxRows } from '../shared/metrics/index.js';
+import { initBackend } from '../shared/compute/backend.js';
+import { loadDataset } from '../shared/data/registry.js';
+import { partitionDataset } from '../shared/data/partition.js';
+import { buildModel } from '../shared/models/build.js';
+import { loadModel } from '../shared/models/store.js';
+import { accuracyOf } from '../shared/train/fit.js';
+import { batchTensor, predictLogits } from '../shared/train/batches.js';
+import { getAggregator } from '../shared/distill/aggregation/index.js';
+import { seededRandom } from '../shared/random.js';
+import { writeFileAtomic } from '../shared/fs/atomic.js';
+import { loadScenario } from '../simulations/scenario.js';
+import { prepareTeachers } from '../simulations/teachers.js';
+import { studentStep } from '../coordinator/engine/steps.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const FLAGS = ['scenario', 'seed', 'steps', 'every', 'student'];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const v = Number(arg(name) ?? fallback);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${arg(name)}`);
+  return v;
+}
+
+/** Test accuracy per class, in percent, of row-major scores [n, classes]. */
+function perClass(scores: Float32Array, y: Int32Array, classes: number): number[] {
+  const right = new Array(classes).fill(0);
+  const seen = new Array(classes).fill(0);
+  for (let i = 0; i < y.length; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (scores[i * classes + c] > scores[i * classes + best]) best = c;
+    seen[y[i]]++;
+    if (best === y[i]) right[y[i]]++;
+  }
+  return right.map((r, c) => +((100 * r) / Math.max(1, seen[c])).toFixed(1));
+}
+
+async function main(): Promise<void> {
+  for (const a of process.argv.slice(2)) if (a.startsWith('--') && !FLAGS.includes(a.slice(2))) throw new Error(`unknown flag ${a}; use ${FLAGS.map((f) => `--${f}`).join(', ')}`);
+  const scenarioFile = arg('scenario');
+  if (!scenarioFile) throw new Error('--scenario <file.json> is required');
+  const s = loadScenario(scenarioFile);
+  const seed = Number(arg('seed') ?? s.seeds[0]);
+  const steps = positiveInt('steps', 1500);
+  const every = positiveInt('every', 500);
+  await initBackend(() => {});
+  const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: seed });
+  const parts = partitionDataset(train, { ...s.partition, seed });
+  const { models } = await prepareTeachers(s, seed, train, parts, console.log, 2);
+  const histograms = parts.map((p) => p.histogram);
+  const C = train.numClasses;
+  const aggregate = getAggregator(s.distill.aggregation);
+  const ensemble = aggregate({ logits: models.map((m) => predictLogits(m, test)), numClasses: C, tau: 1, histograms });
+  const classes: Record<string, number[]> = { ensemble: perClass(ensemble, test.y, C) };
+  models.forEach((m, d) => (classes[`teacher ${d}`] = perClass(predictLogits(m, test), test.y, C)));
+  const studentDir = arg('student');
+  if (studentDir) classes.student = perClass(predictLogits(await loadModel(studentDir), test), test.y, C);
+  for (const [who, acc] of Object.entries(classes)) console.log(`${who.padEnd(10)} per class: ${acc.map((a) => a.toFixed(1).padStart(5)).join(' ')}`);
+
+  // Soft labels at the run's temperature, as the engine's replay buffer stores them.
+  const targets = aggregate({ logits: models.map((m) => predictLogits(m, train)), numClasses: C, tau: s.distill.tau, histograms });
+  const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: C, seed });
+  const optimizer = tf.train.adam(s.distill.studentLr);
+  const rng = seededRandom(seed);
+  const B = s.distill.studentBatchSize;
+  const curve: { step: number; acc: number }[] = [];
+  const t0 = performance.now();
+  for (let k = 1; k <= steps; k++) {
+    const rows = Int32Array.from({ length: B }, () => rng.int(train.y.length));
+    const t = new Float32Array(B * C);
+    rows.forEach((r, i) => t.set(targets.subarray(r * C, (r + 1) * C), i * C));
+    const [x, y] = [batchTensor(train, rows), tf.tensor2d(t, [B, C])];
+    studentStep(student, optimizer, x, y, s.distill.tau);
+    tf.dispose([x, y]);
+    if (k % every === 0 || k === steps) {
+      curve.push({ step: k, acc: accuracyOf(student, test) });
+      console.log(`step ${k}/${steps}: student distilled on real images ${(curve.at(-1)!.acc * 100).toFixed(2)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+  }
+  const out = join(ROOT, 'bench', 'results', 'transfer-ceiling', `${basename(scenarioFile, '.json')}-seed-${seed}.json`);
+  writeFileAtomic(out, JSON.stringify({ scenario: s.name, scenarioFile, seed, teacherTraining: s.teacherTraining, ensembleAcc: accuracy(argmaxRows(ensemble, C), test.y), perClass: classes, steps, batchSize: B, studentLr: s.distill.studentLr, tau: s.distill.tau, curve }, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+}
+
+main().catch((e) => {
+  console.error(`bench:ceiling: ${(e as Error).message}`);
+  process.exit(1);
+});
