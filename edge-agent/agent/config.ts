@@ -10,12 +10,13 @@ import { PEER_ID_PATTERN } from '../../shared/protocol/messages.js';
 import { parseModelSpec } from '../../shared/models/spec.js';
 import { MODEL_PRESETS, resolveSpec } from '../../shared/models/presets.js';
 import { SpecError } from '../../shared/models/spec-error.js';
+import { parseTrainingAugmentation, type TrainingAugmentation } from '../../shared/train/augment.js';
 
 export { ConfigError };
 
 /** Where the local teacher comes from. */
 export type TeacherSource =
-  | { kind: 'train'; spec: unknown; epochs: number; batchSize: number; learningRate: number; seed: number }
+  | { kind: 'train'; spec: unknown; epochs: number; batchSize: number; learningRate: number; seed: number; augment?: TrainingAugmentation; recalibrateBn?: boolean }
   /** A user-supplied TF.js layers model (e.g. Keras converted with tensorflowjs_converter). */
   | { kind: 'model'; path: string };
 
@@ -50,7 +51,7 @@ export interface AgentConfig {
 const URL_PATTERN = /^(ws|wss|mqtt|mqtts|tcp):\/\/[^\s]+$/;
 
 function parseTeacher(raw: unknown, path: string, base: string): TeacherSource {
-  const t = section(raw ?? { spec: 'mlp' }, path, ['spec', 'model', 'epochs', 'batchSize', 'learningRate', 'seed']);
+  const t = section(raw ?? { spec: 'mlp' }, path, ['spec', 'model', 'epochs', 'batchSize', 'learningRate', 'seed', 'augment', 'recalibrateBn']);
   if (t.model !== undefined) {
     if (t.spec !== undefined) throw new ConfigError(`${path}: give either "spec" (train locally) or "model" (bring your own), not both`);
     const file = resolve(base, str(t.model, `${path}.model`, ''));
@@ -75,7 +76,20 @@ function parseTeacher(raw: unknown, path: string, base: string): TeacherSource {
     batchSize: int(t.batchSize, `${path}.batchSize`, 64, 1, 65_536),
     learningRate: num(t.learningRate, `${path}.learningRate`, 1e-3, 1e-9, 10),
     seed: int(t.seed, `${path}.seed`, 1, 0),
+    ...trainingExtras(t, path),
   };
+}
+
+/** Augmentation and BN recalibration of local teacher training, as in a scenario's `teachers` block; absent when off. */
+function trainingExtras(t: Record<string, unknown>, path: string): { augment?: TrainingAugmentation; recalibrateBn?: boolean } {
+  let augment: TrainingAugmentation | undefined;
+  try {
+    augment = parseTrainingAugmentation(t.augment, `${path}.augment`);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  if (t.recalibrateBn !== undefined && typeof t.recalibrateBn !== 'boolean') throw new ConfigError(`${path}.recalibrateBn: must be true or false, got ${JSON.stringify(t.recalibrateBn)}`);
+  return { ...(augment ? { augment } : {}), ...(t.recalibrateBn ? { recalibrateBn: true } : {}) };
 }
 
 /** Fills defaults and validates; relative paths resolve against `base`. */

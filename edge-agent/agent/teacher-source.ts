@@ -15,6 +15,7 @@ import { buildModel } from '../../shared/models/build.js';
 import { directoryLoader, loadModel, saveModel } from '../../shared/models/store.js';
 import { writeFileAtomic } from '../../shared/fs/atomic.js';
 import { fit } from '../../shared/train/fit.js';
+import { recalibrateBatchNorm } from '../../shared/train/recalibrate.js';
 import type { SampleFormat } from './samples.js';
 import type { TeacherSource } from './config.js';
 
@@ -165,8 +166,10 @@ export async function prepareLocalTeacher(source: TeacherSource, format: SampleF
     const t0 = performance.now();
     await fit(model, train, {
       epochs: source.epochs, batchSize: source.batchSize, learningRate: source.learningRate, seed: source.seed,
+      ...(source.augment ? { augment: source.augment } : {}),
       onEpoch: (e) => log('teacher epoch', { epoch: e.epoch, loss: Number(e.loss.toFixed(4)), seconds: Number(e.seconds.toFixed(1)) }),
     });
+    if (source.recalibrateBn) log('teacher BN statistics recalibrated', { layers: recalibrateBatchNorm(model, train) });
     origin = 'trained';
     log('teacher trained', { samples: train.y.length, params: model.countParams(), seconds: Number(((performance.now() - t0) / 1000).toFixed(1)) });
   }

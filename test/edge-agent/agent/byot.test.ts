@@ -226,6 +226,17 @@ describe('prepareLocalTeacher', () => {
     expect((await prepareLocalTeacher({ ...source, spec: { kind: 'mlp', hidden: [12] }, epochs: 2 }, format, dataDir, small(), log)).origin).toBe('stored');
   });
 
+  it('trains with augmentation and recalibrates BN statistics when asked, as a new teacher source', async () => {
+    const dataDir = join(tmp, 'prepare-augment');
+    const source: TeacherSource = { kind: 'train', spec: { kind: 'cnn', conv: [4], dense: [8], batchNorm: true }, epochs: 1, batchSize: 32, learningRate: 0.01, seed: 1 };
+    const plain = await prepareLocalTeacher(source, format, dataDir, small(), log);
+    const events: string[] = [];
+    const tuned = await prepareLocalTeacher({ ...source, augment: { shift: 1, noise: 0.1 }, recalibrateBn: true }, format, dataDir, small(), (m, f) => events.push(`${m} ${JSON.stringify(f ?? {})}`));
+    expect(tuned.origin).toBe('trained');
+    expect(events).toContain('teacher BN statistics recalibrated {"layers":1}');
+    expect(Array.from(probs(tuned.model, probe))).not.toEqual(Array.from(probs(plain.model, probe)));
+  });
+
   it('reuses a stored own teacher, and reloads it when the model or only its weights change', async () => {
     const dataDir = join(tmp, 'prepare-own');
     const dir = join(tmp, 'own-changing');

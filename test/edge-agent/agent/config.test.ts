@@ -63,6 +63,11 @@ describe('parseAgentConfig', () => {
     expect(c.data.dir).toBeUndefined();
   });
 
+  it('takes the teacher training augmentation and BN recalibration of a scenario', () => {
+    const c = parseAgentConfig({ ...minimal(), teacher: { augment: { noise: 0.1, shift: 2 }, recalibrateBn: true } }, base);
+    expect(c.teacher).toEqual({ kind: 'train', spec: { kind: 'mlp', hidden: [256, 128] }, epochs: 5, batchSize: 64, learningRate: 1e-3, seed: 1, augment: { noise: 0.1, shift: 2 }, recalibrateBn: true });
+  });
+
   it('a teacher spec file resolves against the config folder, not the working directory', () => {
     writeFileSync(join(tmp, 'teacher-spec.json'), JSON.stringify({ kind: 'mlp', hidden: [7] }));
     const c = parseAgentConfig({ ...minimal(), teacher: { spec: 'teacher-spec.json' } }, tmp);
@@ -94,6 +99,8 @@ describe('parseAgentConfig', () => {
     ['unknown teacher preset', () => ({ ...minimal(), teacher: { spec: 'resnet9000' } }), /^agent\.teacher\.spec: "resnet9000" is neither a preset \(mlp-small, mlp/],
     ['invalid inline teacher spec', () => ({ ...minimal(), teacher: { spec: { kind: 'mlp', hidden: [0] } } }), /^agent\.teacher\.spec\.hidden\[0\]: must be a positive integer, got 0/],
     ['teacher epochs 0', () => ({ ...minimal(), teacher: { epochs: 0 } }), /^agent\.teacher\.epochs: must be an integer in 1\.\.10000, got 0/],
+    ['teacher augment noise 2', () => ({ ...minimal(), teacher: { augment: { noise: 2 } } }), /^agent\.teacher\.augment\.noise: must be a number in 0\.\.1, got 2/],
+    ['teacher recalibrateBn "on"', () => ({ ...minimal(), teacher: { recalibrateBn: 'on' } }), /^agent\.teacher\.recalibrateBn: must be true or false, got "on"/],
     ['coordinator url http://', () => ({ ...minimal(), coordinator: { url: 'http://x', publicKey: 'c.pub' } }), /^agent\.coordinator\.url: must be a ws:\/\/, wss:\/\/, mqtt:\/\/ or mqtts:\/\/ URL, got "http:\/\/x"/],
     ['coordinator url missing', () => ({ ...minimal(), coordinator: { publicKey: 'c.pub' } }), /^agent\.coordinator\.url: /],
     ['coordinator without publicKey', () => ({ ...minimal(), coordinator: { url: 'ws://127.0.0.1:7000' } }), /^agent\.coordinator\.publicKey: required/],
