@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { loadScenario, parseScenario, type Scenario } from '../simulations/scenario.js';
 import { runScenario, type Report } from '../simulations/run.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
+import { arg } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -41,10 +42,6 @@ const VARIANTS: Variant[] = [
   { name: 'black-box', what: 'all devices logits-only; zeroth-order gradients, 8 directions', blackBoxAll: true },
 ];
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 async function ablations(): Promise<void> {
   const base = JSON.parse(readFileSync(join(ROOT, 'simulations/scenarios/digits-dir0.5.json'), 'utf8'));

@@ -27,6 +27,7 @@ import { setLearningRate, studentStep } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
 import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
+import { arg, checkFlags, positiveInt } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -64,16 +65,7 @@ const VARIANTS: Record<string, Variant> = {
 
 const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants'];
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
-function positiveInt(name: string, fallback: number): number {
-  const v = Number(arg(name) ?? fallback);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${arg(name)}`);
-  return v;
-}
 
 type Batch = { x: Float32Array; targets: Float32Array; n: number };
 
@@ -92,9 +84,7 @@ function hardest(student: tf.LayersModel, drawn: Batch, sampleShape: number[], C
 }
 
 async function main(): Promise<void> {
-  for (const a of process.argv.slice(2)) {
-    if (a.startsWith('--') && !FLAGS.includes(a.slice(2))) throw new Error(`unknown option ${a}; the options are ${FLAGS.map((f) => `--${f}`).join(', ')}`);
-  }
+  checkFlags(FLAGS);
   const run = arg('run');
   if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/ and report.json)');
   const reportPath = join(run, 'report.json');

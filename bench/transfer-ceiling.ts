@@ -26,20 +26,12 @@ import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { loadScenario } from '../simulations/scenario.js';
 import { prepareTeachers } from '../simulations/teachers.js';
 import { studentStep } from '../coordinator/engine/steps.js';
+import { arg, checkFlags, positiveInt } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const FLAGS = ['scenario', 'seed', 'steps', 'every', 'student'];
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
-function positiveInt(name: string, fallback: number): number {
-  const v = Number(arg(name) ?? fallback);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${arg(name)}`);
-  return v;
-}
 
 /** Test accuracy per class, in percent, of row-major scores [n, classes]. */
 function perClass(scores: Float32Array, y: Int32Array, classes: number): number[] {
@@ -55,7 +47,7 @@ function perClass(scores: Float32Array, y: Int32Array, classes: number): number[
 }
 
 async function main(): Promise<void> {
-  for (const a of process.argv.slice(2)) if (a.startsWith('--') && !FLAGS.includes(a.slice(2))) throw new Error(`unknown flag ${a}; use ${FLAGS.map((f) => `--${f}`).join(', ')}`);
+  checkFlags(FLAGS);
   const scenarioFile = arg('scenario');
   if (!scenarioFile) throw new Error('--scenario <file.json> is required');
   const s = loadScenario(scenarioFile);
