@@ -42,7 +42,6 @@ const VARIANTS: Variant[] = [
   { name: 'black-box', what: 'all devices logits-only; zeroth-order gradients, 8 directions', blackBoxAll: true },
 ];
 
-
 async function ablations(): Promise<void> {
   const base = JSON.parse(readFileSync(join(ROOT, 'simulations/scenarios/digits-dir0.5.json'), 'utf8'));
   const rounds = Number(arg('rounds') ?? 10);

@@ -65,8 +65,6 @@ const VARIANTS: Record<string, Variant> = {
 
 const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants'];
 
-
-
 type Batch = { x: Float32Array; targets: Float32Array; n: number };
 
 /** The `keep` samples of `drawn` on which the student's KL to the stored soft labels is largest. */

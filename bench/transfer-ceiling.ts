@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { basename, join } from 'node:path';
-import { accuracy, argmaxRows } from '../shared/metrics/index.js';
+import { accuracy, argmaxRows, perClassAccuracy } from '../shared/metrics/index.js';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { partitionDataset } from '../shared/data/partition.js';
@@ -31,19 +31,9 @@ import { arg, checkFlags, positiveInt } from './args.js';
 const ROOT = new URL('..', import.meta.url).pathname;
 const FLAGS = ['scenario', 'seed', 'steps', 'every', 'student'];
 
-
-
 /** Test accuracy per class, in percent, of row-major scores [n, classes]. */
 function perClass(scores: Float32Array, y: Int32Array, classes: number): number[] {
-  const right = new Array(classes).fill(0);
-  const seen = new Array(classes).fill(0);
-  for (let i = 0; i < y.length; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (scores[i * classes + c] > scores[i * classes + best]) best = c;
-    seen[y[i]]++;
-    if (best === y[i]) right[y[i]]++;
-  }
-  return right.map((r, c) => +((100 * r) / Math.max(1, seen[c])).toFixed(1));
+  return perClassAccuracy(argmaxRows(scores, classes), y, classes).map((a) => +(100 * a).toFixed(1));
 }
 
 async function main(): Promise<void> {
