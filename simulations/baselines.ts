@@ -54,10 +54,13 @@ export function averagedAccuracy(s: Scenario, models: tf.LayersModel[], parts: D
 /**
  * One-shot FedAvg as published (e.g. DENSE's baseline): the clients' models, trained from one shared
  * initialisation with the teachers' data and budget (cached like teachers, trained on `workers` threads), averaged once.
+ * The clients train the plain way: input noise and BN recalibration (`teachers.augment`, `teachers.recalibrateBn`)
+ * shape the teachers' input gradients for the generator, which FedAvg has no use for.
  */
 export async function fedavgOneShot(s: Scenario, train: Dataset, parts: DevicePartition[], test: Dataset, seed: number, log: (l: string) => void, workers: number): Promise<number | null> {
   if (!homogeneous(s)) return null;
-  const { models } = await prepareTeachers(s, seed, train, parts, log, workers, 'shared');
+  const { augment: _augment, recalibrateBn: _recalibrate, ...plain } = s.teacherTraining;
+  const { models } = await prepareTeachers({ ...s, teacherTraining: plain }, seed, train, parts, log, workers, 'shared');
   const acc = averagedAccuracy(s, models, parts, test, seed);
   log(`one-shot FedAvg (shared initialisation): ${acc === null ? 'n/a' : `${(acc * 100).toFixed(2)}%`}`);
   models.forEach((m) => m.dispose());

@@ -60,6 +60,15 @@ describe('one-shot FedAvg baseline', () => {
     expect(oneShot).toBeGreaterThan(averagedTeachers + 0.15);
   });
 
+  it('trains its clients the plain way when the teachers train with input noise and recalibrated BN', async () => {
+    const noisy = { ...s, teacherTraining: { ...s.teacherTraining, augment: { noise: 0.1 }, recalibrateBn: true } };
+    const plain = (await fedavgOneShot(s, train, parts, test, SEED, () => {}, 0))!;
+    const lines: string[] = [];
+    // The plain clients are cached by the tests above: the noisy scenario must find them, not train new ones.
+    expect(await fedavgOneShot(noisy, train, parts, test, SEED, (l) => lines.push(l), 0)).toBe(plain);
+    expect(lines.filter((l) => /trained on|recalibrated/.test(l))).toEqual([]);
+  });
+
   it('is not defined for fleets whose devices run different architectures', async () => {
     const mixed = { ...s, teacherSpecs: [s.teacherSpecs[0], { ...(s.teacherSpecs[1] as object), dense: [7] }, s.teacherSpecs[2]] };
     expect(await fedavgOneShot(mixed, train, parts, test, SEED, () => {}, 0)).toBeNull();
