@@ -8,6 +8,7 @@ import { partitionSchemes } from '../shared/data/partition.js';
 import { parseModelSpec } from '../shared/models/spec.js';
 import { resolveSpec } from '../shared/models/presets.js';
 import { parseTrainingAugmentation, type TrainingAugmentation } from '../shared/train/augment.js';
+import { parseRecalibrateBn } from '../shared/train/recalibrate.js';
 import { parseDistillConfig, type DistillConfig } from '../coordinator/engine/config.js';
 
 export interface TeacherTraining {
@@ -117,9 +118,6 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
   if (!Array.isArray(blackBox) || blackBox.some((d) => !Number.isInteger(d) || d < 0 || d >= devices)) {
     throw new ScenarioError(`${path}.teachers.blackBox: must be a list of device indices in 0..${devices - 1}`);
   }
-  if (t.recalibrateBn !== undefined && typeof t.recalibrateBn !== 'boolean') {
-    throw new ScenarioError(`${path}.teachers.recalibrateBn: must be true or false, got ${JSON.stringify(t.recalibrateBn)}`);
-  }
   const s = raw.student;
   if (!isObj(s) || s.spec === undefined) throw new ScenarioError(`${path}.student: must be an object with a "spec"`);
   checkKeys(s, ['spec'], `${path}.student`);
@@ -140,7 +138,7 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
       batchSize: int(t.batchSize, `${path}.teachers.batchSize`, 1, 64),
       learningRate: positive(t.learningRate, `${path}.teachers.learningRate`, 1e-3),
       ...optional('augment', wrap(`${path}.teachers.augment`, () => parseTrainingAugmentation(t.augment, `${path}.teachers.augment`))),
-      ...optional('recalibrateBn', t.recalibrateBn === true ? true : undefined),
+      ...optional('recalibrateBn', wrap(`${path}.teachers.recalibrateBn`, () => parseRecalibrateBn(t.recalibrateBn, `${path}.teachers.recalibrateBn`))),
     },
     blackBox: blackBox as number[],
     studentSpec: spec(s.spec, `${path}.student.spec`),

@@ -11,6 +11,7 @@ import { parseModelSpec } from '../../shared/models/spec.js';
 import { MODEL_PRESETS, resolveSpec } from '../../shared/models/presets.js';
 import { SpecError } from '../../shared/models/spec-error.js';
 import { parseTrainingAugmentation, type TrainingAugmentation } from '../../shared/train/augment.js';
+import { parseRecalibrateBn } from '../../shared/train/recalibrate.js';
 
 export { ConfigError };
 
@@ -83,13 +84,14 @@ function parseTeacher(raw: unknown, path: string, base: string): TeacherSource {
 /** Augmentation and BN recalibration of local teacher training, as in a scenario's `teachers` block; absent when off. */
 function trainingExtras(t: Record<string, unknown>, path: string): { augment?: TrainingAugmentation; recalibrateBn?: boolean } {
   let augment: TrainingAugmentation | undefined;
+  let recalibrateBn: true | undefined;
   try {
     augment = parseTrainingAugmentation(t.augment, `${path}.augment`);
+    recalibrateBn = parseRecalibrateBn(t.recalibrateBn, `${path}.recalibrateBn`);
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
-  if (t.recalibrateBn !== undefined && typeof t.recalibrateBn !== 'boolean') throw new ConfigError(`${path}.recalibrateBn: must be true or false, got ${JSON.stringify(t.recalibrateBn)}`);
-  return { ...(augment ? { augment } : {}), ...(t.recalibrateBn ? { recalibrateBn: true } : {}) };
+  return { ...(augment ? { augment } : {}), ...(recalibrateBn ? { recalibrateBn } : {}) };
 }
 
 /** Fills defaults and validates; relative paths resolve against `base`. */

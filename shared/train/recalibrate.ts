@@ -51,3 +51,9 @@ export function recalibrateBatchNorm(model: tf.LayersModel, data: Dataset, batch
   }
   return layers.length;
 }
+
+/** The `recalibrateBn` setting of a training config: absent or a boolean; true, or undefined when off. */
+export function parseRecalibrateBn(raw: unknown, path: string): true | undefined {
+  if (raw !== undefined && typeof raw !== 'boolean') throw new Error(`${path}: must be true or false, got ${JSON.stringify(raw)}`);
+  return raw === true ? true : undefined;
+}
