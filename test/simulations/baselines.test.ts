@@ -64,7 +64,7 @@ describe('one-shot FedAvg baseline', () => {
     const noisy = { ...s, teacherTraining: { ...s.teacherTraining, augment: { noise: 0.1 }, recalibrateBn: true } };
     const plain = (await fedavgOneShot(s, train, parts, test, SEED, () => {}, 0))!;
     const lines: string[] = [];
-    // The plain clients are cached by the tests above: the noisy scenario must find them, not train new ones.
+    // The plain clients are cached now (by the line above, if not before): the noisy scenario must find them, not train new ones.
     expect(await fedavgOneShot(noisy, train, parts, test, SEED, (l) => lines.push(l), 0)).toBe(plain);
     expect(lines.filter((l) => /trained on|recalibrated/.test(l))).toEqual([]);
   });
