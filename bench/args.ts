@@ -5,10 +5,26 @@ export function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-export function positiveInt(name: string, fallback: number): number {
+/** `--name n`, an integer >= min (`fallback` when absent); throws naming the flag otherwise. */
+export function integer(name: string, fallback: number, min: number): number {
   const v = Number(arg(name) ?? fallback);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${arg(name)}`);
+  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got ${arg(name)}`);
   return v;
+}
+
+export function positiveInt(name: string, fallback: number): number {
+  return integer(name, fallback, 1);
+}
+
+/** `--name a,b,c`, integers >= min (`fallback` when absent); throws naming the flag and the bad entry. */
+export function integerList(name: string, fallback: number[], min: number): number[] {
+  const raw = arg(name);
+  if (raw === undefined) return fallback;
+  return raw.split(',').map((part) => {
+    const v = Number(part);
+    if (part.trim() === '' || !Number.isInteger(v) || v < min) throw new Error(`--${name} must be a comma-separated list of integers >= ${min}, got ${JSON.stringify(part)} in ${raw}`);
+    return v;
+  });
 }
 
 /** Throws on a flag the script does not know, naming the ones it does. */

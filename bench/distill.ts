@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { loadScenario, parseScenario, type Scenario } from '../simulations/scenario.js';
 import { runScenario, type Report } from '../simulations/run.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
-import { arg } from './args.js';
+import { arg, integerList } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -72,7 +72,7 @@ async function scenarioRuns(): Promise<void> {
   const name = arg('scenario');
   if (!name) throw new Error('--scenario <name> is required with --part scenario');
   const scenario = loadScenario(join(ROOT, 'simulations/scenarios', `${name}.json`));
-  const seeds = arg('seeds') ? arg('seeds')!.split(',').map(Number) : scenario.seeds;
+  const seeds = integerList('seeds', scenario.seeds, 0);
   const reports: Report[] = [];
   for (const seed of seeds) {
     const out = join(ROOT, 'out', name, `seed-${seed}`);

@@ -26,7 +26,7 @@ import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { loadScenario } from '../simulations/scenario.js';
 import { prepareTeachers } from '../simulations/teachers.js';
 import { studentStep } from '../coordinator/engine/steps.js';
-import { arg, checkFlags, positiveInt } from './args.js';
+import { arg, checkFlags, integer, positiveInt } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const FLAGS = ['scenario', 'seed', 'steps', 'every', 'student'];
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const scenarioFile = arg('scenario');
   if (!scenarioFile) throw new Error('--scenario <file.json> is required');
   const s = loadScenario(scenarioFile);
-  const seed = Number(arg('seed') ?? s.seeds[0]);
+  const seed = integer('seed', s.seeds[0], 0);
   const steps = positiveInt('steps', 1500);
   const every = positiveInt('every', 500);
   await initBackend(() => {});
