@@ -58,6 +58,12 @@ export interface DistillConfig {
    * (optionally shifted and flipped per sample), whose aggregated labels join the replay buffer (relabel.ts).
    */
   relabel: RelabelSettings;
+  /**
+   * History repulsion (CMI-style coverage, see losses.ts historyRepulsion): `weight` · the repulsion between
+   * the student's penultimate features of each generated batch and those of `bank` samples drawn from the
+   * replay buffer, at temperature `temperature`. Coordinator-side, no device traffic; 0 turns it off.
+   */
+  historyContrast: { weight: number; bank: number; temperature: number };
   /** Rounds before the adversarial terms switch on (the generator first learns to draw the classes). */
   warmupRounds: number;
   generatorLr: number;
@@ -108,6 +114,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   jitter: { shift: 0, flip: false },
   studentJitter: { shift: 0, flip: false },
   relabel: NO_RELABEL,
+  historyContrast: { weight: 0, bank: 256, temperature: 0.1 },
   warmupRounds: 2,
   generatorLr: 0.05,
   generatorRestart: 0,
@@ -126,7 +133,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const key of Object.keys(r)) {
     if (!(key in DEFAULT_DISTILL) && key !== 'trim' && key !== 'generatorWidth') throw new Error(`${path}.${key}: unknown setting; valid: ${Object.keys(DEFAULT_DISTILL).join(', ')}, trim, generatorWidth`);
   }
-  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) }, relabel: { ...DEFAULT_DISTILL.relabel, ...(r.relabel as object) } } as DistillConfig;
+  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) }, relabel: { ...DEFAULT_DISTILL.relabel, ...(r.relabel as object) }, historyContrast: { ...DEFAULT_DISTILL.historyContrast, ...(r.historyContrast as object) } } as DistillConfig;
   const posInt = (v: number, name: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${path}.${name}: must be a positive integer, got ${JSON.stringify(v)}`);
   };
@@ -142,7 +149,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity', 'bnFirstLayer'] as const) nonNeg(c[k], k);
-  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel]] as const) {
+  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel], ['historyContrast', r.historyContrast]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
   }
   for (const k of Object.keys(c.imagePrior)) if (k !== 'tv' && k !== 'l2') throw new Error(`${path}.imagePrior.${k}: unknown setting; valid: tv, l2`);
@@ -157,6 +164,10 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   nonNeg(c.relabel.adversarial, 'relabel.adversarial');
   posInt(c.relabel.fromRound, 'relabel.fromRound');
   if (typeof c.relabel.mixup !== 'boolean') throw new Error(`${path}.relabel.mixup: must be true or false, got ${JSON.stringify(c.relabel.mixup)}`);
+  for (const k of Object.keys(c.historyContrast)) if (!(k in DEFAULT_DISTILL.historyContrast)) throw new Error(`${path}.historyContrast.${k}: unknown setting; valid: weight, bank, temperature`);
+  nonNeg(c.historyContrast.weight, 'historyContrast.weight');
+  posInt(c.historyContrast.bank, 'historyContrast.bank');
+  positive(c.historyContrast.temperature, 'historyContrast.temperature');
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');

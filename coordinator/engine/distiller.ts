@@ -117,6 +117,8 @@ export class Distiller {
   readonly studentOptimizer: tf.Optimizer;
   /** The student's weight average, when `studentEma` is on (checkpointed beside the student). */
   readonly studentAverage?: WeightAverage;
+  /** The student up to its last layer's input (its penultimate features), sharing the student's weights. */
+  private readonly studentFeatures: tf.LayersModel;
   private infos: TeacherInfo[] = [];
   private state: DistillState = { round: 0, history: [] };
 
@@ -126,6 +128,8 @@ export class Distiller {
     this.replay = new ReplayBuffer(o.config.replayCapacity, features, C);
     this.generatorOptimizer = tf.train.adam(o.config.generatorLr, 0.5, 0.999);
     this.studentOptimizer = tf.train.adam(o.config.studentLr);
+    const last = o.student.layers[o.student.layers.length - 1];
+    this.studentFeatures = tf.model({ inputs: o.student.inputs, outputs: last.input as tf.SymbolicTensor });
     if (o.config.studentEma > 0) this.studentAverage = new WeightAverage(o.student, o.config.studentEma);
   }
 
@@ -216,6 +220,14 @@ export class Distiller {
     return logits;
   }
 
+  /** The student's features of `bank` replayed samples, for the generator's history repulsion. */
+  private historyBank(sampleShape: number[], rng: Random): NonNullable<Parameters<typeof generatorStep>[3]['history']> {
+    const { bank: size, temperature, weight } = this.o.config.historyContrast;
+    const drawn = this.replay.sample(size, rng);
+    const bank = tf.tidy(() => this.studentFeatures.apply(tf.tensor(drawn.x, [drawn.n, ...sampleShape]), { training: false }) as tf.Tensor);
+    return { features: this.studentFeatures, bank, temperature, weight };
+  }
+
   private async runRound(round: number): Promise<RoundReport> {
     const c = this.o.config;
     const { generator: G, student: S } = this.o;
@@ -228,6 +240,7 @@ export class Distiller {
     const ports = this.o.ports;
     const quorum = this.o.quorum ?? { min: ports.length, deadlineMs: Infinity };
     const participation: Participation[] = ports.map((p) => ({ deviceId: p.deviceId, answered: 0, failed: 0, late: 0 }));
+    const sampleShape = S.inputs[0].shape.slice(1) as number[];
     if (c.synthesis === 'generator' && c.generatorRestart > 0 && round > 1 && (round - 1) % c.generatorRestart === 0) this.restartGenerator(round);
 
     for (let step = 0; step < c.generatorSteps; step++) {
@@ -274,15 +287,16 @@ export class Distiller {
         dLoss.adv += r.loss.adv / replies.length / c.generatorSteps;
       }
       t0 = performance.now();
+      // Draws from the random stream only when on, so runs without it keep their streams (and checkpoints).
+      const history = c.synthesis === 'generator' && c.historyContrast.weight > 0 && this.replay.length > 0 ? this.historyBank(sampleShape, rng) : undefined;
       const deviceGradient = tf.tensor(gradSum, inputs.shape);
       const teacherProbs = adversarial && c.coordinatorAdv > 0 ? logits.map((l) => tf.tensor2d(softmaxRows(l, C), [c.batchSize, C])) : [];
-      if (c.synthesis === 'generator') gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity, imagePrior: c.imagePrior, augment }) / c.generatorSteps;
-      tf.dispose([z, yOneHot, deviceGradient, ...teacherProbs]);
+      if (c.synthesis === 'generator') gLoss += generatorStep(G, S, this.generatorOptimizer, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: adversarial ? c.coordinatorAdv : 0, diversity: c.diversity, imagePrior: c.imagePrior, augment, history }) / c.generatorSteps;
+      tf.dispose([z, yOneHot, deviceGradient, ...teacherProbs, ...(history ? [history.bank] : [])]);
       t.generator += performance.now() - t0;
       this.o.onStep?.(step + 1, c.generatorSteps);
     }
 
-    const sampleShape = S.inputs[0].shape.slice(1) as number[];
     // Only draws from the random stream when on, so runs without it keep their streams (and checkpoints).
     const relabelBatches = round >= c.relabel.fromRound ? c.relabel.batches : 0;
     for (let b = 0; b < relabelBatches && this.replay.length > 0; b++) {

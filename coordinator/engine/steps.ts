@@ -4,7 +4,7 @@
  * replayed batch of synthetic samples with aggregated soft labels.
  */
 import * as tf from '@tensorflow/tfjs';
-import { kdLoss, l1Disagreement, meanSquare, modeSeeking, totalVariation } from '../../shared/distill/losses.js';
+import { historyRepulsion, kdLoss, l1Disagreement, meanSquare, modeSeeking, totalVariation } from '../../shared/distill/losses.js';
 
 export interface GeneratorStepInputs {
   z: tf.Tensor;
@@ -17,6 +17,11 @@ export interface GeneratorStepInputs {
   diversity: number;
   /** Image-prior weights (total variation on rank-4 images, mean square on any sample); absent: none. */
   imagePrior?: { tv: number; l2: number };
+  /**
+   * History repulsion: the student's penultimate-feature model, a bank of features of earlier samples
+   * (constants), the temperature and the weight (see historyRepulsion); absent: off.
+   */
+  history?: { features: tf.LayersModel; bank: tf.Tensor; temperature: number; weight: number };
   /** The same batch-level jitter the devices' inputs went through (identity when absent). */
   augment?: (x: tf.Tensor) => tf.Tensor;
 }
@@ -38,6 +43,10 @@ export function generatorStep(G: tf.LayersModel, S: tf.LayersModel, opt: tf.Opti
       }
       if (s.diversity > 0) objective = tf.sub(objective, tf.mul(s.diversity, modeSeeking(x, s.z)));
       if (s.imagePrior?.tv && x.rank === 4) objective = tf.add(objective, tf.mul(s.imagePrior.tv, totalVariation(x)));
+      if (s.history) {
+        const features = s.history.features.apply(x, { training: false }) as tf.Tensor;
+        objective = tf.add(objective, tf.mul(s.history.weight, historyRepulsion(features, s.history.bank, s.history.temperature)));
+      }
       if (s.imagePrior?.l2) objective = tf.add(objective, tf.mul(s.imagePrior.l2, meanSquare(x)));
       return objective;
     },

@@ -65,3 +65,19 @@ export function totalVariation(x: tf.Tensor): tf.Scalar {
 export function meanSquare(x: tf.Tensor): tf.Scalar {
   return tf.mean(tf.square(x)) as tf.Scalar;
 }
+
+/**
+ * History repulsion (the negative half of CMI's contrastive model inversion, Fang et al. IJCAI 2021):
+ * mean_i log Σ_k exp(cos(f_i, h_k) / T) between the features f of a new batch and the features h of samples
+ * drawn earlier (a memory bank, held constant). A generator that minimises it moves each new sample away
+ * from its nearest old ones in feature space, towards regions earlier batches left uncovered; the lower T,
+ * the more only the nearest neighbours count.
+ */
+export function historyRepulsion(features: tf.Tensor, bank: tf.Tensor, temperature: number): tf.Scalar {
+  if (features.rank !== 2 || bank.rank !== 2 || features.shape[1] !== bank.shape[1]) {
+    throw new Error(`historyRepulsion needs features [n, d] and a bank [k, d], got [${features.shape.join(', ')}] and [${bank.shape.join(', ')}]`);
+  }
+  const unit = (t: tf.Tensor) => tf.div(t, tf.add(tf.norm(t, 'euclidean', -1, true), 1e-8));
+  const similarity = tf.matMul(unit(features), unit(bank), false, true);
+  return tf.mean(tf.logSumExp(tf.div(similarity, temperature), -1)) as tf.Scalar;
+}

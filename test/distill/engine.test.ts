@@ -1,6 +1,7 @@
 /**
  * The distillation engine on a small digits fleet: a distilled student clearly beats an untrained student
- * and one distilled on noise; a checkpointed run resumed midway ends exactly where an uninterrupted run does.
+ * and one distilled on noise; a checkpointed run resumed midway ends exactly where an uninterrupted run does,
+ * with and without the generator's history repulsion.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -54,22 +55,32 @@ describe('data-free distillation engine', () => {
     expect(distilled).toBeGreaterThan(noise + 0.04);
   }, 240_000); // generous: it failed at 60 s when the 2 cores also ran two Fashion-MNIST scenarios
 
-  it('resumes from a checkpoint to exactly the weights of an uninterrupted run', async () => {
+  async function straightAndResumed(extra: Partial<DistillConfig>) {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-ckpt-'));
     try {
-      const small = { generatorSteps: 2, studentSteps: 5, batchSize: 32, studentBatchSize: 32 };
+      const small = { generatorSteps: 2, studentSteps: 5, batchSize: 32, studentBatchSize: 32, ...extra };
       const straight = await distill({ ...small, rounds: 3 }, 5);
       await distill({ ...small }, 5, dir, 2); // "killed" after round 2
       const resumed = await distill({ ...small }, 5, dir, 3); // same command, finishes round 3
-      const a = straight.student.getWeights().map((w) => Array.from(w.dataSync()));
-      const b = resumed.student.getWeights().map((w) => Array.from(w.dataSync()));
-      expect(b).toEqual(a);
-      const ga = straight.generator.getWeights().map((w) => Array.from(w.dataSync()));
-      const gb = resumed.generator.getWeights().map((w) => Array.from(w.dataSync()));
-      expect(gb).toEqual(ga);
+      const weights = (m: { getWeights(): { dataSync(): ArrayLike<number> }[] }) => m.getWeights().map((w) => Array.from(w.dataSync()));
+      return { straight: { student: weights(straight.student), generator: weights(straight.generator) }, resumed: { student: weights(resumed.student), generator: weights(resumed.generator) } };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('resumes from a checkpoint to exactly the weights of an uninterrupted run', async () => {
+    const { straight, resumed } = await straightAndResumed({});
+    expect(resumed.student).toEqual(straight.student);
+    expect(resumed.generator).toEqual(straight.generator);
+  });
+
+  it('with history repulsion on, the generator takes another path, and a resumed run still matches exactly', async () => {
+    const plain = await straightAndResumed({});
+    const { straight, resumed } = await straightAndResumed({ historyContrast: { weight: 1, bank: 32, temperature: 0.1 } });
+    expect(straight.generator).not.toEqual(plain.straight.generator);
+    expect(resumed.student).toEqual(straight.student);
+    expect(resumed.generator).toEqual(straight.generator);
   });
 
   it('rejects bad settings with the field named', () => {
