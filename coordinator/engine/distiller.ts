@@ -19,7 +19,8 @@ import { getAggregator } from '../../shared/distill/aggregation/index.js';
 import type { GradientReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
 import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
-import { generatorStep, setLearningRate, studentStep } from './steps.js';
+import { penultimateFeatures } from '../../shared/models/build.js';
+import { generatorStep, setLearningRate, studentStep, type HistoryRepulsionInputs } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
@@ -128,8 +129,7 @@ export class Distiller {
     this.replay = new ReplayBuffer(o.config.replayCapacity, features, C);
     this.generatorOptimizer = tf.train.adam(o.config.generatorLr, 0.5, 0.999);
     this.studentOptimizer = tf.train.adam(o.config.studentLr);
-    const last = o.student.layers[o.student.layers.length - 1];
-    this.studentFeatures = tf.model({ inputs: o.student.inputs, outputs: last.input as tf.SymbolicTensor });
+    this.studentFeatures = penultimateFeatures(o.student);
     if (o.config.studentEma > 0) this.studentAverage = new WeightAverage(o.student, o.config.studentEma);
   }
 
@@ -221,7 +221,7 @@ export class Distiller {
   }
 
   /** The student's features of `bank` replayed samples, for the generator's history repulsion. */
-  private historyBank(sampleShape: number[], rng: Random): NonNullable<Parameters<typeof generatorStep>[3]['history']> {
+  private historyBank(sampleShape: number[], rng: Random): HistoryRepulsionInputs {
     const { bank: size, temperature, weight } = this.o.config.historyContrast;
     const drawn = this.replay.sample(size, rng);
     const bank = tf.tidy(() => this.studentFeatures.apply(tf.tensor(drawn.x, [drawn.n, ...sampleShape]), { training: false }) as tf.Tensor);

@@ -6,6 +6,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { historyRepulsion, kdLoss, l1Disagreement, meanSquare, modeSeeking, totalVariation } from '../../shared/distill/losses.js';
 
+/** History repulsion's inputs (see historyRepulsion in losses.ts). */
+export interface HistoryRepulsionInputs {
+  /** The student's penultimate-feature model (sharing the student's weights). */
+  features: tf.LayersModel;
+  /** Features of earlier samples, held constant. */
+  bank: tf.Tensor;
+  temperature: number;
+  weight: number;
+}
+
 export interface GeneratorStepInputs {
   z: tf.Tensor;
   yOneHot: tf.Tensor;
@@ -17,11 +27,8 @@ export interface GeneratorStepInputs {
   diversity: number;
   /** Image-prior weights (total variation on rank-4 images, mean square on any sample); absent: none. */
   imagePrior?: { tv: number; l2: number };
-  /**
-   * History repulsion: the student's penultimate-feature model, a bank of features of earlier samples
-   * (constants), the temperature and the weight (see historyRepulsion); absent: off.
-   */
-  history?: { features: tf.LayersModel; bank: tf.Tensor; temperature: number; weight: number };
+  /** History repulsion against a bank of earlier samples; absent: off. */
+  history?: HistoryRepulsionInputs;
   /** The same batch-level jitter the devices' inputs went through (identity when absent). */
   augment?: (x: tf.Tensor) => tf.Tensor;
 }

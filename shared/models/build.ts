@@ -19,6 +19,15 @@ export interface ModelSize {
 }
 
 /**
+ * The model up to its last layer's input: for a logits model, its penultimate features. It shares the
+ * model's layers and weights, so it follows the model as it trains.
+ */
+export function penultimateFeatures(model: tf.LayersModel): tf.LayersModel {
+  const last = model.layers[model.layers.length - 1];
+  return tf.model({ inputs: model.inputs, outputs: last.input as tf.SymbolicTensor });
+}
+
+/**
  * Builds a logits model: the spec's layers, then a linear dense layer with `numClasses` units.
  * Accepts raw JSON (validated here) or an already parsed spec. Shape mismatches TF.js finds while wiring
  * (e.g. too many pooling layers for a small input) are re-thrown as a SpecError naming the spec.

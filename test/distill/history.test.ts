@@ -8,7 +8,7 @@ import { historyRepulsion } from '../../shared/distill/losses.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
 import { generatorStep } from '../../coordinator/engine/steps.js';
 import { buildGenerator } from '../../coordinator/engine/generator.js';
-import { buildModel } from '../../shared/models/build.js';
+import { buildModel, penultimateFeatures } from '../../shared/models/build.js';
 import { initBackend } from '../../shared/compute/backend.js';
 
 beforeAll(() => initBackend(() => {}));
@@ -38,7 +38,8 @@ describe('history repulsion', () => {
   it('a generator step on it alone moves generated samples away from a bank of earlier ones', () => {
     const G = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: 16, seed: 1 });
     const S = buildModel({ kind: 'cnn', conv: [4], dense: [16] }, { inputShape: [8, 8, 1], numClasses: 10, seed: 2 });
-    const features = tf.model({ inputs: S.inputs, outputs: S.layers[S.layers.length - 1].input as tf.SymbolicTensor });
+    const features = penultimateFeatures(S);
+    expect(features.outputs[0].shape).toEqual([null, 16]);
     const z = tf.randomNormal([32, 16], 0, 1, 'float32', 3);
     const yOneHot = tf.oneHot(tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 10), 'int32'), 10).toFloat();
     const generate = () => G.apply([z, yOneHot], { training: false }) as tf.Tensor;
