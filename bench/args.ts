@@ -5,10 +5,18 @@ export function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+/** The integer `text` spells if it is one >= min, else undefined (Number('') is 0, so blanks are refused first). */
+function parseInteger(text: string, min: number): number | undefined {
+  const v = Number(text);
+  return text.trim() !== '' && Number.isInteger(v) && v >= min ? v : undefined;
+}
+
 /** `--name n`, an integer >= min (`fallback` when absent); throws naming the flag otherwise. */
 export function integer(name: string, fallback: number, min: number): number {
-  const v = Number(arg(name) ?? fallback);
-  if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}, got ${arg(name)}`);
+  const raw = arg(name);
+  if (raw === undefined) return fallback;
+  const v = parseInteger(raw, min);
+  if (v === undefined) throw new Error(`--${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
   return v;
 }
 
@@ -21,8 +29,8 @@ export function integerList(name: string, fallback: number[], min: number): numb
   const raw = arg(name);
   if (raw === undefined) return fallback;
   return raw.split(',').map((part) => {
-    const v = Number(part);
-    if (part.trim() === '' || !Number.isInteger(v) || v < min) throw new Error(`--${name} must be a comma-separated list of integers >= ${min}, got ${JSON.stringify(part)} in ${raw}`);
+    const v = parseInteger(part, min);
+    if (v === undefined) throw new Error(`--${name} must be a comma-separated list of integers >= ${min}, got ${JSON.stringify(part)} in ${raw}`);
     return v;
   });
 }

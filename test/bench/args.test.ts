@@ -20,10 +20,13 @@ describe('bench flags', () => {
 
   it('rejects bad values, naming the flag and the value', () => {
     withArgs('--seed', 'abc', '--steps', '0', '--seeds', '1,,3', '--bad', '2.5');
-    expect(() => integer('seed', 1, 0)).toThrow('--seed must be an integer >= 0, got abc');
-    expect(() => positiveInt('steps', 1)).toThrow('--steps must be an integer >= 1, got 0');
+    expect(() => integer('seed', 1, 0)).toThrow('--seed must be an integer >= 0, got "abc"');
+    expect(() => positiveInt('steps', 1)).toThrow('--steps must be an integer >= 1, got "0"');
     expect(() => integerList('seeds', [1], 0)).toThrow('--seeds must be a comma-separated list of integers >= 0, got "" in 1,,3');
     expect(() => integerList('bad', [1], 0)).toThrow('got "2.5"');
+    withArgs('--seed', '', '--steps', ' ');
+    expect(() => integer('seed', 1, 0)).toThrow('--seed must be an integer >= 0, got ""');
+    expect(() => positiveInt('steps', 1)).toThrow('--steps must be an integer >= 1, got " "');
   });
 
   it('rejects an unknown flag, naming the known ones', () => {
