@@ -22,7 +22,7 @@ import { Distiller } from '../coordinator/engine/distiller.js';
 import { DirectoryCheckpoints } from '../coordinator/engine/checkpoint.js';
 import { accountedPort, emptyTraffic, totalBytes, type Traffic } from '../coordinator/engine/accounting.js';
 import type { Scenario } from './scenario.js';
-import { prepareTeachers } from './teachers.js';
+import { deviceClassStats, prepareTeachers } from './teachers.js';
 import { averagedAccuracy, centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
 import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
@@ -81,11 +81,12 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const traffic = teachers.map(() => emptyTraffic());
   const zoRng = seededRandom(o.seed + 17);
   const workers = o.workers ?? 0;
+  const classStats = deviceClassStats(s, teachers, train, parts, log);
   const fleet = workers > 0
-    ? await workerFleet(parts.map((p, d) => ({ index: d, modelDir: teacherDirs[d], histogram: p.histogram, blackBox: s.blackBox.includes(d) })), workers)
+    ? await workerFleet(parts.map((p, d) => ({ index: d, modelDir: teacherDirs[d], histogram: p.histogram, blackBox: s.blackBox.includes(d), classStats: classStats?.[d] })), workers)
     : undefined;
   const devicePorts: TeacherPort[] = fleet?.ports ??
-    teachers.map((model, d) => new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram, blackBox: s.blackBox.includes(d) }));
+    teachers.map((model, d) => new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram, blackBox: s.blackBox.includes(d), classStats: classStats?.[d] }));
   const ports = devicePorts.map((port, d) => {
     const counted = accountedPort(o.float16 ? float16Port(port) : port, traffic[d], o.float16 ? 2 : 4);
     return s.blackBox.includes(d) ? zerothOrderPort(counted, { ...s.distill.zerothOrder, rng: zoRng }) : counted;

@@ -18,7 +18,7 @@ async function init(devices: WorkerDevice[]): Promise<void> {
   await (backendReady ??= initBackend(() => {}));
   for (const d of devices) {
     const model = await loadModel(d.modelDir);
-    teachers.set(d.index, new LocalTeacher({ deviceId: `device-${d.index}`, model, labelHistogram: d.histogram, blackBox: d.blackBox }));
+    teachers.set(d.index, new LocalTeacher({ deviceId: `device-${d.index}`, model, labelHistogram: d.histogram, blackBox: d.blackBox, classStats: d.classStats }));
   }
 }
 

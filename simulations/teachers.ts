@@ -10,6 +10,7 @@ import { subset, type Dataset } from '../shared/data/dataset.js';
 import type { DevicePartition } from '../shared/data/partition.js';
 import { loadModel, saveModel } from '../shared/models/store.js';
 import { recalibrateBatchNorm } from '../shared/train/recalibrate.js';
+import { teacherClassStats, type ClassBatchNormStats } from '../edge-agent/teacher/class-stats.js';
 import { epochLine, trainedLine, trainTeacher } from './teacher-training.js';
 import type { Scenario } from './scenario.js';
 import { trainInWorkers } from './worker-ports.js';
@@ -127,4 +128,16 @@ export async function prepareTeachers(
     dirs.push(dir);
   }
   return { models, dirs };
+}
+
+/**
+ * Each device's per-class BN statistics, measured on its own partition (for bnClassMix 'class'), or undefined
+ * when the recipe does not ask for them. Cheap next to training: one inference pass over each partition.
+ */
+export function deviceClassStats(s: Scenario, models: tf.LayersModel[], train: Dataset, parts: DevicePartition[], log: (line: string) => void): (ClassBatchNormStats | undefined)[] | undefined {
+  if (s.distill.bnClassMix !== 'class') return undefined;
+  const t0 = performance.now();
+  const stats = models.map((m, d) => teacherClassStats(m, subset(train, parts[d].indices)));
+  log(`per-class batch-norm statistics of ${models.length} teachers measured on their own data in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return stats;
 }

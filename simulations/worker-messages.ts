@@ -1,12 +1,15 @@
 /** Messages between the scenario runner and its device worker threads. */
 import type { Dataset } from '../shared/data/dataset.js';
 import type { FitOptions } from '../shared/train/fit.js';
+import type { ClassBatchNormStats } from '../edge-agent/teacher/class-stats.js';
 
 export interface WorkerDevice {
   index: number;
   modelDir: string;
   histogram: number[];
   blackBox: boolean;
+  /** The device's per-class BN statistics, when the recipe compares classes with them (bnClassMix 'class'). */
+  classStats?: ClassBatchNormStats;
 }
 
 /** One device's teacher to train on its own partition and save to `dir` (the teacher cache). */

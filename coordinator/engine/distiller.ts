@@ -271,7 +271,7 @@ export class Distiller {
       const collected = await collectReplies<GradientReply>(
         ports.map((p, d) =>
           c.synthesis === 'generator'
-            ? p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights, ...(c.bnClassMix === 'own' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}) })
+            ? p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights, ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}) })
             : p.logits({ inputs }).then((r) => ({ logits: r.logits, inputGradient: { shape: inputs.shape, values: new Float32Array(0) }, loss: { ce: 0, bn: 0, adv: 0 } })),
         ),
         quorum,

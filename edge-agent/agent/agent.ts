@@ -24,6 +24,7 @@ import type { Link } from '../../shared/transport/index.js';
 import { deviceHandler } from '../serve-teacher.js';
 import type { TeacherPort } from '../../shared/distill/port.js';
 import { LocalTeacher } from '../teacher/local-teacher.js';
+import { teacherClassStats } from '../teacher/class-stats.js';
 import { LifelongLearner, type UpdateReport } from '../lifelong/index.js';
 import type { AgentConfig } from './config.js';
 import { readSampleDir, SampleStore } from './samples.js';
@@ -117,7 +118,9 @@ export class Agent {
     const { samples, train, heldOut, files } = loadLocalSamples(config, log);
     const prepared = await prepareLocalTeacher(config.teacher, format, config.dataDir, train, (m, f) => log.info(m, f));
     const model = prepared.model;
-    const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB) });
+    // Per-class BN statistics of the local samples, for coordinators that ask for bnClassMix 'class'.
+    const classStats = teacherClassStats(model, train);
+    const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB), classStats });
     const teacherPredict = floatPredictor(model, format.sampleShape);
     const coordinator = config.coordinator ? await loadPublicIdentity(config.coordinator.publicKey) : undefined;
     const serving = new ServingSlot(config.dataDir, format, coordinator?.signPublicKey, teacherPredict, (m, f) => log.info(m, f));
@@ -219,6 +222,10 @@ export class Agent {
     try {
       const report = await this.serial.run(() => this.learner!.update(fresh));
       await storeTeacher(this.model, this.teacherDir);
+      // The teacher changed, so its per-class BN statistics did: re-measure them on the replay memory, which
+      // holds a class-balanced sample of everything learned so far.
+      const classStats = teacherClassStats(this.model, this.learner.buffer.toDataset(this.config.data));
+      if (classStats) this.teacher.setClassStatistics(classStats);
       this.updates.push(report);
       if (this.updates.length > 100) this.updates.shift();
       this.log.info('learned from new samples', { samples: report.samples, newClasses: report.newClasses, seenClasses: report.seenClasses, seconds: Number(report.seconds.toFixed(1)) });

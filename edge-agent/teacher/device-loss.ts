@@ -8,6 +8,9 @@
  * μ̂, σ̂² are the teacher's running batch-norm statistics; s_i are student probabilities the coordinator sent.
  * μ_l, σ²_l are the batch's moments, with every sample alike or, given bnSampleWeights v (Σ v = 1), weighted:
  * μ = Σ_i v_i mean_pos h_i, σ² = Σ_i v_i mean_pos (h_i − μ)², over the layer's spatial positions.
+ * Given per-class statistics instead (BnClassMix 'class'), each layer's term is Σ_c w_c (‖μ_l,c(x) − μ̂_l,c‖₂ +
+ * ‖σ²_l,c(x) − σ̂²_l,c‖₂): the moments of the batch's samples requested as class c against the device's own
+ * statistics of class c, weighted by w_c = (1/n) Σ_{i: y_i = c} w_i (the CE term's sample weights).
  * Everything is computed on the device: only dL/dx and the logits leave it.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -43,6 +46,53 @@ export interface DeviceLossInputs {
   bnSampleWeights?: tf.Tensor;
   /** Multiplier of the first BN layer's term (default 1). */
   bnFirstLayer?: number;
+  /** Compare each class's samples with per-class statistics instead of the running ones (see classTerms). */
+  classBn?: ClassBnTerms;
+}
+
+/** The per-class BN term's inputs: the classes compared, their weights, and each BN layer's statistics. */
+export interface ClassBnTerms {
+  /** Classes present in the batch that the device has statistics of and a non-zero weight for. */
+  classes: Int32Array;
+  /** w_c of each of `classes`. */
+  weights: Float32Array;
+  /** Per BN layer, [numClasses, channels] means and variances (constants). */
+  stats: { mean: tf.Tensor2D; variance: tf.Tensor2D }[];
+}
+
+/**
+ * Which classes the per-class BN term compares, and with what weight: the classes of `targets` the device has
+ * statistics of (`counts` > 0), each weighted by (1/n) Σ of its samples' CE weights (1 each when absent).
+ */
+export function classBnWeights(targets: Int32Array, sampleWeights: Float32Array | undefined, counts: readonly number[]): { classes: Int32Array; weights: Float32Array } {
+  const n = targets.length;
+  const byClass = new Map<number, number>();
+  targets.forEach((y, i) => byClass.set(y, (byClass.get(y) ?? 0) + (sampleWeights ? sampleWeights[i] : 1) / n));
+  const kept = [...byClass].filter(([c, w]) => w > 0 && (counts[c] ?? 0) > 0).sort((a, b) => a[0] - b[0]);
+  return { classes: Int32Array.from(kept, ([c]) => c), weights: Float32Array.from(kept, ([, w]) => w) };
+}
+
+/**
+ * Euclidean norm of each row, with a gradient of 0 instead of NaN where a row is exactly zero: a class whose
+ * few samples are all alike can meet a statistic (a variance of 0) exactly, and one NaN would poison the
+ * generator for good.
+ */
+function rowNorms(d: tf.Tensor): tf.Tensor {
+  return tf.sqrt(tf.add(tf.sum(tf.square(d), 1), 1e-12));
+}
+
+/** Σ_c w_c (‖μ_c − μ̂_c‖ + ‖σ²_c − σ̂²_c‖) for one BN layer's input h, its samples grouped by requested class. */
+function classBnTerm(h: tf.Tensor, targetsOneHot: tf.Tensor, terms: ClassBnTerms, layer: number): tf.Scalar {
+  const n = h.shape[0]!;
+  const perSample = h.reshape([n, -1, h.shape[h.rank - 1]!]); // [n, positions, channels]
+  const classes = tf.tensor1d(terms.classes, 'int32');
+  const member = tf.gather(targetsOneHot.toFloat(), classes, 1); // [n, A]
+  const count = tf.sum(member, 0).reshape([-1, 1]); // [A, 1], each >= 1 by construction
+  const mean = tf.div(tf.matMul(member, tf.mean(perSample, 1), true), count);
+  const variance = tf.sub(tf.div(tf.matMul(member, tf.mean(tf.square(perSample), 1), true), count), tf.square(mean));
+  const { mean: refMean, variance: refVariance } = terms.stats[layer];
+  const distance = tf.add(rowNorms(tf.sub(mean, tf.gather(refMean, classes))), rowNorms(tf.sub(variance, tf.gather(refVariance, classes))));
+  return tf.sum(tf.mul(distance, tf.tensor1d(terms.weights))) as tf.Scalar;
 }
 
 /**
@@ -85,6 +135,11 @@ export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTer
   let bn: tf.Scalar = zero;
   if (q.weights.bn && bnInputs.length) {
     const terms = bnInputs.map((h, i) => {
+      if (q.classBn) {
+        if (!q.classBn.classes.length) return tf.scalar(0);
+        const term = classBnTerm(h, q.targets, q.classBn, i);
+        return i === 0 && (q.bnFirstLayer ?? 1) !== 1 ? tf.mul(q.bnFirstLayer!, term) : term;
+      }
       const axes = h.shape.slice(0, -1).map((_, k) => k);
       const { mean, variance } = q.bnSampleWeights ? weightedMoments(h, q.bnSampleWeights) : tf.moments(h, axes);
       const term = tf.add(tf.norm(tf.sub(mean, t.bnStats[i].mean)), tf.norm(tf.sub(variance, t.bnStats[i].variance)));

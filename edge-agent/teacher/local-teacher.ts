@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradientQuery, GradientReply, LogitsQuery, LogitsReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
-import { deviceLoss, ownClassMix, tapBatchNorm, type TappedTeacher } from './device-loss.js';
+import { classBnWeights, deviceLoss, ownClassMix, tapBatchNorm, type ClassBnTerms, type TappedTeacher } from './device-loss.js';
+import { checkClassStats, type ClassBatchNormStats } from './class-stats.js';
 
 export interface LocalTeacherOptions {
   deviceId: string;
@@ -15,6 +16,11 @@ export interface LocalTeacherOptions {
   blackBox?: boolean;
   /** Largest batch computed at once; bigger queries are chunked to bound memory. */
   maxChunk?: number;
+  /**
+   * The teacher's per-class BN statistics on this device's data (measureClassBatchNormStats), needed to answer
+   * queries with bnClassMix 'class'. They stay on the device like the weights.
+   */
+  classStats?: ClassBatchNormStats;
 }
 
 function checkInputs(inputs: TensorData, inputShape: number[], deviceId: string): void {
@@ -34,6 +40,7 @@ export class LocalTeacher implements TeacherPort {
   private readonly maxChunk: number;
   private readonly inputShape: number[];
   private readonly numClasses: number;
+  private classStats?: { counts: number[]; stats: ClassBnTerms['stats'] };
 
   constructor(o: LocalTeacherOptions) {
     this.deviceId = o.deviceId;
@@ -44,6 +51,25 @@ export class LocalTeacher implements TeacherPort {
     this.maxChunk = o.maxChunk ?? 512;
     this.inputShape = o.model.inputs[0].shape.slice(1) as number[];
     this.numClasses = o.model.outputs[0].shape[1] as number;
+    if (o.classStats) this.setClassStatistics(o.classStats);
+  }
+
+  /** Installs (or replaces, after the teacher learned) the per-class BN statistics for bnClassMix 'class'. */
+  setClassStatistics(stats: ClassBatchNormStats): void {
+    checkClassStats(stats, this.tapped, this.numClasses, this.deviceId);
+    this.classStats?.stats.forEach((s) => tf.dispose([s.mean, s.variance]));
+    const C = this.numClasses;
+    this.classStats = {
+      counts: [...stats.counts],
+      stats: stats.layers.map((l) => ({ mean: tf.tensor2d(l.mean, [C, l.channels]), variance: tf.tensor2d(l.variance, [C, l.channels]) })),
+    };
+  }
+
+  /** The per-class BN term's inputs for a query, or undefined when it does not ask for them. */
+  private classBnTerms(query: GradientQuery): ClassBnTerms | undefined {
+    if (query.bnClassMix !== 'class' || !query.weights.bn || this.tapped.bnStats.length === 0) return undefined;
+    if (!this.classStats) throw new Error(`device ${this.deviceId} has no per-class batch-norm statistics, which bnClassMix 'class' needs; measure them on the device's data (measureClassBatchNormStats) or use bnClassMix 'batch'`);
+    return { ...classBnWeights(query.targets, query.sampleWeights, this.classStats.counts), stats: this.classStats.stats };
   }
 
   /** New label counts after the device learned from new samples (reported at the next capabilities query). */
@@ -84,6 +110,7 @@ export class LocalTeacher implements TeacherPort {
     for (const t of query.targets) {
       if (!(t >= 0 && t < this.numClasses)) throw new Error(`device ${this.deviceId}: target class ${t} is outside 0..${this.numClasses - 1}`);
     }
+    const classBn = this.classBnTerms(query);
     // The BN term needs whole-batch statistics, so gradient queries are computed in one piece.
     const result = tf.tidy(() => {
       const x = tf.tensor(query.inputs.values, query.inputs.shape);
@@ -93,7 +120,7 @@ export class LocalTeacher implements TeacherPort {
       const bnSampleWeights = query.bnClassMix === 'own' ? ownClassMix(this.histogram, query.targets) : undefined;
       let terms: ReturnType<typeof deviceLoss> | undefined;
       const grad = tf.grad((input: tf.Tensor) => {
-        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer });
+        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn });
         // tf.grad disposes everything but the loss; the logits and terms are part of the reply.
         [terms.logits, terms.ce, terms.bn, terms.adv].forEach((t) => tf.keep(t));
         return terms.total;

@@ -69,7 +69,10 @@ export interface GradientQuery {
    * How the batch-norm term's batch statistics weigh the samples: `batch` (the default) each alike; `own` each
    * by the device's own count of its requested class, so that the weighted batch has the class mix the
    * teacher's running statistics were measured on (in label-skewed fleets a class-balanced batch does not).
-   * The device reads the counts from its own label histogram; nothing more crosses the port.
+   * The device reads the counts from its own label histogram; nothing more crosses the port. `class`: the
+   * samples requested as each class c are compared with the device's own statistics of class c, measured on
+   * its data (edge-agent/teacher/class-stats.ts), each class weighted by the CE term's sample weights, so a
+   * device speaks for a class in proportion to its share of that class's samples.
    */
   bnClassMix?: BnClassMix;
   /**
@@ -79,7 +82,7 @@ export interface GradientQuery {
   bnFirstLayer?: number;
 }
 
-export const BN_CLASS_MIXES = ['batch', 'own'] as const;
+export const BN_CLASS_MIXES = ['batch', 'own', 'class'] as const;
 export type BnClassMix = (typeof BN_CLASS_MIXES)[number];
 
 export interface GradientReply {

@@ -70,7 +70,7 @@ export interface GradientQueryBody {
   studentProbs?: WireTensor;
   weights: LossTerms;
   /** How the BN term weighs the samples (BnClassMix in shared/distill/port.ts); default 'batch'. */
-  bnClassMix?: 'batch' | 'own';
+  bnClassMix?: 'batch' | 'own' | 'class';
   /** Multiplier of the first BN layer's term within the BN term (GradientQuery.bnFirstLayer); default 1. */
   bnFirstLayer?: number;
   deadlineMs: number;
@@ -234,7 +234,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
         sampleWeights: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
         studentProbs: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
         weights: lossTerms(0),
-        bnClassMix: opt(oneOf(['batch', 'own'] as const)),
+        bnClassMix: opt(oneOf(['batch', 'own', 'class'] as const)),
         bnFirstLayer: opt(num({ min: 0, max: 1000 })),
         deadlineMs: int({ min: 1, max: 3_600_000 }),
         replyDtype,

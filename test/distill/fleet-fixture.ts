@@ -7,6 +7,7 @@ import { subset, type Dataset } from '../../shared/data/dataset.js';
 import { buildModel } from '../../shared/models/build.js';
 import { fit } from '../../shared/train/fit.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
+import { teacherClassStats, type ClassBatchNormStats } from '../../edge-agent/teacher/class-stats.js';
 
 export const TEACHER_SPEC = { kind: 'cnn', conv: [8, 16], dense: [32], batchNorm: true };
 export const STUDENT_SPEC = { kind: 'cnn', conv: [8, 16], dense: [32] };
@@ -16,7 +17,10 @@ export interface Fleet {
   test: Dataset;
   parts: DevicePartition[];
   models: tf.LayersModel[];
-  ports: () => LocalTeacher[];
+  /** The devices' teachers behind ports; with `classStats`, also able to answer bnClassMix 'class'. */
+  ports: (classStats?: boolean) => LocalTeacher[];
+  /** Each device's per-class BN statistics on its own partition (what `ports(true)` serves with). */
+  classStats: () => ClassBatchNormStats[];
 }
 
 export async function digitsFleet(devices = 3, epochs = 30): Promise<Fleet> {
@@ -29,11 +33,14 @@ export async function digitsFleet(devices = 3, epochs = 30): Promise<Fleet> {
     await fit(model, subset(train, p.indices), { epochs, batchSize: 32, learningRate: 0.003, seed: d });
     models.push(model);
   }
+  let measured: ClassBatchNormStats[] | undefined;
+  const classStats = () => (measured ??= models.map((m, d) => teacherClassStats(m, subset(train, parts[d].indices))!));
   return {
     train,
     test,
     parts,
     models,
-    ports: () => models.map((model, d) => new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram })),
+    ports: (withStats = false) => models.map((model, d) => new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram, ...(withStats ? { classStats: classStats()[d] } : {}) })),
+    classStats,
   };
 }

@@ -50,7 +50,8 @@ describe('student learning-rate schedule', () => {
   });
 
   it('rejects a bad batch-norm class mix or weight-average decay naming the field', () => {
-    expect(() => parseDistillConfig({ bnClassMix: 'skewed' })).toThrow(/distill.bnClassMix: must be one of batch, own, got "skewed"/);
+    expect(() => parseDistillConfig({ bnClassMix: 'skewed' })).toThrow(/distill.bnClassMix: must be one of batch, own, class, got "skewed"/);
+    expect(parseDistillConfig({ bnClassMix: 'class' }).bnClassMix).toBe('class');
     expect(() => parseDistillConfig({ studentEma: 1 })).toThrow(/distill.studentEma: must be a number in \[0, 1\)/);
     expect(parseDistillConfig({ bnClassMix: 'own', studentEma: 0.99 })).toMatchObject({ bnClassMix: 'own', studentEma: 0.99 });
   });

@@ -19,7 +19,7 @@ beforeAll(async () => {
 
 const ALLOWED_KEYS = new Set([
   // queries
-  'inputs', 'targets', 'sampleWeights', 'studentProbs', 'weights', 'ce', 'bn', 'adv', 'shape', 'values',
+  'inputs', 'targets', 'sampleWeights', 'studentProbs', 'weights', 'ce', 'bn', 'adv', 'shape', 'values', 'bnClassMix',
   // replies
   'logits', 'inputGradient', 'loss', 'numClasses', 'inputShape', 'labelHistogram', 'hasBatchNorm', 'gradients',
 ]);
@@ -66,10 +66,14 @@ function contains(hay: Float32Array, needle: Float32Array): boolean {
 }
 
 describe('privacy at the TeacherPort', () => {
-  it('carries no teacher weights and no training samples, only the port vocabulary', async () => {
+  it.each([
+    ['the default recipe', {}],
+    ['per-class BN statistics (bnClassMix class)', { device: { bn: 1 }, bnClassMix: 'class' }],
+  ])('carries no teacher weights and no training samples, only the port vocabulary: %s', async (_, settings) => {
     const log: unknown[] = [];
-    const ports = fleet.ports().map((p) => recording(p, log));
-    const config = parseDistillConfig({ rounds: 3, generatorSteps: 3, studentSteps: 5, batchSize: 32, studentBatchSize: 32, warmupRounds: 1 });
+    const perClass = 'bnClassMix' in settings;
+    const ports = fleet.ports(perClass).map((p) => recording(p, log));
+    const config = parseDistillConfig({ rounds: 3, generatorSteps: 3, studentSteps: 5, batchSize: 32, studentBatchSize: 32, warmupRounds: 1, ...settings });
     const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 2 });
     const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, seed: 2 });
     await new Distiller({ ports, student, generator, config, seed: 2 }).run();
@@ -79,8 +83,11 @@ describe('privacy at the TeacherPort', () => {
     for (const m of log) walk(m, (key) => key && expect(ALLOWED_KEYS, `unexpected field ${key}`).toContain(key));
 
     const arrays = floatArrays(log);
-    const weights = fleet.models.flatMap((m) => m.getWeights().map((w) => w.dataSync() as Float32Array)).filter((w) => w.length >= 8);
-    expect(weights.length).toBeGreaterThan(10);
+    // The per-class BN statistics stay on the device like the weights (probed per class, 8 channels at a time).
+    const statistics = perClass ? fleet.classStats().flatMap((s) => s.layers.flatMap((l) => [l.mean, l.variance])) : [];
+    const weights = [...fleet.models.flatMap((m) => m.getWeights().map((w) => w.dataSync() as Float32Array)), ...statistics].filter((w) => w.length >= 8);
+    expect(weights.length).toBeGreaterThan(perClass ? 20 : 10);
+    if (perClass) expect(log.some((m) => (m as { bnClassMix?: string }).bnClassMix === 'class')).toBe(true);
     for (const w of weights) {
       const probe = w.subarray(0, 8);
       for (const a of arrays) expect(contains(a, probe), 'a message contains teacher weights').toBe(false);

@@ -50,8 +50,10 @@ describe('teacher messages', () => {
   it('round-trips a gradient query and reply through the port conversions, bit-exact in float32', () => {
     const back = gradientQueryFrom(gradientQueryBody(query, { deadlineMs: 1000 }));
     expect(back).toEqual(query);
-    const ownMix = { ...query, bnClassMix: 'own' as const };
-    expect(gradientQueryFrom(gradientQueryBody(ownMix, { deadlineMs: 1000 }))).toEqual(ownMix);
+    for (const mix of ['own', 'class'] as const) {
+      const withMix = { ...query, bnClassMix: mix };
+      expect(gradientQueryFrom(gradientQueryBody(withMix, { deadlineMs: 1000 }))).toEqual(withMix);
+    }
     const firstLayer = { ...query, bnFirstLayer: 10 };
     expect(gradientQueryFrom(gradientQueryBody(firstLayer, { deadlineMs: 1000 }))).toEqual(firstLayer);
     const reply = { logits: { shape: [4, 3], values: floats(12) }, inputGradient: { shape: [4, 2, 3], values: floats(24) }, loss: { ce: 1.5, bn: 0, adv: -0.2 } };

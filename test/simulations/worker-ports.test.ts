@@ -8,6 +8,8 @@ import { buildModel } from '../../shared/models/build.js';
 import { saveModel } from '../../shared/models/store.js';
 import { seededRandom } from '../../shared/random.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
+import { measureClassBatchNormStats } from '../../edge-agent/teacher/class-stats.js';
+import { tapBatchNorm } from '../../edge-agent/teacher/device-loss.js';
 import { workerFleet } from '../../simulations/worker-ports.js';
 import { loadDataset } from '../../shared/data/registry.js';
 import { partitionDataset } from '../../shared/data/partition.js';
@@ -18,17 +20,20 @@ const dir = mkdtempSync(join(tmpdir(), 'distillery-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('worker-hosted devices', () => {
-  it('return the same info, logits and gradients as in-process teachers', async () => {
+  it('return the same info, logits and gradients as in-process teachers, per-class BN statistics included', async () => {
     await initBackend(() => {});
     const spec = { kind: 'cnn', conv: [4], dense: [8], batchNorm: true };
     const locals: LocalTeacher[] = [];
     const devices = [];
+    const dataRng = seededRandom(3);
+    const data = { name: 'toy', sampleShape: [8, 8, 1], numClasses: 10, x: Float32Array.from({ length: 40 * 64 }, () => dataRng.next()), y: Int32Array.from({ length: 40 }, (_, i) => i % 10) };
     for (let d = 0; d < 3; d++) {
       const model = buildModel(spec, { inputShape: [8, 8, 1], numClasses: 10, seed: d + 1 });
       await saveModel(model, join(dir, `d${d}`));
       const histogram = Array.from({ length: 10 }, (_, c) => (c + d) % 3);
-      locals.push(new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: histogram }));
-      devices.push({ index: d, modelDir: join(dir, `d${d}`), histogram, blackBox: d === 2 });
+      const classStats = measureClassBatchNormStats(tapBatchNorm(model), data);
+      locals.push(new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: histogram, classStats }));
+      devices.push({ index: d, modelDir: join(dir, `d${d}`), histogram, blackBox: d === 2, classStats });
     }
     const fleet = await workerFleet(devices, 2);
     try {
@@ -37,10 +42,15 @@ describe('worker-hosted devices', () => {
       const query = { inputs, targets: Int32Array.from([0, 1, 2, 3, 4, 5]), weights: { ce: 1, bn: 1, adv: 0 } };
       for (let d = 0; d < 2; d++) {
         expect(await fleet.ports[d].info()).toEqual(await locals[d].info());
-        const remote = await fleet.ports[d].gradient(query);
-        const local = await locals[d].gradient(query);
-        remote.inputGradient.values.forEach((v, i) => expect(v).toBeCloseTo(local.inputGradient.values[i], 5));
-        remote.logits.values.forEach((v, i) => expect(v).toBeCloseTo(local.logits.values[i], 5));
+        for (const q of [query, { ...query, bnClassMix: 'class' as const }]) {
+          const remote = await fleet.ports[d].gradient(q);
+          const local = await locals[d].gradient(q);
+          remote.inputGradient.values.forEach((v, i) => expect(v).toBeCloseTo(local.inputGradient.values[i], 5));
+          remote.logits.values.forEach((v, i) => expect(v).toBeCloseTo(local.logits.values[i], 5));
+          expect(remote.loss.bn).toBeCloseTo(local.loss.bn, 4);
+        }
+        // The per-class term is another loss than the running-statistics one.
+        expect((await locals[d].gradient({ ...query, bnClassMix: 'class' })).loss.bn).not.toBeCloseTo((await locals[d].gradient(query)).loss.bn, 2);
       }
       await expect(fleet.ports[2].gradient(query)).rejects.toThrow(/black-box teacher/);
       expect((await fleet.ports[2].logits({ inputs })).logits.shape).toEqual([6, 10]);
