@@ -46,7 +46,7 @@ export interface DeviceLossInputs {
   bnSampleWeights?: tf.Tensor;
   /** Multiplier of the first BN layer's term (default 1). */
   bnFirstLayer?: number;
-  /** Compare each class's samples with per-class statistics instead of the running ones (see classTerms). */
+  /** Compare each class's samples with per-class statistics instead of the running ones (see ClassBnTerms). */
   classBn?: ClassBnTerms;
 }
 
