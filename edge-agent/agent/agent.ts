@@ -118,8 +118,11 @@ export class Agent {
     const { samples, train, heldOut, files } = loadLocalSamples(config, log);
     const prepared = await prepareLocalTeacher(config.teacher, format, config.dataDir, train, (m, f) => log.info(m, f));
     const model = prepared.model;
-    // Per-class BN statistics of the local samples, for coordinators that ask for bnClassMix 'class'.
+    // Per-class BN statistics of the local samples, for coordinators that ask for bnClassMix 'class': one
+    // inference pass over the training split while it is still in memory (nothing when the teacher has no BN).
+    const measuring = performance.now();
     const classStats = teacherClassStats(model, train);
+    if (classStats) log.info('per-class batch-norm statistics measured', { samples: train.y.length, seconds: Number(((performance.now() - measuring) / 1000).toFixed(1)) });
     const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB), classStats });
     const teacherPredict = floatPredictor(model, format.sampleShape);
     const coordinator = config.coordinator ? await loadPublicIdentity(config.coordinator.publicKey) : undefined;
