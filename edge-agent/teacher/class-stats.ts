@@ -41,7 +41,9 @@ export function measureClassBatchNormStats(tapped: TappedTeacher, data: Dataset,
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
     const batch = tf.tidy(() => {
-      const outputs = tapped.model.apply(batchTensor(data, rows, start, end), { training: false }) as tf.Tensor[];
+      const applied = tapped.model.apply(batchTensor(data, rows, start, end), { training: false }) as tf.Tensor | tf.Tensor[];
+      // [logits, ...BN inputs]; a teacher without BN layers has logits alone, and no statistics to measure.
+      const outputs = Array.isArray(applied) ? applied : [applied];
       const oneHotT = tf.transpose(tf.oneHot(tf.tensor1d(data.y.subarray(start, end), 'int32'), C).toFloat()); // [C, b]
       return outputs.slice(1).map((h) => {
         const channels = h.shape[h.rank - 1]!;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { classBnWeights, deviceLoss, tapBatchNorm, type ClassBnTerms } from '../../edge-agent/teacher/device-loss.js';
-import { measureClassBatchNormStats, type ClassBatchNormStats } from '../../edge-agent/teacher/class-stats.js';
+import { measureClassBatchNormStats, teacherClassStats, type ClassBatchNormStats } from '../../edge-agent/teacher/class-stats.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
 import type { Dataset } from '../../shared/data/dataset.js';
 import type { GradientQuery } from '../../shared/distill/port.js';
@@ -34,6 +34,12 @@ describe('per-class batch-norm statistics', () => {
       expect(Array.from(s.layers[0].mean)).toEqual([4, 2, 0]);
       expect(Array.from(s.layers[0].variance).map((v) => +v.toFixed(5))).toEqual([5, 0, 0]);
     }
+  });
+
+  it('a teacher without BN layers has none to measure', () => {
+    const plain = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [2, 1, 1] }), tf.layers.dense({ units: 3 })] });
+    expect(measureClassBatchNormStats(tapBatchNorm(plain), data).layers).toEqual([]);
+    expect(teacherClassStats(plain, data)).toBeUndefined();
   });
 
   it('weights each present class the device has statistics of by its samples\' CE weights over n', () => {
