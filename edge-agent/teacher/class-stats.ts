@@ -44,10 +44,10 @@ export function measureClassBatchNormStats(tapped: TappedTeacher, data: Dataset,
       const applied = tapped.model.apply(batchTensor(data, rows, start, end), { training: false }) as tf.Tensor | tf.Tensor[];
       // [logits, ...BN inputs]; a teacher without BN layers has logits alone, and no statistics to measure.
       const outputs = Array.isArray(applied) ? applied : [applied];
-      const oneHotT = tf.transpose(tf.oneHot(tf.tensor1d(data.y.subarray(start, end), 'int32'), C).toFloat()); // [C, b]
+      const oneHotT = tf.transpose(tf.cast(tf.oneHot(tf.tensor1d(data.y.subarray(start, end), 'int32'), C), 'float32')); // [C, b]
       return outputs.slice(1).map((h) => {
         const channels = h.shape[h.rank - 1]!;
-        const perSample = h.reshape([end - start, -1, channels]);
+        const perSample = tf.reshape(h, [end - start, -1, channels]);
         // Σ over the batch's samples of each class of Σ over positions of h and h².
         return { s1: tf.matMul(oneHotT, tf.sum(perSample, 1)), s2: tf.matMul(oneHotT, tf.sum(tf.square(perSample), 1)), channels, positions: perSample.shape[1]! };
       });

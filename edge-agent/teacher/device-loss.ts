@@ -84,10 +84,10 @@ function rowNorms(d: tf.Tensor): tf.Tensor {
 /** Σ_c w_c (‖μ_c − μ̂_c‖ + ‖σ²_c − σ̂²_c‖) for one BN layer's input h, its samples grouped by requested class. */
 function classBnTerm(h: tf.Tensor, targetsOneHot: tf.Tensor, terms: ClassBnTerms, layer: number): tf.Scalar {
   const n = h.shape[0]!;
-  const perSample = h.reshape([n, -1, h.shape[h.rank - 1]!]); // [n, positions, channels]
+  const perSample = tf.reshape(h, [n, -1, h.shape[h.rank - 1]!]); // [n, positions, channels]
   const classes = tf.tensor1d(terms.classes, 'int32');
-  const member = tf.gather(targetsOneHot.toFloat(), classes, 1); // [n, A]
-  const count = tf.sum(member, 0).reshape([-1, 1]); // [A, 1], each >= 1 by construction
+  const member = tf.gather(tf.cast(targetsOneHot, 'float32'), classes, 1); // [n, A]
+  const count = tf.reshape(tf.sum(member, 0), [-1, 1]); // [A, 1], each >= 1 by construction
   const mean = tf.div(tf.matMul(member, tf.mean(perSample, 1), true), count);
   const variance = tf.sub(tf.div(tf.matMul(member, tf.mean(tf.square(perSample), 1), true), count), tf.square(mean));
   const { mean: refMean, variance: refVariance } = terms.stats[layer];
@@ -109,8 +109,8 @@ export function ownClassMix(histogram: readonly number[], targets: Int32Array): 
 /** Mean and variance of h over all axes but the last, each sample weighted by v (which sums to 1). */
 function weightedMoments(h: tf.Tensor, v: tf.Tensor): { mean: tf.Tensor; variance: tf.Tensor } {
   const n = h.shape[0]!;
-  const perSample = h.reshape([n, -1, h.shape[h.rank - 1]!]); // [n, positions, channels]
-  const w = v.reshape([n, 1, 1]);
+  const perSample = tf.reshape(h, [n, -1, h.shape[h.rank - 1]!]); // [n, positions, channels]
+  const w = tf.reshape(v, [n, 1, 1]);
   const mean = tf.sum(tf.mul(tf.mean(perSample, 1, true), w), [0, 1]);
   const variance = tf.sum(tf.mul(tf.mean(tf.square(tf.sub(perSample, mean)), 1, true), w), [0, 1]);
   return { mean, variance };
