@@ -81,7 +81,8 @@ export function measureClassBatchNormStats(tapped: TappedTeacher, data: Dataset,
 /** Checks statistics received from elsewhere (a worker thread, a file) against the teacher they are for. */
 export function checkClassStats(stats: ClassBatchNormStats, tapped: TappedTeacher, numClasses: number, deviceId: string): void {
   const problem = (what: string) => new Error(`device ${deviceId}: per-class batch-norm statistics ${what}`);
-  if (stats.numClasses !== numClasses || stats.counts.length !== numClasses) throw problem(`are for ${stats.numClasses} classes, the teacher has ${numClasses}`);
+  if (stats.numClasses !== numClasses) throw problem(`are for ${stats.numClasses} classes, the teacher has ${numClasses}`);
+  if (stats.counts.length !== numClasses) throw problem(`count samples of ${stats.counts.length} classes, the teacher has ${numClasses}`);
   if (stats.layers.length !== tapped.bnStats.length) throw problem(`cover ${stats.layers.length} BN layers, the teacher has ${tapped.bnStats.length}`);
   stats.layers.forEach((l, i) => {
     const channels = tapped.bnStats[i].mean.size;

@@ -81,18 +81,36 @@ function rowNorms(d: tf.Tensor): tf.Tensor {
   return tf.sqrt(tf.add(tf.sum(tf.square(d), 1), 1e-12));
 }
 
-/** Σ_c w_c (‖μ_c − μ̂_c‖ + ‖σ²_c − σ̂²_c‖) for one BN layer's input h, its samples grouped by requested class. */
-function classBnTerm(h: tf.Tensor, targetsOneHot: tf.Tensor, terms: ClassBnTerms, layer: number): tf.Scalar {
-  const n = h.shape[0]!;
-  const perSample = tf.reshape(h, [n, -1, h.shape[h.rank - 1]!]); // [n, positions, channels]
+/** Which samples belong to each compared class, built once per query and shared by every BN layer. */
+interface ClassMembership {
+  /** [n, A]: 1 where sample i was requested as the a-th compared class. */
+  member: tf.Tensor;
+  /** [A, 1]: samples per compared class, each >= 1 by construction. */
+  count: tf.Tensor;
+  classes: tf.Tensor1D;
+  weights: tf.Tensor1D;
+}
+
+function classMembership(targetsOneHot: tf.Tensor, terms: ClassBnTerms): ClassMembership {
   const classes = tf.tensor1d(terms.classes, 'int32');
-  const member = tf.gather(tf.cast(targetsOneHot, 'float32'), classes, 1); // [n, A]
-  const count = tf.reshape(tf.sum(member, 0), [-1, 1]); // [A, 1], each >= 1 by construction
-  const mean = tf.div(tf.matMul(member, tf.mean(perSample, 1), true), count);
-  const variance = tf.sub(tf.div(tf.matMul(member, tf.mean(tf.square(perSample), 1), true), count), tf.square(mean));
-  const { mean: refMean, variance: refVariance } = terms.stats[layer];
-  const distance = tf.add(rowNorms(tf.sub(mean, tf.gather(refMean, classes))), rowNorms(tf.sub(variance, tf.gather(refVariance, classes))));
-  return tf.sum(tf.mul(distance, tf.tensor1d(terms.weights))) as tf.Scalar;
+  const member = tf.gather(tf.cast(targetsOneHot, 'float32'), classes, 1);
+  return { member, count: tf.reshape(tf.sum(member, 0), [-1, 1]), classes, weights: tf.tensor1d(terms.weights) };
+}
+
+/** Σ_c w_c (‖μ_c − μ̂_c‖ + ‖σ²_c − σ̂²_c‖) for one BN layer's input h, its samples grouped by requested class. */
+function classBnTerm(h: tf.Tensor, m: ClassMembership, stats: ClassBnTerms['stats'][number]): tf.Scalar {
+  const perSample = tf.reshape(h, [h.shape[0]!, -1, h.shape[h.rank - 1]!]); // [n, positions, channels]
+  const mean = tf.div(tf.matMul(m.member, tf.mean(perSample, 1), true), m.count);
+  const variance = tf.sub(tf.div(tf.matMul(m.member, tf.mean(tf.square(perSample), 1), true), m.count), tf.square(mean));
+  const distance = tf.add(rowNorms(tf.sub(mean, tf.gather(stats.mean, m.classes))), rowNorms(tf.sub(variance, tf.gather(stats.variance, m.classes))));
+  return tf.sum(tf.mul(distance, m.weights)) as tf.Scalar;
+}
+
+/** DeepInversion's term for one BN layer: the batch's moments (optionally sample-weighted) against the running ones. */
+function runningBnTerm(h: tf.Tensor, stats: TappedTeacher['bnStats'][number], bnSampleWeights?: tf.Tensor): tf.Scalar {
+  const axes = h.shape.slice(0, -1).map((_, k) => k);
+  const { mean, variance } = bnSampleWeights ? weightedMoments(h, bnSampleWeights) : tf.moments(h, axes);
+  return tf.add(tf.norm(tf.sub(mean, stats.mean)), tf.norm(tf.sub(variance, stats.variance))) as tf.Scalar;
 }
 
 /**
@@ -134,15 +152,10 @@ export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTer
     : zero;
   let bn: tf.Scalar = zero;
   if (q.weights.bn && bnInputs.length) {
+    const classes = q.classBn?.classes.length ? classMembership(q.targets, q.classBn) : undefined;
     const terms = bnInputs.map((h, i) => {
-      if (q.classBn) {
-        if (!q.classBn.classes.length) return tf.scalar(0);
-        const term = classBnTerm(h, q.targets, q.classBn, i);
-        return i === 0 && (q.bnFirstLayer ?? 1) !== 1 ? tf.mul(q.bnFirstLayer!, term) : term;
-      }
-      const axes = h.shape.slice(0, -1).map((_, k) => k);
-      const { mean, variance } = q.bnSampleWeights ? weightedMoments(h, q.bnSampleWeights) : tf.moments(h, axes);
-      const term = tf.add(tf.norm(tf.sub(mean, t.bnStats[i].mean)), tf.norm(tf.sub(variance, t.bnStats[i].variance)));
+      // Per-class mode with no class to compare (none the device has statistics of): no BN term.
+      const term = q.classBn ? (classes ? classBnTerm(h, classes, q.classBn.stats[i]) : tf.scalar(0)) : runningBnTerm(h, t.bnStats[i], q.bnSampleWeights);
       const weight = i === 0 ? (q.bnFirstLayer ?? 1) : 1;
       return weight === 1 ? term : tf.mul(weight, term);
     });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { classBnWeights, deviceLoss, tapBatchNorm, type ClassBnTerms } from '../../edge-agent/teacher/device-loss.js';
-import { measureClassBatchNormStats, teacherClassStats, type ClassBatchNormStats } from '../../edge-agent/teacher/class-stats.js';
+import { checkClassStats, measureClassBatchNormStats, teacherClassStats, type ClassBatchNormStats } from '../../edge-agent/teacher/class-stats.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
 import type { Dataset } from '../../shared/data/dataset.js';
 import type { GradientQuery } from '../../shared/distill/port.js';
@@ -60,8 +60,10 @@ describe('per-class batch-norm statistics', () => {
     const x = tf.tensor4d([0, 0, 2, 2, 4, 6], [3, 2, 1, 1]);
     const q = { targets: tf.oneHot(tf.tensor1d(targets, 'int32'), 3), sampleWeights: tf.ones([3]), weights: { ce: 0, bn: 1, adv: 0 }, classBn };
     expect(deviceLoss(tapped, { ...q, x }).bn.dataSync()[0]).toBeCloseTo(6, 4);
-    // The running statistics (mean 0, variance 1) would have given a different value: 3 + |8/3·... | — not 6.
-    expect(deviceLoss(tapped, { ...q, x, classBn: undefined }).bn.dataSync()[0]).not.toBeCloseTo(6, 1);
+    // The running statistics (mean 0, variance 1) over the whole batch give another value: the six values
+    // 0, 0, 2, 2, 4, 6 have mean 7/3 and variance 10 − 49/9 = 41/9, so 7/3 + (41/9 − 1) = 7/3 + 32/9.
+    expect(deviceLoss(tapped, { ...q, x, classBn: undefined }).bn.dataSync()[0]).toBeCloseTo(7 / 3 + 32 / 9, 4);
+    expect(() => checkClassStats({ numClasses: 3, counts: [1, 1], layers: [] }, tapped, 3, 'd2')).toThrow(/device d2: per-class batch-norm statistics count samples of 2 classes, the teacher has 3/);
     let moved = x;
     for (let i = 0; i < 300; i++) {
       const g = tf.grad((input: tf.Tensor) => deviceLoss(tapped, { ...q, x: input }).total)(moved);
