@@ -4,11 +4,11 @@
  * several temperatures, each evaluated on the real test set as it goes.
  *
  *   npm run bench:replay -- --run out/fmnist-cnn-dir0.5/seed-2 [--scenario <file>] [--steps 3000] [--every 500]
- *                          [--variants continue,continue-cosine,scratch-tau4,...]
+ *                          [--variants continue,continue-cosine,scratch-tau4,...] [--out <file.json>]
  *
  * `--run` is a `distillery distill` output folder (its checkpoint/ and report.json); the scenario defaults to
  * simulations/scenarios/<report's scenario>.json. Learning rate, batch size, temperature and seed are the run's
- * own (from its checkpoint). Writes bench/results/replay-student/<scenario>-seed-<n>.json.
+ * own (from its checkpoint). Writes bench/results/replay-student/<scenario>-seed-<n>.json, or --out.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -20,7 +20,10 @@ import { accuracyOf } from '../shared/train/fit.js';
 import { retemperRows } from '../shared/math/softmax.js';
 import { seededRandom } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
-import { loadScenario } from '../simulations/scenario.js';
+import { loadScenario, type Scenario } from '../simulations/scenario.js';
+import { prepareTeachers } from '../simulations/teachers.js';
+import { partitionDataset } from '../shared/data/partition.js';
+import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep } from '../coordinator/engine/steps.js';
@@ -46,6 +49,13 @@ interface Variant {
    * per-sample KL) for the step. Absent: uniform batches, as the engine draws them.
    */
   hardPick?: number;
+  /** Class-balanced draws (ReplayBuffer.classBalancedSampler): 0 uniform, 1 every labelled class alike. */
+  balance?: number;
+  /**
+   * Relabel the buffer: the scenario's cached teachers answer on its samples, their votes combined at this
+   * temperature and re-expressed at the run's τ (aggregateTargets). Absent: the stored soft labels.
+   */
+  voteTau?: number;
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -61,9 +71,37 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-tau1': { init: 'scratch', schedule: 'cosine', tau: 1 },
   'scratch-tau4': { init: 'scratch', schedule: 'cosine', tau: 4 },
   'scratch-tau20': { init: 'scratch', schedule: 'cosine', tau: 20 },
+  'scratch-balanced': { init: 'scratch', schedule: 'cosine', balance: 1 },
+  'scratch-balanced0.5': { init: 'scratch', schedule: 'cosine', balance: 0.5 },
+  'continue-balanced': { init: 'continue', schedule: 'constant', balance: 1 },
+  'continue-balanced0.5': { init: 'continue', schedule: 'constant', balance: 0.5 },
+  'scratch-vote1': { init: 'scratch', schedule: 'cosine', voteTau: 1 },
+  'scratch-vote1-balanced': { init: 'scratch', schedule: 'cosine', voteTau: 1, balance: 1 },
 };
 
-const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants'];
+/**
+ * The buffer's soft labels as the run's teachers vote at `voteTau` (re-expressed at τ): the teachers come from
+ * the simulation cache (trained first if missing), which only a simulated run has.
+ */
+async function relabelled(scenario: Scenario, seed: number, x: Float32Array, aggregation: string, tau: number, voteTau: number): Promise<Float32Array> {
+  const { train } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
+  const parts = partitionDataset(train, { ...scenario.partition, seed });
+  const { models } = await prepareTeachers(scenario, seed, train, parts, () => {}, 2);
+  const features = train.sampleShape.reduce((a, b) => a * b, 1);
+  const n = x.length / features;
+  const C = train.numClasses;
+  const logits = models.map(() => new Float32Array(n * C));
+  for (let i = 0; i < n; i += 1000) {
+    const rows = Math.min(1000, n - i);
+    const batch = tf.tensor(x.subarray(i * features, (i + rows) * features), [rows, ...train.sampleShape]);
+    models.forEach((m, d) => logits[d].set(tf.tidy(() => (m.predict(batch) as tf.Tensor).dataSync()), i * C));
+    batch.dispose();
+  }
+  models.forEach((m) => m.dispose());
+  return aggregateTargets(aggregation, { logits, numClasses: C, tau, histograms: parts.map((p) => p.histogram) }, voteTau);
+}
+
+const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants', 'out'];
 
 type Batch = { x: Float32Array; targets: Float32Array; n: number };
 
@@ -103,7 +141,7 @@ async function main(): Promise<void> {
   const numClasses = train.numClasses;
   console.log(`${report.scenario} seed ${seed}: replay buffer of ${ckpt.replay.size} samples after round ${ckpt.round}; the run's student ${(report.studentAcc * 100).toFixed(2)}%`);
 
-  const out = join(ROOT, 'bench', 'results', 'replay-student', `${report.scenario}-seed-${seed}.json`);
+  const out = arg('out') ?? join(ROOT, 'bench', 'results', 'replay-student', `${report.scenario}-seed-${seed}.json`);
   // Variants run earlier on the same checkpoint and step count are kept, so one can be added or rerun alone.
   const earlier = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
   const results: Record<string, unknown> = earlier?.round === ckpt.round && earlier?.steps === steps ? earlier.variants : {};
@@ -113,8 +151,10 @@ async function main(): Promise<void> {
     const student = buildModel(scenario.studentSpec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
     if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
     const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);
-    replay.restore({ ...ckpt.replay, targets: tau === config.tau ? ckpt.replay.targets : retemperRows(ckpt.replay.targets, numClasses, config.tau, tau) });
+    const stored = v.voteTau ? await relabelled(scenario, seed, ckpt.replay.x, config.aggregation, config.tau, v.voteTau) : ckpt.replay.targets;
+    replay.restore({ ...ckpt.replay, targets: tau === config.tau ? stored : retemperRows(stored, numClasses, config.tau, tau) });
     const optimizer = tf.train.adam(config.studentLr);
+    const draw = replay.classBalancedSampler(v.balance ?? 0);
     // The engine's schedule, as if this were one round of `steps` student steps.
     const schedule = { ...config, studentLrSchedule: v.schedule, rounds: 1, studentSteps: steps };
     const rng = seededRandom(seed * 7919 + 17);
@@ -124,7 +164,7 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
-      const drawn = replay.sample(config.studentBatchSize * (v.hardPick ?? 1), rng);
+      const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
       const batch = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);

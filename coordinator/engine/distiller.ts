@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom, type Random } from '../../shared/random.js';
 import { softmaxRows } from '../../shared/math/softmax.js';
-import { getAggregator } from '../../shared/distill/aggregation/index.js';
+import { aggregateTargets } from '../../shared/distill/aggregation/index.js';
 import type { GradientReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
 import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
@@ -216,7 +216,7 @@ export class Distiller {
     collected.late.forEach((index) => participation[index].late++);
     const logits = collected.replies.map((r) => r.value.logits.values);
     const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
-    this.replay.push(inputs, getAggregator(c.aggregation)({ logits, numClasses: this.infos[0].numClasses, tau: c.tau, histograms, trim: c.trim }));
+    this.replay.push(inputs, aggregateTargets(c.aggregation, { logits, numClasses: this.infos[0].numClasses, tau: c.tau, histograms, trim: c.trim }, c.voteTau));
     return logits;
   }
 
@@ -310,9 +310,11 @@ export class Distiller {
 
     const t0 = performance.now();
     let sLoss = 0;
+    // The buffer does not change during the student steps: one sampler serves them all.
+    const draw = this.replay.classBalancedSampler(c.studentBalance);
     for (let step = 0; step < c.studentSteps; step++) {
       setLearningRate(this.studentOptimizer, studentLearningRate(c, round, step));
-      const batch = this.replay.sample(c.studentBatchSize, rng);
+      const batch = draw(c.studentBatchSize, rng);
       const shape = [batch.n, ...sampleShape];
       // As for the query jitter, the random stream is only drawn from when augmentation is on.
       const values = jitterEnabled(c.studentJitter) ? jitterEachSample(batch.x, shape, () => drawJitter(c.studentJitter, rng)) : batch.x;

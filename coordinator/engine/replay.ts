@@ -6,6 +6,12 @@
  */
 import type { Random } from '../../shared/random.js';
 
+export interface ReplayBatch {
+  x: Float32Array;
+  targets: Float32Array;
+  n: number;
+}
+
 export class ReplayBuffer {
   readonly x: Float32Array;
   readonly targets: Float32Array;
@@ -39,14 +45,57 @@ export class ReplayBuffer {
   }
 
   /** A uniformly drawn batch (with replacement across calls, without within a batch when possible). */
-  sample(batch: number, rng: Random): { x: Float32Array; targets: Float32Array; n: number } {
+  sample(batch: number, rng: Random): ReplayBatch {
+    return this.gather(batch, () => rng.int(this.size), Infinity);
+  }
+
+  /**
+   * A sampler that draws sample i with probability ∝ count(label_i)^(−balance), where label_i is the class its
+   * soft label ranks first and count the number of buffered samples that rank it first. `balance` 0 is the
+   * uniform draw, 1 gives every class that occurs an equal share of each batch. The generator is asked for
+   * balanced classes, but the ensemble's answers are not: on Fashion-MNIST a third of the samples end up
+   * labelled "bag" and one in a hundred "sneaker", and a uniformly drawn student batch repeats that skew.
+   * Built from the buffer's content at call time; build a new one after pushing.
+   */
+  classBalancedSampler(balance: number): (batch: number, rng: Random) => ReplayBatch {
+    if (!(balance >= 0 && balance <= 1)) throw new Error(`replay: class balance must be in [0, 1], got ${balance}`);
+    if (balance === 0 || this.size === 0) return (batch, rng) => this.sample(batch, rng);
+    const C = this.numClasses;
+    const label = new Int32Array(this.size);
+    const counts = new Float64Array(C);
+    for (let i = 0; i < this.size; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (this.targets[i * C + c] > this.targets[i * C + best]) best = c;
+      label[i] = best;
+      counts[best]++;
+    }
+    const cumulative = new Float64Array(this.size);
+    let total = 0;
+    for (let i = 0; i < this.size; i++) cumulative[i] = total += Math.pow(counts[label[i]], -balance);
+    const draw = (rng: Random): number => {
+      const u = rng.next() * total;
+      let lo = 0;
+      let hi = this.size - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cumulative[mid] > u) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    };
+    // A heavily weighted small class may hold fewer samples than a batch asks of it: a few retries, then a repeat.
+    return (batch, rng) => this.gather(batch, () => draw(rng), 8);
+  }
+
+  /** Up to `batch` samples, each index from `draw`, redrawn up to `retries` times while it repeats one in the batch. */
+  private gather(batch: number, draw: () => number, retries: number): ReplayBatch {
     const n = Math.min(batch, this.size);
     const x = new Float32Array(n * this.features);
     const targets = new Float32Array(n * this.numClasses);
     const picked = new Set<number>();
     for (let i = 0; i < n; i++) {
-      let j = rng.int(this.size);
-      while (picked.has(j) && picked.size < this.size) j = rng.int(this.size);
+      let j = draw();
+      for (let tries = 0; picked.has(j) && picked.size < this.size && tries < retries; tries++) j = draw();
       picked.add(j);
       x.set(this.x.subarray(j * this.features, (j + 1) * this.features), i * this.features);
       targets.set(this.targets.subarray(j * this.numClasses, (j + 1) * this.numClasses), i * this.numClasses);

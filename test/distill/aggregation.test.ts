@@ -1,6 +1,6 @@
 /** Every aggregation strategy against values worked out by hand (comments show the arithmetic). */
 import { describe, expect, it } from 'vitest';
-import { AGGREGATION_NAMES, getAggregator } from '../../shared/distill/aggregation/index.js';
+import { AGGREGATION_NAMES, aggregateTargets, getAggregator } from '../../shared/distill/aggregation/index.js';
 
 const ln = Math.log;
 const f = (xs: number[]) => Float32Array.from(xs);
@@ -82,5 +82,43 @@ describe('aggregation strategies', () => {
     expect(() => getAggregator('mean-logits')({ logits: [f([1, 2]), f([1])], numClasses: 2, tau: 1 })).toThrow(/differ in size/);
     expect(() => getAggregator('class-weighted')(twoDevices)).toThrow(/needs one label histogram/);
     expect(() => getAggregator('median')({ logits: [], numClasses: 2, tau: 1 })).toThrow(/at least one device/);
+  });
+});
+
+describe('votes combined at another temperature (aggregateTargets)', () => {
+  // Device A saw classes 0 and 1 alike, device B only class 1: class 0 is A's alone to vote on, class 1 both
+  // devices' with weight 1/2. A leans to class 0 (logits [1.5, 0]); B is sure of class 1 (logits [0, 20]).
+  const input = { logits: [f([1.5, 0]), f([0, 20])], numClasses: 2, histograms: [[10, 10], [0, 10]] };
+  const logSigmoid = (x: number) => -Math.log1p(Math.exp(-x));
+  // class-weighted at τ: log q0 = log σ(1.5/τ), log q1 = ½ log σ(−1.5/τ) + ½ log σ(20/τ)
+  const votes = (tau: number) => [logSigmoid(1.5 / tau), 0.5 * logSigmoid(-1.5 / tau) + 0.5 * logSigmoid(20 / tau)];
+  const softmax = (z: number[]) => z.map((v) => Math.exp(v) / z.reduce((a, b) => a + Math.exp(b), 0));
+
+  it('at τ = 4 the class-weighted vote ranks class 1 first, at τ = 1 class 0', () => {
+    const at4 = getAggregator('class-weighted')({ ...input, tau: 4 });
+    close(at4, softmax(votes(4)));
+    expect(at4[1]).toBeGreaterThan(at4[0]);
+    const at1 = getAggregator('class-weighted')({ ...input, tau: 1 });
+    expect(at1[0]).toBeGreaterThan(at1[1]);
+  });
+
+  it('voting at 1 and re-expressing at 4 keeps the vote at 1\'s ranking, softened', () => {
+    // softmax(log q(1) / 4): the τ = 1 vote's log-probabilities divided by 4 (constants cancel in the softmax).
+    const targets = aggregateTargets('class-weighted', { ...input, tau: 4 }, 1);
+    close(targets, softmax(votes(1).map((v) => v / 4)));
+    expect(targets[0]).toBeGreaterThan(targets[1]);
+    expect(targets[0]).toBeLessThan(getAggregator('class-weighted')({ ...input, tau: 1 })[0]);
+  });
+
+  it('without a vote temperature, or with τ itself, is the strategy at τ', () => {
+    for (const name of AGGREGATION_NAMES) {
+      const plain = getAggregator(name)({ ...input, tau: 4 });
+      expect(Array.from(aggregateTargets(name, { ...input, tau: 4 }))).toEqual(Array.from(plain));
+      expect(Array.from(aggregateTargets(name, { ...input, tau: 4 }, 4))).toEqual(Array.from(plain));
+    }
+  });
+
+  it('mean-logits does not depend on where the vote happens', () => {
+    close(aggregateTargets('mean-logits', { ...input, tau: 4 }, 1), Array.from(getAggregator('mean-logits')({ ...input, tau: 4 })));
   });
 });

@@ -90,6 +90,9 @@ describe('data-free distillation engine', () => {
     expect(() => parseDistillConfig({ tau: 0 })).toThrow(/distill.tau: must be a number > 0/);
     expect(() => parseDistillConfig({ rounds: -1 })).toThrow(/distill.rounds/);
     expect(() => parseDistillConfig({ roundz: 3 })).toThrow(/distill.roundz: unknown setting/);
+    expect(() => parseDistillConfig({ voteTau: 0 })).toThrow(/distill.voteTau: must be a number > 0, got 0/);
+    expect(() => parseDistillConfig({ studentBalance: 2 })).toThrow(/distill.studentBalance: must be a number in \[0, 1\]/);
+    expect(parseDistillConfig({ voteTau: 1, studentBalance: 0.5 })).toMatchObject({ voteTau: 1, studentBalance: 0.5 });
   });
 });
 
