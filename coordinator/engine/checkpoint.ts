@@ -184,11 +184,12 @@ function replaySnapshot(file: StateFile, take: Take) {
 }
 
 /**
- * What a finished (or stopped) run's checkpoint holds for offline study: the student's weights in layer order,
- * the replay buffer, the setup that wrote it.
+ * What a finished (or stopped) run's checkpoint holds for offline study: the student's and the generator's
+ * weights in layer order, the replay buffer, the setup that wrote it.
  */
-export function readCheckpointContents(dir: string): { setup?: Distiller['setup']; round: number; student: NamedArray[]; replay: ReturnType<typeof replaySnapshot> } {
+export function readCheckpointContents(dir: string): { setup?: Distiller['setup']; round: number; student: NamedArray[]; generator: NamedArray[]; replay: ReturnType<typeof replaySnapshot> } {
   const { file, take } = readCheckpoint(dir);
-  const student = file.manifest.filter((e) => /^student\/\d+$/.test(e.name)).map((e) => take(e.name)); // written in layer order
-  return { setup: file.setup, round: file.state.round, student, replay: replaySnapshot(file, take) };
+  // Written in layer order.
+  const weights = (prefix: string) => file.manifest.filter((e) => new RegExp(`^${prefix}/\\d+$`).test(e.name)).map((e) => take(e.name));
+  return { setup: file.setup, round: file.state.round, student: weights('student'), generator: weights('generator'), replay: replaySnapshot(file, take) };
 }
