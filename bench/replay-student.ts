@@ -145,13 +145,16 @@ async function main(): Promise<void> {
   // Variants run earlier on the same checkpoint and step count are kept, so one can be added or rerun alone.
   const earlier = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
   const results: Record<string, unknown> = earlier?.round === ckpt.round && earlier?.steps === steps ? earlier.variants : {};
+  const votes = new Map<number, Float32Array>();
   for (const name of names) {
     const v = VARIANTS[name];
     const tau = v.tau ?? config.tau;
     const student = buildModel(scenario.studentSpec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
     if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
     const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);
-    const stored = v.voteTau ? await relabelled(scenario, seed, ckpt.replay.x, config.aggregation, config.tau, v.voteTau) : ckpt.replay.targets;
+    // Relabelling runs five teachers over the whole buffer: once per vote temperature, shared by its variants.
+    if (v.voteTau && !votes.has(v.voteTau)) votes.set(v.voteTau, await relabelled(scenario, seed, ckpt.replay.x, config.aggregation, config.tau, v.voteTau));
+    const stored = v.voteTau ? votes.get(v.voteTau)! : ckpt.replay.targets;
     replay.restore({ ...ckpt.replay, targets: tau === config.tau ? stored : retemperRows(stored, numClasses, config.tau, tau) });
     const optimizer = tf.train.adam(config.studentLr);
     const draw = replay.classBalancedSampler(v.balance ?? 0);

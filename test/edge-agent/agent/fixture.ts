@@ -3,8 +3,12 @@
  * channels and the agent's own uplink, minus sockets. The coordinator side records every envelope it
  * opens and every raw frame the agent's link sent, for the privacy assertions.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { initBackend } from '../../../shared/compute/backend.js';
+import { loadDataset } from '../../../shared/data/registry.js';
 import * as tf from '@tensorflow/tfjs';
 import { subset, type Dataset } from '../../../shared/data/dataset.js';
 import { generateKeyFile, loadKeyFile, loadPublicIdentity, pinnedDirectory, SecureChannel, type Identity } from '../../../shared/security/index.js';
@@ -132,3 +136,29 @@ export async function waitUntil(cond: () => boolean, timeoutMs: number, what: st
 }
 
 export { Agent };
+
+/**
+ * The set-up every agent test file shares: a temporary folder, the digits training set (loaded once the backend
+ * is up), and an agent slot stopped, with the folder removed, after the file's tests.
+ */
+export function agentTestContext(prefix: string): { tmp: string; train: () => Dataset; track: (a: Agent) => Agent } {
+  const tmp = mkdtempSync(join(tmpdir(), prefix));
+  let agent: Agent | undefined;
+  let train: Dataset | undefined;
+  beforeAll(async () => {
+    await initBackend(() => {});
+    ({ train } = loadDataset('digits', { splitSeed: 1 }));
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+  return {
+    tmp,
+    train: () => {
+      if (!train) throw new Error('agentTestContext: the training set is loaded in beforeAll; call train() inside a test');
+      return train;
+    },
+    track: (a) => (agent = a),
+  };
+}

@@ -3,46 +3,30 @@
  * keeps retrying with backoff, and enrolls when the coordinator appears; a later outage drops the link,
  * predictions go on, and the agent re-enrolls by itself when the link comes back.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { initBackend } from '../../../shared/compute/backend.js';
-import { loadDataset } from '../../../shared/data/registry.js';
-import type { Dataset } from '../../../shared/data/dataset.js';
-import { agentFixture, memoryLog, scriptedCoordinator, waitUntil, Agent } from './fixture.js';
+import { describe, expect, it } from 'vitest';
+import { agentFixture, agentTestContext, memoryLog, scriptedCoordinator, waitUntil, Agent } from './fixture.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'distillery-agent-offline-'));
-let agent: Agent | undefined;
-let train: Dataset;
-
-beforeAll(async () => {
-  await initBackend(() => {});
-  ({ train } = loadDataset('digits', { splitSeed: 1 }));
-});
-afterAll(async () => {
-  await agent?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const ctx = agentTestContext('distillery-agent-offline-');
 
 describe('edge agent offline', () => {
   it('serves while the coordinator is unreachable, enrolls when it appears, and re-enrolls after an outage', async () => {
+    const [tmp, train] = [ctx.tmp, ctx.train()];
     const fx = await agentFixture(tmp, train, 300, { teacher: { spec: 'mlp-small', epochs: 5 } });
     const coordinator = await scriptedCoordinator(tmp, fx.agentPubFile);
     let attempts = 0;
     let reachable = false;
     const log = memoryLog();
     const config = { ...fx.config, coordinator: { url: 'ws://in-memory', publicKey: coordinator.pubFile, fleet: 'test', backoff: { initialMs: 30, maxMs: 120 }, requestTimeoutMs: 2000, enrollmentToken: 'dt_offline-test' } };
-    agent = await Agent.start(config, {
+    const agent = ctx.track(await Agent.start(config, {
       log,
       connect: async (identity) => {
         attempts++;
         if (!reachable) throw new Error('connect ECONNREFUSED');
         return coordinator.connect(identity.id);
       },
-    });
+    }));
     const x = JSON.stringify({ inputs: [Array.from(train.x.subarray(0, 64))] });
-    const predict = async () => (await fetch(`${agent!.httpUrl}/predict`, { method: 'POST', body: x })).status;
+    const predict = async () => (await fetch(`${agent.httpUrl}/predict`, { method: 'POST', body: x })).status;
     // Offline from the start: local inference works, and connection attempts repeat with backoff.
     expect(await predict()).toBe(200);
     await waitUntil(() => attempts >= 3, 20_000, 'three connection attempts');
@@ -51,7 +35,7 @@ describe('edge agent offline', () => {
     // The coordinator appears: the agent connects and enrolls on its own.
     reachable = true;
     const enrolls = () => coordinator.received.filter((m) => m.type === 'enroll.request').length;
-    await waitUntil(() => enrolls() === 1 && agent!.status().coordinator !== undefined && (agent!.status().coordinator as { state: string }).state === 'enrolled', 20_000, 'enrollment');
+    await waitUntil(() => enrolls() === 1 && agent.status().coordinator !== undefined && (agent.status().coordinator as { state: string }).state === 'enrolled', 20_000, 'enrollment');
     // The operator's one-time token travels with the enrollment request.
     expect(coordinator.received.find((m) => m.type === 'enroll.request')!.body).toMatchObject({ token: 'dt_offline-test' });
     // The agent reports its capabilities right after it is accepted; 'enrolled' is set before that report is
@@ -61,7 +45,7 @@ describe('edge agent offline', () => {
     await waitUntil(() => reports() === 1, 20_000, 'the first capabilities report');
     // An outage: the link goes down, predictions continue, and the agent enrolls again once it is back.
     coordinator.net.interrupt(agent.identity.id, 300);
-    await waitUntil(() => (agent!.status().coordinator as { state: string }).state === 'offline', 20_000, 'the link to drop');
+    await waitUntil(() => (agent.status().coordinator as { state: string }).state === 'offline', 20_000, 'the link to drop');
     expect(await predict()).toBe(200);
     // At least, not exactly: a request timing out under load (2 s here) may make the agent enroll a third time,
     // which is correct behaviour. A failure prints what each side saw.
