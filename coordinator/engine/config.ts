@@ -33,6 +33,12 @@ export interface DistillConfig {
   /** Device-side loss weights (CE, batch-norm statistics, adversarial disagreement). */
   device: DeviceLossWeights;
   /**
+   * Share of each device's CE weight that does not depend on its label histogram (ceSampleWeights): 0 lets
+   * only the devices that saw a sample's requested class pull it toward that class; f > 0 gives every device
+   * at least f / devices, so teachers that never saw the class are also told "not yours".
+   */
+  ceFloor: number;
+  /**
    * How each device weighs the samples in its batch-norm term: `batch`, all alike (DeepInversion); `own`, by
    * its own count of each sample's requested class, so a label-skewed teacher's running statistics are matched
    * by a batch with its own class mix and it has no say over classes it never saw (see BnClassMix).
@@ -121,6 +127,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   // its own skewed data, and matching all of them at once distorted the samples (digits-dir0.5, 10 rounds:
   // student 66% with bn = 1, 88% with bn = 0). It helps when teachers saw similar data; set device.bn then.
   device: { ce: 1, bn: 0, adv: 0.5 },
+  ceFloor: 0,
   bnClassMix: 'batch',
   bnFirstLayer: 1,
   coordinatorAdv: 0.5,
@@ -192,6 +199,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');
   positive(c.zerothOrder.mu, 'zerothOrder.mu');
   if (!BN_CLASS_MIXES.includes(c.bnClassMix)) throw new Error(`${path}.bnClassMix: must be one of ${BN_CLASS_MIXES.join(', ')}, got ${JSON.stringify(c.bnClassMix)}`);
+  if (typeof c.ceFloor !== 'number' || !(c.ceFloor >= 0 && c.ceFloor <= 1)) throw new Error(`${path}.ceFloor: must be a number in [0, 1] (0: CE weight by class share only, 1: every device alike), got ${JSON.stringify(c.ceFloor)}`);
   if (c.voteTau !== undefined) positive(c.voteTau, 'voteTau');
   if (typeof c.studentBalance !== 'number' || !(c.studentBalance >= 0 && c.studentBalance <= 1)) throw new Error(`${path}.studentBalance: must be a number in [0, 1] (0: uniform draws, 1: every labelled class alike), got ${JSON.stringify(c.studentBalance)}`);
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);

@@ -28,6 +28,7 @@ import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
 import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
+import { ceSampleWeights } from './ce-weights.js';
 
 /** One device's part in a round: queries answered in time, failed, and left behind at the deadline. */
 export interface Participation {
@@ -197,13 +198,6 @@ export class Distiller {
     this.generatorOptimizer = tf.train.adam(this.o.config.generatorLr, 0.5, 0.999);
   }
 
-  private classShares(targets: Int32Array): Float32Array[] {
-    const C = this.infos[0].numClasses;
-    const totals = new Array<number>(C).fill(0);
-    for (const info of this.infos) info.labelHistogram.forEach((n, c) => (totals[c] += n));
-    return this.infos.map((info) => Float32Array.from(targets, (y) => (totals[y] > 0 ? info.labelHistogram[y] / totals[y] : 1 / this.infos.length)));
-  }
-
   /**
    * Counts who answered, failed or was late, and stores the batch in the replay buffer with the answers'
    * aggregated soft labels. Only devices that answered vote, each with its own histogram, in port order.
@@ -264,7 +258,7 @@ export class Distiller {
       x.dispose();
 
       let t0 = performance.now();
-      const shares = this.classShares(targets);
+      const shares = ceSampleWeights(this.infos.map((i) => i.labelHistogram), targets, c.ceFloor);
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
       // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
       // probabilities, a fraction of the bytes.
