@@ -57,7 +57,7 @@ export function accountedPort(inner: TeacherPort, traffic: Traffic, bytesPerValu
     },
     async gradient(q) {
       traffic.roundTrips++;
-      add(traffic.down, 'gradient', tensorBytes(q.inputs) + q.targets.byteLength + (q.sampleWeights?.byteLength ?? 0) + tensorBytes(q.studentProbs) + 24);
+      add(traffic.down, 'gradient', tensorBytes(q.inputs) + q.targets.byteLength + (q.sampleWeights?.byteLength ?? 0) + tensorBytes(q.classWeights) + tensorBytes(q.studentProbs) + 24);
       const r = await inner.gradient(q);
       add(traffic.up, 'gradient', tensorBytes(r.logits) + tensorBytes(r.inputGradient) + 24);
       return r;

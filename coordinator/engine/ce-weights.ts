@@ -20,3 +20,41 @@ export function ceSampleWeights(histograms: readonly (readonly number[])[], targ
     }),
   );
 }
+
+/**
+ * Each answering device's part of the gradient of the *ensemble's* cross-entropy on the requested labels
+ * (generatorCe 'ensemble'), as per-class CE weights a_d (GradientQuery.classWeights), from its logits at x.
+ *
+ * The ensemble is the class-weighted vote at temperature 1: log q_i ∝ Σ_d w_dc log p_dic, w_dc = n_dc / Σ_d' n_d'c
+ * (a class no device holds: 1/D). For L = −log q_iy the chain rule gives ∂L/∂l_dij = w_dj (q_ij − [j = y_i])
+ * − p_dij Σ_c w_dc (q_ic − [c = y_i]), which is exactly the gradient of the device-side term
+ * Σ_c a_dic (−log p_dic) with a_dic = w_dc ([c = y_i] − q_ic). So every device, including one that never saw
+ * y_i, is told how to move x so that the whole vote says y_i: a bag-only teacher whose "bag" outvotes the
+ * others is pushed off it. `histograms` and `logits` are those of the answering devices, in the same order.
+ */
+export function ensembleCeWeights(histograms: readonly (readonly number[])[], logits: readonly Float32Array[], targets: Int32Array, numClasses: number): Float32Array[] {
+  const D = histograms.length;
+  const C = numClasses;
+  const n = targets.length;
+  if (logits.length !== D) throw new Error(`ensembleCeWeights: ${logits.length} logits for ${D} histograms`);
+  const w = histograms.map(() => new Float64Array(C));
+  for (let c = 0; c < C; c++) {
+    const total = histograms.reduce((a, h) => a + h[c], 0);
+    histograms.forEach((h, d) => (w[d][c] = total > 0 ? h[c] / total : 1 / D));
+  }
+  const q = new Float64Array(n * C);
+  for (let i = 0; i < n; i++) {
+    const s = new Float64Array(C);
+    logits.forEach((l, d) => {
+      const row = l.subarray(i * C, (i + 1) * C);
+      const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
+      const logZ = max + Math.log(row.reduce((a, b) => a + Math.exp(b - max), 0));
+      for (let c = 0; c < C; c++) s[c] += w[d][c] * (row[c] - logZ);
+    });
+    const max = s.reduce((a, b) => Math.max(a, b), -Infinity);
+    let z = 0;
+    for (let c = 0; c < C; c++) z += q[i * C + c] = Math.exp(s[c] - max);
+    for (let c = 0; c < C; c++) q[i * C + c] /= z;
+  }
+  return w.map((wd) => Float32Array.from({ length: n * C }, (_, k) => wd[k % C] * ((k % C === targets[Math.floor(k / C)] ? 1 : 0) - q[k])));
+}

@@ -39,6 +39,13 @@ export interface DistillConfig {
    */
   ceFloor: number;
   /**
+   * Whose cross-entropy the generator lowers: `devices`, each device's own CE on the requested labels, weighted
+   * by its share of the class (and ceFloor); `ensemble`, the CE of the fleet's class-weighted vote at
+   * temperature 1, each device computing its part of the gradient (ensembleCeWeights). `ensemble` costs a
+   * logits query before every gradient query: two round trips per generator step, and the inputs go down twice.
+   */
+  generatorCe: 'devices' | 'ensemble';
+  /**
    * How each device weighs the samples in its batch-norm term: `batch`, all alike (DeepInversion); `own`, by
    * its own count of each sample's requested class, so a label-skewed teacher's running statistics are matched
    * by a batch with its own class mix and it has no say over classes it never saw (see BnClassMix).
@@ -128,6 +135,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   // student 66% with bn = 1, 88% with bn = 0). It helps when teachers saw similar data; set device.bn then.
   device: { ce: 1, bn: 0, adv: 0.5 },
   ceFloor: 0,
+  generatorCe: 'devices',
   bnClassMix: 'batch',
   bnFirstLayer: 1,
   coordinatorAdv: 0.5,
@@ -200,6 +208,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   positive(c.zerothOrder.mu, 'zerothOrder.mu');
   if (!BN_CLASS_MIXES.includes(c.bnClassMix)) throw new Error(`${path}.bnClassMix: must be one of ${BN_CLASS_MIXES.join(', ')}, got ${JSON.stringify(c.bnClassMix)}`);
   if (typeof c.ceFloor !== 'number' || !(c.ceFloor >= 0 && c.ceFloor <= 1)) throw new Error(`${path}.ceFloor: must be a number in [0, 1] (0: CE weight by class share only, 1: every device alike), got ${JSON.stringify(c.ceFloor)}`);
+  if (c.generatorCe !== 'devices' && c.generatorCe !== 'ensemble') throw new Error(`${path}.generatorCe: must be 'devices' or 'ensemble', got ${JSON.stringify(c.generatorCe)}`);
   if (c.voteTau !== undefined) positive(c.voteTau, 'voteTau');
   if (typeof c.studentBalance !== 'number' || !(c.studentBalance >= 0 && c.studentBalance <= 1)) throw new Error(`${path}.studentBalance: must be a number in [0, 1] (0: uniform draws, 1: every labelled class alike), got ${JSON.stringify(c.studentBalance)}`);
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);

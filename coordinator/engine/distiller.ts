@@ -28,7 +28,7 @@ import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
 import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
-import { ceSampleWeights } from './ce-weights.js';
+import { ceSampleWeights, ensembleCeWeights } from './ce-weights.js';
 
 /** One device's part in a round: queries answered in time, failed, and left behind at the deadline. */
 export interface Participation {
@@ -214,6 +214,20 @@ export class Distiller {
     return logits;
   }
 
+  /**
+   * generatorCe 'ensemble': asks every device for its logits at x, then returns each answering device's CE
+   * weights for its part of the ensemble's CE gradient (undefined for the others, which are then not asked).
+   */
+  private async ensembleClassWeights(inputs: TensorData, targets: Int32Array, quorum: QuorumOptions): Promise<(TensorData | undefined)[]> {
+    const C = this.infos[0].numClasses;
+    const first = await collectReplies(this.o.ports.map((p) => p.logits({ inputs })), quorum);
+    const answered = first.replies.map((r) => r.index);
+    const weights = ensembleCeWeights(answered.map((d) => this.infos[d].labelHistogram), first.replies.map((r) => r.value.logits.values), targets, C);
+    const out: (TensorData | undefined)[] = this.o.ports.map(() => undefined);
+    answered.forEach((d, k) => (out[d] = { shape: [targets.length, C], values: weights[k] }));
+    return out;
+  }
+
   /** The student's features of `bank` replayed samples, for the generator's history repulsion. */
   private historyBank(sampleShape: number[], rng: Random): HistoryRepulsionInputs {
     const { bank: size, temperature, weight } = this.o.config.historyContrast;
@@ -259,13 +273,16 @@ export class Distiller {
 
       let t0 = performance.now();
       const shares = ceSampleWeights(this.infos.map((i) => i.labelHistogram), targets, c.ceFloor);
+      const classWeights = c.synthesis === 'generator' && c.generatorCe === 'ensemble' ? await this.ensembleClassWeights(inputs, targets, quorum) : undefined;
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
       // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
       // probabilities, a fraction of the bytes.
       const collected = await collectReplies<GradientReply>(
         ports.map((p, d) =>
-          c.synthesis === 'generator'
-            ? p.gradient({ inputs, targets, sampleWeights: shares[d], studentProbs: studentData, weights, ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}) })
+          classWeights && !classWeights[d]
+            ? Promise.reject(new Error(`device ${p.deviceId} did not answer the logits query of this step`))
+            : c.synthesis === 'generator'
+            ? p.gradient({ inputs, targets, sampleWeights: shares[d], ...(classWeights ? { classWeights: classWeights[d] } : {}), studentProbs: studentData, weights, ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}) })
             : p.logits({ inputs }).then((r) => ({ logits: r.logits, inputGradient: { shape: inputs.shape, values: new Float32Array(0) }, loss: { ce: 0, bn: 0, adv: 0 } })),
         ),
         quorum,

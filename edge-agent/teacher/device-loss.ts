@@ -40,6 +40,8 @@ export interface DeviceLossInputs {
   x: tf.Tensor;
   targets: tf.Tensor;
   sampleWeights: tf.Tensor;
+  /** [n, C] per-class CE weights; when present the CE term is mean_i Σ_c a_ic (−log p_ic) and sampleWeights is unused. */
+  classWeights?: tf.Tensor;
   studentProbs?: tf.Tensor;
   weights: { ce: number; bn: number; adv: number };
   /** [n] weights summing to 1 for the BN term's batch moments (absent: every sample alike). */
@@ -147,9 +149,11 @@ export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTer
   const outputs = t.model.apply(q.x, { training: false }) as tf.Tensor | tf.Tensor[];
   const [logits, ...bnInputs] = Array.isArray(outputs) ? outputs : [outputs];
   const zero = tf.scalar(0);
-  const ce = q.weights.ce
-    ? (tf.mean(tf.mul(tf.losses.softmaxCrossEntropy(q.targets, logits, undefined, 0, tf.Reduction.NONE), q.sampleWeights)) as tf.Scalar)
-    : zero;
+  const ce = !q.weights.ce
+    ? zero
+    : q.classWeights
+      ? (tf.mean(tf.sum(tf.mul(q.classWeights, tf.neg(tf.logSoftmax(logits))), -1)) as tf.Scalar)
+      : (tf.mean(tf.mul(tf.losses.softmaxCrossEntropy(q.targets, logits, undefined, 0, tf.Reduction.NONE), q.sampleWeights)) as tf.Scalar);
   let bn: tf.Scalar = zero;
   if (q.weights.bn && bnInputs.length) {
     const classes = q.classBn?.classes.length ? classMembership(q.targets, q.classBn) : undefined;

@@ -110,17 +110,21 @@ export class LocalTeacher implements TeacherPort {
     for (const t of query.targets) {
       if (!(t >= 0 && t < this.numClasses)) throw new Error(`device ${this.deviceId}: target class ${t} is outside 0..${this.numClasses - 1}`);
     }
+    const cw = query.classWeights;
+    if (cw && (cw.shape.length !== 2 || cw.shape[0] !== n || cw.shape[1] !== this.numClasses || cw.values.length !== n * this.numClasses))
+      throw new Error(`device ${this.deviceId}: classWeights must be [${n}, ${this.numClasses}], got [${cw.shape}] with ${cw.values.length} values`);
     const classBn = this.classBnTerms(query);
     // The BN term needs whole-batch statistics, so gradient queries are computed in one piece.
     const result = tf.tidy(() => {
       const x = tf.tensor(query.inputs.values, query.inputs.shape);
       const targets = tf.oneHot(tf.tensor1d(query.targets, 'int32'), this.numClasses);
       const sampleWeights = query.sampleWeights ? tf.tensor1d(query.sampleWeights) : tf.ones([n]);
+      const classWeights = query.classWeights ? tf.tensor(query.classWeights.values, query.classWeights.shape) : undefined;
       const studentProbs = query.studentProbs ? tf.tensor(query.studentProbs.values, query.studentProbs.shape) : undefined;
       const bnSampleWeights = query.bnClassMix === 'own' ? ownClassMix(this.histogram, query.targets) : undefined;
       let terms: ReturnType<typeof deviceLoss> | undefined;
       const grad = tf.grad((input: tf.Tensor) => {
-        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn });
+        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, classWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn });
         // tf.grad disposes everything but the loss; the logits and terms are part of the reply.
         [terms.logits, terms.ce, terms.bn, terms.adv].forEach((t) => tf.keep(t));
         return terms.total;

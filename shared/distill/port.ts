@@ -49,7 +49,7 @@ export interface DeviceLossWeights {
 
 /**
  * Ask for the input gradient of the device-side loss
- *   L = ce * (1/n) Σ_i w_i CE(T(x_i), y_i)  +  bn * BNstats(x)  −  adv * mean_i L1(softmax T(x_i), s_i)
+ *   L = ce * (1/n) Σ_i w_i CE(T(x_i), y_i)  (or Σ_c a_ic CE(T(x_i), c), classWeights)  +  bn * BNstats(x)  −  adv * mean_i L1(softmax T(x_i), s_i)
  * The gradient is what a generator needs to move its samples toward what this teacher recognises as class
  * y_i, with realistic internal statistics, and where the student still disagrees with it.
  */
@@ -62,6 +62,13 @@ export interface GradientQuery {
    * (n_d,y / Σ_d' n_d',y), so that summed over devices every sample's CE is a convex combination.
    */
   sampleWeights?: Float32Array;
+  /**
+   * Per-sample, per-class weights a of the CE term, [batch, numClasses]. When present the CE term is
+   * (1/n) Σ_i Σ_c a_ic · (−log softmax T(x_i)_c) and sampleWeights does not enter it; the hard-label CE is the
+   * case a_ic = w_i · [c = y_i]. Weights may be negative. The coordinator uses them to hand each device its
+   * part of the gradient of the whole ensemble's CE on the requested labels (see ensembleCeWeights).
+   */
+  classWeights?: TensorData;
   /** Student probabilities on the same batch, [batch, numClasses], for the adversarial term. */
   studentProbs?: TensorData;
   weights: DeviceLossWeights;

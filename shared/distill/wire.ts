@@ -68,6 +68,7 @@ export function gradientQueryBody(q: GradientQuery, o: QueryEncoding): GradientQ
     deadlineMs: o.deadlineMs,
   };
   if (q.sampleWeights) body.sampleWeights = wireTensor({ shape: [n], values: q.sampleWeights }, o.queryDtype);
+  if (q.classWeights) body.classWeights = wireTensor(q.classWeights, o.queryDtype);
   if (q.studentProbs) body.studentProbs = wireTensor(q.studentProbs, o.queryDtype);
   if (q.bnClassMix) body.bnClassMix = q.bnClassMix;
   if (q.bnFirstLayer !== undefined) body.bnFirstLayer = q.bnFirstLayer;
@@ -81,6 +82,7 @@ export function gradientQueryFrom(b: GradientQueryBody): GradientQuery {
   if (targets.dtype !== 'int32') throw new Error(`gradient.query targets must be int32, got ${targets.dtype}`);
   const q: GradientQuery = { inputs: tensorData(b.inputs), targets: targets.data, weights: { ...b.weights } };
   if (b.sampleWeights) q.sampleWeights = tensorData(b.sampleWeights).values;
+  if (b.classWeights) q.classWeights = tensorData(b.classWeights);
   if (b.studentProbs) q.studentProbs = tensorData(b.studentProbs);
   if (b.bnClassMix) q.bnClassMix = b.bnClassMix;
   if (b.bnFirstLayer !== undefined) q.bnFirstLayer = b.bnFirstLayer;

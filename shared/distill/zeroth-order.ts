@@ -17,7 +17,7 @@ export interface ZerothOrderOptions {
   rng: Random;
 }
 
-/** Per-sample device loss from logits (weighted CE on the target minus adv · L1 to the student), each already divided by n. */
+/** Per-sample device loss from logits (weighted CE on the target, or per-class weighted CE, minus adv · L1 to the student), each already divided by n. */
 function sampleLosses(logits: Float32Array, q: GradientQuery, C: number): Float64Array {
   const n = q.targets.length;
   const out = new Float64Array(logits.length / C);
@@ -25,8 +25,10 @@ function sampleLosses(logits: Float32Array, q: GradientQuery, C: number): Float6
   const p = softmaxRows(logits, C);
   for (let r = 0; r < out.length; r++) {
     const i = r % n;
-    const w = q.sampleWeights ? q.sampleWeights[i] : 1;
-    let loss = (q.weights.ce * -w * logp[r * C + q.targets[i]]) / n;
+    let ce = 0;
+    if (q.classWeights) for (let c = 0; c < C; c++) ce -= q.classWeights.values[i * C + c] * logp[r * C + c];
+    else ce = -(q.sampleWeights ? q.sampleWeights[i] : 1) * logp[r * C + q.targets[i]];
+    let loss = (q.weights.ce * ce) / n;
     if (q.weights.adv && q.studentProbs) {
       let l1 = 0;
       for (let c = 0; c < C; c++) l1 += Math.abs(p[r * C + c] - q.studentProbs.values[i * C + c]);

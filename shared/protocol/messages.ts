@@ -66,6 +66,8 @@ export interface GradientQueryBody {
   targets: WireTensor;
   /** [n]: per-sample weights of the CE term (this device's share of each class); default 1. */
   sampleWeights?: WireTensor;
+  /** [n, numClasses]: per-sample, per-class CE weights (GradientQuery.classWeights); replaces sampleWeights in the CE term. */
+  classWeights?: WireTensor;
   /** [n, numClasses]: the student's probabilities, for the adversarial term. */
   studentProbs?: WireTensor;
   weights: LossTerms;
@@ -189,6 +191,8 @@ function gradientQueryRule(q: GradientQueryBody, path: string): string | undefin
   if (q.targets.shape.length !== 1 || q.targets.shape[0] !== n) return `${path}.targets.shape: expected [${n}] (one label per input), got [${q.targets.shape}]`;
   if (q.sampleWeights && (q.sampleWeights.shape.length !== 1 || rows(q.sampleWeights) !== n))
     return `${path}.sampleWeights.shape: expected [${n}], got [${q.sampleWeights.shape}]`;
+  if (q.classWeights && (q.classWeights.shape.length !== 2 || rows(q.classWeights) !== n))
+    return `${path}.classWeights.shape: expected [${n}, classes], got [${q.classWeights.shape}]`;
   if (q.studentProbs && (q.studentProbs.shape.length !== 2 || rows(q.studentProbs) !== n))
     return `${path}.studentProbs.shape: expected [${n}, classes], got [${q.studentProbs.shape}]`;
   return undefined;
@@ -232,6 +236,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
         inputs: checkWireTensor({ maxElements: MAX_INPUT_ELEMENTS, dtypes: FLOATS }),
         targets: checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: ['int32'] }),
         sampleWeights: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
+        classWeights: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
         studentProbs: opt(checkWireTensor({ maxElements: MAX_ROW_ELEMENTS, dtypes: FLOATS })),
         weights: lossTerms(0),
         bnClassMix: opt(oneOf(['batch', 'own', 'class'] as const)),

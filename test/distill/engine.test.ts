@@ -4,6 +4,8 @@
  * with and without the generator's history repulsion.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { aggregateTargets } from '../../shared/distill/aggregation/index.js';
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +27,9 @@ beforeAll(async () => {
 // BN term is on (it is off by default for strongly skewed fleets, see coordinator/engine/config.ts).
 const QUICK = { rounds: 8, generatorSteps: 8, batchSize: 64, studentBatchSize: 64, replayCapacity: 3000, warmupRounds: 1, device: { ce: 1, bn: 1, adv: 0.5 } };
 
-/** Gradient queries the last distill() sent. */
+/** Gradient and logits queries the last distill() sent. */
 let gradientQueries = 0;
+let logitsQueries = 0;
 
 async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?: string, rounds?: number) {
   const c = parseDistillConfig({ ...QUICK, ...config, ...(rounds ? { rounds } : {}) });
@@ -34,7 +37,8 @@ async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?:
   const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: c.zDim, seed });
   const checkpoints = checkpointDir ? new DirectoryCheckpoints(checkpointDir, { generator, student }) : undefined;
   gradientQueries = 0;
-  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => p.logits(q), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, p.gradient(q)) }));
+  logitsQueries = 0;
+  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, p.gradient(q)) }));
   const d = new Distiller({ ports, student, generator, config: c, seed, checkpoints });
   await d.run();
   return { student, generator };
@@ -83,6 +87,31 @@ describe('data-free distillation engine', () => {
     expect(straight.generator).not.toEqual(plainGenerator);
     expect(resumed.student).toEqual(straight.student);
     expect(resumed.generator).toEqual(straight.generator);
+  });
+
+  it('with the ensemble CE, asks for logits before every gradient query, and its samples win the vote for their class more often', async () => {
+    const ensembleAgreement = async (generator: tf.LayersModel) => {
+      const n = 200;
+      const targets = Int32Array.from({ length: n }, (_, i) => i % 10);
+      const x = generator.predict([tf.randomNormal([n, 64], 0, 1, 'float32', 9), tf.oneHot(tf.tensor1d(targets, 'int32'), 10).toFloat()]) as tf.Tensor;
+      const logits = fleet.models.map((m) => (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
+      const q = aggregateTargets('class-weighted', { logits, numClasses: 10, tau: 1, histograms: fleet.parts.map((p) => p.histogram) });
+      let agree = 0;
+      for (let i = 0; i < n; i++) {
+        const row = Array.from(q.subarray(i * 10, (i + 1) * 10));
+        agree += row.indexOf(Math.max(...row)) === targets[i] ? 1 : 0;
+      }
+      return agree / n;
+    };
+    const settings = { ...SMALL, generatorSteps: 25, device: { ce: 1, bn: 0, adv: 0 }, coordinatorAdv: 0, rounds: 4 };
+    const plain = await ensembleAgreement((await distill(settings, 5)).generator);
+    expect(logitsQueries).toBe(0);
+    const ensemble = await ensembleAgreement((await distill({ ...settings, generatorCe: 'ensemble' }, 5)).generator);
+    expect(gradientQueries).toBe(4 * 25 * fleet.models.length);
+    expect(logitsQueries).toBe(gradientQueries);
+    console.log(`class-weighted vote agrees with the requested class: plain ${plain.toFixed(3)}, ensemble CE ${ensemble.toFixed(3)}`);
+    // Measured with these seeds: plain 0.700, ensemble CE 0.775.
+    expect(ensemble).toBeGreaterThan(plain + 0.04);
   });
 
   it('rejects bad settings with the field named', () => {

@@ -19,7 +19,7 @@ beforeAll(async () => {
 
 const ALLOWED_KEYS = new Set([
   // queries
-  'inputs', 'targets', 'sampleWeights', 'studentProbs', 'weights', 'ce', 'bn', 'adv', 'shape', 'values', 'bnClassMix',
+  'inputs', 'targets', 'sampleWeights', 'classWeights', 'studentProbs', 'weights', 'ce', 'bn', 'adv', 'shape', 'values', 'bnClassMix',
   // replies
   'logits', 'inputGradient', 'loss', 'numClasses', 'inputShape', 'labelHistogram', 'hasBatchNorm', 'gradients',
 ]);
@@ -69,6 +69,7 @@ describe('privacy at the TeacherPort', () => {
   it.each([
     ['the default recipe', {}],
     ['per-class BN statistics (bnClassMix class)', { device: { bn: 1 }, bnClassMix: 'class' }],
+    ['the ensemble CE (generatorCe ensemble: a logits query, then per-class CE weights)', { generatorCe: 'ensemble' }],
   ])('carries no teacher weights and no training samples, only the port vocabulary: %s', async (_, settings) => {
     const log: unknown[] = [];
     const perClass = 'bnClassMix' in settings;
@@ -88,6 +89,7 @@ describe('privacy at the TeacherPort', () => {
     const weights = [...fleet.models.flatMap((m) => m.getWeights().map((w) => w.dataSync() as Float32Array)), ...statistics].filter((w) => w.length >= 8);
     expect(weights.length).toBeGreaterThan(perClass ? 20 : 10);
     if (perClass) expect(log.some((m) => (m as { bnClassMix?: string }).bnClassMix === 'class')).toBe(true);
+    if ('generatorCe' in settings) expect(log.some((m) => (m as { classWeights?: unknown }).classWeights !== undefined)).toBe(true);
     for (const w of weights) {
       const probe = w.subarray(0, 8);
       for (const a of arrays) expect(contains(a, probe), 'a message contains teacher weights').toBe(false);

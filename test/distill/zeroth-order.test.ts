@@ -42,4 +42,24 @@ describe('zeroth-order gradients', () => {
     // Same teacher, same inputs: the logits agree up to float summation order (probes run in a larger batch).
     estimate.logits.values.forEach((v, i) => expect(v).toBeCloseTo(exact.logits.values[i], 4));
   });
+
+  it('estimate the per-class weighted CE (classWeights) too, and its value matches the white-box one', async () => {
+    const model = fleet.models[0];
+    const white = new LocalTeacher({ deviceId: 'w', model, labelHistogram: fleet.parts[0].histogram });
+    const black = zerothOrderPort(new LocalTeacher({ deviceId: 'b', model, labelHistogram: fleet.parts[0].histogram, blackBox: true }), { directions: 64, mu: 1e-3, rng: seededRandom(2) });
+    const rng = seededRandom(5);
+    const n = 4;
+    const inputs = { shape: [n, 8, 8, 1], values: Float32Array.from({ length: n * 64 }, () => rng.next()) };
+    // Signed weights, as the ensemble CE sends: + on the asked class, − on the others.
+    const classWeights = { shape: [n, 10], values: Float32Array.from({ length: n * 10 }, (_, k) => (k % 10 === (k / 10 | 0) * 2 ? 0.6 : -0.05)) };
+    const query = { inputs, targets: Int32Array.from([0, 2, 4, 6]), classWeights, weights: { ce: 1, bn: 0, adv: 0 } };
+    const exact = await white.gradient(query);
+    const estimate = await black.gradient(query);
+    expect(estimate.loss.ce).toBeCloseTo(exact.loss.ce, 4);
+    expect(cosine(exact.inputGradient.values, estimate.inputGradient.values)).toBeGreaterThan(0.5);
+    // Different from the hard-label CE's gradient: the weights do enter the loss.
+    const hard = await white.gradient({ ...query, classWeights: undefined });
+    expect(Math.abs(hard.loss.ce - exact.loss.ce)).toBeGreaterThan(1e-3);
+    await expect(white.gradient({ ...query, classWeights: { shape: [n, 3], values: new Float32Array(n * 3) } })).rejects.toThrow(/classWeights must be \[4, 10\], got \[4,3\]/);
+  });
 });

@@ -54,6 +54,8 @@ describe('teacher messages', () => {
       const withMix = { ...query, bnClassMix: mix };
       expect(gradientQueryFrom(gradientQueryBody(withMix, { deadlineMs: 1000 }))).toEqual(withMix);
     }
+    const perClass = { ...query, classWeights: { shape: [4, 3], values: floats(12) } };
+    expect(gradientQueryFrom(gradientQueryBody(perClass, { deadlineMs: 1000 }))).toEqual(perClass);
     const firstLayer = { ...query, bnFirstLayer: 10 };
     expect(gradientQueryFrom(gradientQueryBody(firstLayer, { deadlineMs: 1000 }))).toEqual(firstLayer);
     const reply = { logits: { shape: [4, 3], values: floats(12) }, inputGradient: { shape: [4, 2, 3], values: floats(24) }, loss: { ce: 1.5, bn: 0, adv: -0.2 } };
@@ -78,6 +80,8 @@ describe('teacher messages', () => {
     ['a label count that differs from the batch', { targets: encodeTensor(int32Tensor(Int32Array.from([1, 2]), [2])) }, /body\.targets\.shape: expected \[4\]/],
     ['float labels', { targets: encodeTensor(float32Tensor(new Float32Array(4), [4])) }, /body\.targets\.dtype: expected one of int32/],
     ['a sample weight per class instead of per input', { sampleWeights: encodeTensor(float32Tensor(new Float32Array(3), [3])) }, /body\.sampleWeights\.shape: expected \[4\]/],
+    ['per-class CE weights for another batch', { classWeights: encodeTensor(float32Tensor(new Float32Array(6), [2, 3])) }, /body\.classWeights\.shape: expected \[4, classes\]/],
+    ['per-class CE weights of rank 1', { classWeights: encodeTensor(float32Tensor(new Float32Array(4), [4])) }, /body\.classWeights\.shape: expected \[4, classes\]/],
     ['student probabilities for another batch', { studentProbs: encodeTensor(float32Tensor(new Float32Array(6), [2, 3])) }, /body\.studentProbs\.shape: expected \[4, classes\]/],
     ['a negative loss weight', { weights: { ce: -1, bn: 0, adv: 0 } }, /body\.weights\.ce/],
     ['an unknown batch-norm class mix', { bnClassMix: 'skewed' }, /body\.bnClassMix/],
