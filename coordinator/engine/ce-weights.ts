@@ -31,8 +31,9 @@ export function ceSampleWeights(histograms: readonly (readonly number[])[], targ
  * Σ_c a_dic (−log p_dic) with a_dic = w_dc ([c = y_i] − q_ic). So every device, including one that never saw
  * y_i, is told how to move x so that the whole vote says y_i: a bag-only teacher whose "bag" outvotes the
  * others is pushed off it. `histograms` and `logits` are those of the answering devices, in the same order.
+ * Also returns the vote's CE itself, mean_i −log q_iy, for the round's log.
  */
-export function ensembleCeWeights(histograms: readonly (readonly number[])[], logits: readonly Float32Array[], targets: Int32Array, numClasses: number): Float32Array[] {
+export function ensembleCeWeights(histograms: readonly (readonly number[])[], logits: readonly Float32Array[], targets: Int32Array, numClasses: number): { weights: Float32Array[]; ce: number } {
   const D = histograms.length;
   const C = numClasses;
   const n = targets.length;
@@ -43,6 +44,7 @@ export function ensembleCeWeights(histograms: readonly (readonly number[])[], lo
     histograms.forEach((h, d) => (w[d][c] = total > 0 ? h[c] / total : 1 / D));
   }
   const q = new Float64Array(n * C);
+  let ce = 0;
   for (let i = 0; i < n; i++) {
     const s = new Float64Array(C);
     logits.forEach((l, d) => {
@@ -55,6 +57,8 @@ export function ensembleCeWeights(histograms: readonly (readonly number[])[], lo
     let z = 0;
     for (let c = 0; c < C; c++) z += q[i * C + c] = Math.exp(s[c] - max);
     for (let c = 0; c < C; c++) q[i * C + c] /= z;
+    ce -= Math.log(q[i * C + targets[i]]) / n;
   }
-  return w.map((wd) => Float32Array.from({ length: n * C }, (_, k) => wd[k % C] * ((k % C === targets[Math.floor(k / C)] ? 1 : 0) - q[k])));
+  const weights = w.map((wd) => Float32Array.from({ length: n * C }, (_, k) => wd[k % C] * ((k % C === targets[Math.floor(k / C)] ? 1 : 0) - q[k])));
+  return { weights, ce };
 }

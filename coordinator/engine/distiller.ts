@@ -216,16 +216,17 @@ export class Distiller {
 
   /**
    * generatorCe 'ensemble': asks every device for its logits at x, then returns each answering device's CE
-   * weights for its part of the ensemble's CE gradient (undefined for the others, which are then not asked).
+   * weights for its part of the ensemble's CE gradient (undefined for the others, which are then not asked),
+   * and the vote's CE on the requested labels.
    */
-  private async ensembleClassWeights(inputs: TensorData, targets: Int32Array, quorum: QuorumOptions): Promise<(TensorData | undefined)[]> {
+  private async ensembleClassWeights(inputs: TensorData, targets: Int32Array, quorum: QuorumOptions): Promise<{ perDevice: (TensorData | undefined)[]; ce: number }> {
     const C = this.infos[0].numClasses;
     const first = await collectReplies(this.o.ports.map((p) => p.logits({ inputs })), quorum);
     const answered = first.replies.map((r) => r.index);
-    const weights = ensembleCeWeights(answered.map((d) => this.infos[d].labelHistogram), first.replies.map((r) => r.value.logits.values), targets, C);
-    const out: (TensorData | undefined)[] = this.o.ports.map(() => undefined);
-    answered.forEach((d, k) => (out[d] = { shape: [targets.length, C], values: weights[k] }));
-    return out;
+    const { weights, ce } = ensembleCeWeights(answered.map((d) => this.infos[d].labelHistogram), first.replies.map((r) => r.value.logits.values), targets, C);
+    const perDevice: (TensorData | undefined)[] = this.o.ports.map(() => undefined);
+    answered.forEach((d, k) => (perDevice[d] = { shape: [targets.length, C], values: weights[k] }));
+    return { perDevice, ce };
   }
 
   /** The student's features of `bank` replayed samples, for the generator's history repulsion. */
@@ -273,7 +274,8 @@ export class Distiller {
 
       let t0 = performance.now();
       const shares = ceSampleWeights(this.infos.map((i) => i.labelHistogram), targets, c.ceFloor);
-      const classWeights = c.synthesis === 'generator' && c.generatorCe === 'ensemble' ? await this.ensembleClassWeights(inputs, targets, quorum) : undefined;
+      const ensembleCe = c.synthesis === 'generator' && c.generatorCe === 'ensemble' ? await this.ensembleClassWeights(inputs, targets, quorum) : undefined;
+      const classWeights = ensembleCe?.perDevice;
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
       // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
       // probabilities, a fraction of the bytes.
@@ -293,10 +295,12 @@ export class Distiller {
       const gradSum = new Float32Array(inputs.values.length);
       for (const r of replies) {
         if (c.synthesis === 'generator') for (let i = 0; i < gradSum.length; i++) gradSum[i] += r.inputGradient.values[i];
-        dLoss.ce += r.loss.ce / replies.length / c.generatorSteps;
+        // With the ensemble CE, each device's CE term is only its part of a gradient: log the vote's CE instead.
+        if (!ensembleCe) dLoss.ce += r.loss.ce / replies.length / c.generatorSteps;
         dLoss.bn += r.loss.bn / replies.length / c.generatorSteps;
         dLoss.adv += r.loss.adv / replies.length / c.generatorSteps;
       }
+      if (ensembleCe) dLoss.ce += ensembleCe.ce / c.generatorSteps;
       t0 = performance.now();
       // Draws from the random stream only when on, so runs without it keep their streams (and checkpoints).
       const history = c.synthesis === 'generator' && c.historyContrast.weight > 0 && this.replay.length > 0 ? this.historyBank(sampleShape, rng) : undefined;

@@ -58,15 +58,17 @@ describe('the ensemble CE split across devices (generatorCe "ensemble")', () => 
     const x = tf.tensor2d([[0.5, -1, 2, 0.1], [1, 1, -0.5, 0.3], [-2, 0.4, 0.2, 1]]);
     const targets = Int32Array.from([2, 1, 0]);
     const logits = models.map((m) => (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
-    const a = ensembleCeWeights(hist, logits, targets, 3);
+    const { weights: a, ce } = ensembleCeWeights(hist, logits, targets, 3);
 
     // Reference: L = mean_i −log q_i,y_i with log q ∝ Σ_d w_dc log softmax(l_d), w_dc = n_dc / Σ_d n_dc.
     const w = tf.tensor2d([[50 / 80, 0, 0], [30 / 80, 1, 0], [0, 0, 1]]);
     const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), 3);
-    const reference = tf.grad((input: tf.Tensor) => {
+    const voteCe = (input: tf.Tensor) => {
       const pooled = tf.addN(models.map((m, d) => tf.mul(tf.logSoftmax(m.apply(input) as tf.Tensor), tf.gather(w, d)))) as tf.Tensor;
-      return tf.mean(tf.sum(tf.mul(onehot, tf.neg(tf.logSoftmax(pooled))), -1));
-    })(x);
+      return tf.mean(tf.sum(tf.mul(onehot, tf.neg(tf.logSoftmax(pooled))), -1)) as tf.Scalar;
+    };
+    const reference = tf.grad(voteCe)(x);
+    expect(ce).toBeCloseTo(voteCe(x).dataSync()[0], 5);
 
     const split = models.map((m, d) =>
       tf.grad((input: tf.Tensor) =>
@@ -87,7 +89,8 @@ describe('the ensemble CE split across devices (generatorCe "ensemble")', () => 
       [3, 1],
     ];
     const l = Float32Array.from([0, Math.log(3)]); // p = [0.25, 0.75]
-    const [a0, a1] = ensembleCeWeights(hist, [l, l], Int32Array.from([0]), 2);
+    const { weights: [a0, a1], ce } = ensembleCeWeights(hist, [l, l], Int32Array.from([0]), 2);
+    expect(ce).toBeCloseTo(-Math.log(0.25), 6);
     // a_dc = w_dc ([c = 0] − q_c): device 0 weighs class 0 by 1/4 and class 1 by 3/4.
     expect(a0[0]).toBeCloseTo(0.25 * 0.75, 6);
     expect(a0[1]).toBeCloseTo(0.75 * -0.75, 6);
