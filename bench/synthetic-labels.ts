@@ -47,11 +47,14 @@ function labelShares(probs: Float32Array, C: number, tau: number): { share: numb
 async function main(): Promise<void> {
   checkFlags(['run', 'scenario']);
   const run = arg('run');
-  if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/ and report.json)');
+  if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/, and report.json unless --scenario is given)');
+  // A run still in progress has no report.json yet: --scenario then names the scenario.
   const reportPath = join(run, 'report.json');
-  if (!existsSync(reportPath)) throw new Error(`${reportPath} is missing: --run must name a distill output folder`);
-  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string };
-  const scenario = loadScenario(arg('scenario') ?? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`));
+  const scenarioFlag = arg('scenario');
+  if (!existsSync(reportPath) && !scenarioFlag) throw new Error(`${reportPath} is missing: --run must name a distill output folder (or give --scenario for a run in progress)`);
+  const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string }) : undefined;
+  const scenario = loadScenario(scenarioFlag ?? join(ROOT, 'simulations', 'scenarios', `${report!.scenario}.json`));
+  const scenarioName = report?.scenario ?? scenario.name;
   const ckpt = readCheckpointContents(join(run, 'checkpoint'));
   if (!ckpt.setup) throw new Error(`${run}/checkpoint predates recorded setups`);
   const { config, seed } = ckpt.setup;
@@ -84,16 +87,16 @@ async function main(): Promise<void> {
   };
   const generated = { [`tau${config.tau}`]: confusion(config.tau), tau1: confusion(1) };
 
-  console.log(`${report.scenario} seed ${seed}, round ${ckpt.round}: top-label share per class (%)`);
+  console.log(`${scenarioName} seed ${seed}, round ${ckpt.round}: top-label share per class (%)`);
   console.log(`  replay buffer (${ckpt.replay.size}): ${buffer.share.join(' ')}  mean top-1 probability ${buffer.meanTop1}`);
   console.log(`  real training images:    ${real.share.join(' ')}  mean top-1 probability ${real.meanTop1}`);
   for (const [name, rows] of Object.entries(generated)) {
     console.log(`generated, asked class → ensemble's top class at ${name} (of ${PER_CLASS}):`);
     rows.forEach((r, c) => console.log(`  ${c}: ${r.map((v) => String(v).padStart(3)).join(' ')}`));
   }
-  const out = join(ROOT, 'bench', 'results', 'synthetic-labels', `${report.scenario}-seed-${seed}-round-${ckpt.round}.json`);
+  const out = join(ROOT, 'bench', 'results', 'synthetic-labels', `${scenarioName}-seed-${seed}-round-${ckpt.round}.json`);
   mkdirSync(join(out, '..'), { recursive: true });
-  writeFileAtomic(out, JSON.stringify({ run, scenario: report.scenario, seed, round: ckpt.round, aggregation: config.aggregation, tau: config.tau, voteTau: config.voteTau ?? config.tau, replay: buffer, realTrain: real, generated }, null, 2) + '\n');
+  writeFileAtomic(out, JSON.stringify({ run, scenario: scenarioName, seed, round: ckpt.round, aggregation: config.aggregation, tau: config.tau, voteTau: config.voteTau ?? config.tau, replay: buffer, realTrain: real, generated }, null, 2) + '\n');
   console.log(`wrote ${out}`);
 }
 
