@@ -1,3 +1,5 @@
+import { classVoteWeights, classWeighted } from '../../shared/distill/aggregation/class-weighted.js';
+
 /**
  * How much each device's cross-entropy counts for each requested sample (the gradient query's sampleWeights).
  *
@@ -38,27 +40,11 @@ export function ensembleCeWeights(histograms: readonly (readonly number[])[], lo
   const C = numClasses;
   const n = targets.length;
   if (logits.length !== D) throw new Error(`ensembleCeWeights: ${logits.length} logits for ${D} histograms`);
-  const w = histograms.map(() => new Float64Array(C));
-  for (let c = 0; c < C; c++) {
-    const total = histograms.reduce((a, h) => a + h[c], 0);
-    histograms.forEach((h, d) => (w[d][c] = total > 0 ? h[c] / total : 1 / D));
-  }
-  const q = new Float64Array(n * C);
+  const w = classVoteWeights(histograms, C);
+  // The vote itself is the registry's class-weighted aggregate at temperature 1, with these same weights.
+  const q = classWeighted({ logits: [...logits], numClasses: C, tau: 1, histograms: histograms.map((h) => [...h]) });
   let ce = 0;
-  for (let i = 0; i < n; i++) {
-    const s = new Float64Array(C);
-    logits.forEach((l, d) => {
-      const row = l.subarray(i * C, (i + 1) * C);
-      const max = row.reduce((a, b) => Math.max(a, b), -Infinity);
-      const logZ = max + Math.log(row.reduce((a, b) => a + Math.exp(b - max), 0));
-      for (let c = 0; c < C; c++) s[c] += w[d][c] * (row[c] - logZ);
-    });
-    const max = s.reduce((a, b) => Math.max(a, b), -Infinity);
-    let z = 0;
-    for (let c = 0; c < C; c++) z += q[i * C + c] = Math.exp(s[c] - max);
-    for (let c = 0; c < C; c++) q[i * C + c] /= z;
-    ce -= Math.log(q[i * C + targets[i]]) / n;
-  }
-  const weights = w.map((wd) => Float32Array.from({ length: n * C }, (_, k) => wd[k % C] * ((k % C === targets[Math.floor(k / C)] ? 1 : 0) - q[k])));
+  for (let i = 0; i < n; i++) ce -= Math.log(q[i * C + targets[i]]) / n;
+  const weights = histograms.map((_, d) => Float32Array.from({ length: n * C }, (_, k) => w[d * C + (k % C)] * ((k % C === targets[Math.floor(k / C)] ? 1 : 0) - q[k])));
   return { weights, ce };
 }

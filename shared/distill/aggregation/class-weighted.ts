@@ -9,6 +9,17 @@
 import { logSoftmaxRows, softmaxRows } from '../../math/softmax.js';
 import { batchSize, type Aggregator } from './types.js';
 
+/** w_dc = n_dc / Σ_d' n_d'c, row-major [device, class]; a class no device holds gets 1/D from each. */
+export function classVoteWeights(histograms: readonly (readonly number[])[], numClasses: number): Float32Array {
+  const D = histograms.length;
+  const weights = new Float32Array(D * numClasses);
+  for (let c = 0; c < numClasses; c++) {
+    const total = histograms.reduce((a, row) => a + row[c], 0);
+    for (let d = 0; d < D; d++) weights[d * numClasses + c] = total > 0 ? histograms[d][c] / total : 1 / D;
+  }
+  return weights;
+}
+
 export const classWeighted: Aggregator = (input) => {
   const rows = batchSize(input);
   const C = input.numClasses;
@@ -17,11 +28,7 @@ export const classWeighted: Aggregator = (input) => {
   if (!h || h.length !== D || h.some((row) => row.length !== C)) {
     throw new Error(`class-weighted aggregation needs one label histogram of ${C} classes per device (${D} devices)`);
   }
-  const weights = new Float32Array(D * C);
-  for (let c = 0; c < C; c++) {
-    const total = h.reduce((a, row) => a + row[c], 0);
-    for (let d = 0; d < D; d++) weights[d * C + c] = total > 0 ? h[d][c] / total : 1 / D;
-  }
+  const weights = classVoteWeights(h, C);
   const combined = new Float32Array(rows * C);
   input.logits.forEach((l, d) => {
     const lp = logSoftmaxRows(l, C, input.tau);
