@@ -110,7 +110,7 @@ describe('data-free distillation engine', () => {
     expect(gradientQueries).toBe(4 * 25 * fleet.models.length);
     expect(logitsQueries).toBe(gradientQueries);
     console.log(`class-weighted vote agrees with the requested class: plain ${plain.toFixed(3)}, ensemble CE ${ensemble.toFixed(3)}`);
-    // Measured with these seeds: plain 0.700, ensemble CE 0.775.
+    // Measured with these seeds: plain 0.700, ensemble CE 0.800.
     expect(ensemble).toBeGreaterThan(plain + 0.04);
   });
 
