@@ -39,6 +39,11 @@ describe('RemoteTeacherPort over serveTeacher', () => {
     expect(await remote.logits({ inputs: x })).toEqual(await local.logits({ inputs: x }));
     const q = { inputs: x, targets: Int32Array.from([0, 1, 2, 3, 4]), sampleWeights: Float32Array.from([1, 0.5, 0, 1, 1]), studentProbs: { shape: [5, 10], values: new Float32Array(50).fill(0.1) }, weights: { ce: 1, bn: 1, adv: 0.5 } };
     expect(await remote.gradient(q)).toEqual(await local.gradient(q));
+    // Per-class CE weights (the ensemble CE) travel too, and change the answer.
+    const perClass = { ...q, classWeights: { shape: [5, 10], values: Float32Array.from({ length: 50 }, (_, k) => (k % 10 === (k / 10 | 0) ? 0.5 : -0.05)) } };
+    const answer = await remote.gradient(perClass);
+    expect(answer).toEqual(await local.gradient(perClass));
+    expect(answer.loss.ce).not.toBeCloseTo((await local.gradient(q)).loss.ce, 3);
   });
 
   it('turns a device error into a RemoteTeacherError with the device code and reason', async () => {
