@@ -43,6 +43,7 @@ export interface RoundReport {
   rounds: number;
   generatorLoss: number;
   studentLoss: number;
+  /** Means over the round's queries and devices; with generatorCe 'ensemble', `ce` is the vote's CE on the requested labels. */
   deviceLoss: { ce: number; bn: number; adv: number };
   seconds: { queries: number; generator: number; student: number };
   /** Per device (in port order): queries answered in time, failed, and left behind at the deadline. */
