@@ -13,14 +13,9 @@ import { classVoteWeights, classWeighted } from '../../shared/distill/aggregatio
 export function ceSampleWeights(histograms: readonly (readonly number[])[], targets: Int32Array, floor = 0): Float32Array[] {
   const devices = histograms.length;
   const C = histograms[0]?.length ?? 0;
-  const totals = new Array<number>(C).fill(0);
-  for (const h of histograms) h.forEach((n, c) => (totals[c] += n));
-  return histograms.map((h) =>
-    Float32Array.from(targets, (y) => {
-      const share = totals[y] > 0 ? h[y] / totals[y] : 1 / devices;
-      return (1 - floor) * share + floor / devices;
-    }),
-  );
+  // The device's share of each class is its weight in the class-weighted vote.
+  const shares = classVoteWeights(histograms, C);
+  return histograms.map((_, d) => Float32Array.from(targets, (y) => (1 - floor) * shares[d * C + y] + floor / devices));
 }
 
 /**
