@@ -70,6 +70,11 @@ export interface DistillConfig {
    */
   jitter: JitterSettings;
   /**
+   * Side in pixels of the square each query image gets zeroed, at its own random place, after the jitter
+   * (cutout.ts; 0: off). Images only; the devices label, and the replay buffer keeps, the occluded images.
+   */
+  cutout: number;
+  /**
    * The same shift and flip drawn per sample and applied to every replayed batch before a student step; the
    * sample's stored soft label is kept (see jitter.ts). No device traffic. Images only.
    */
@@ -142,6 +147,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   diversity: 5,
   imagePrior: { tv: 0, l2: 0 },
   jitter: { shift: 0, flip: false },
+  cutout: 0,
   studentJitter: { shift: 0, flip: false },
   relabel: NO_RELABEL,
   historyContrast: { weight: 0, bank: 256, temperature: 0.1 },
@@ -183,6 +189,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity', 'bnFirstLayer'] as const) nonNeg(c[k], k);
+  if (!Number.isInteger(c.cutout) || c.cutout < 0) throw new Error(`${path}.cutout: must be an integer >= 0 (side of the occluded square in pixels; 0: off), got ${JSON.stringify(c.cutout)}`);
   for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel], ['historyContrast', r.historyContrast]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
   }

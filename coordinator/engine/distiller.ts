@@ -24,6 +24,7 @@ import { generatorStep, setLearningRate, studentStep, type HistoryRepulsionInput
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
+import { applyCutout, drawCutoutMask } from './cutout.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
 import { WeightAverage } from './averaging.js';
@@ -260,7 +261,11 @@ export class Distiller {
       const yOneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), C).toFloat();
       // Draws only when jitter is on, so runs without it keep their random stream (and their checkpoints).
       const jitter = c.synthesis === 'generator' && jitterEnabled(c.jitter) ? drawJitter(c.jitter, rng) : undefined;
-      const augment = jitter && ((t: tf.Tensor) => applyJitter(t, jitter));
+      const mask = c.synthesis === 'generator' && c.cutout > 0 && sampleShape.length === 3 ? drawCutoutMask(c.batchSize, sampleShape[0], sampleShape[1], c.cutout, rng) : undefined;
+      const augment = jitter || mask ? (t: tf.Tensor) => tf.tidy(() => {
+        const moved = jitter ? applyJitter(t, jitter) : t;
+        return mask ? applyCutout(moved, mask) : moved;
+      }) : undefined;
       const x = c.synthesis === 'noise'
         ? noiseLike(G, c.batchSize, rng)
         : tf.tidy(() => {

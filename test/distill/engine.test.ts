@@ -30,6 +30,8 @@ const QUICK = { rounds: 8, generatorSteps: 8, batchSize: 64, studentBatchSize: 6
 /** Gradient and logits queries the last distill() sent. */
 let gradientQueries = 0;
 let logitsQueries = 0;
+/** The input batches of the gradient queries the last distill() sent. */
+let queriedInputs: { shape: number[]; values: Float32Array }[] = [];
 
 async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?: string, rounds?: number) {
   const c = parseDistillConfig({ ...QUICK, ...config, ...(rounds ? { rounds } : {}) });
@@ -38,7 +40,8 @@ async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?:
   const checkpoints = checkpointDir ? new DirectoryCheckpoints(checkpointDir, { generator, student }) : undefined;
   gradientQueries = 0;
   logitsQueries = 0;
-  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, p.gradient(q)) }));
+  queriedInputs = [];
+  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, queriedInputs.push(q.inputs), p.gradient(q)) }));
   const d = new Distiller({ ports, student, generator, config: c, seed, checkpoints });
   await d.run();
   return { student, generator };
@@ -112,6 +115,26 @@ describe('data-free distillation engine', () => {
     console.log(`class-weighted vote agrees with the requested class: plain ${plain.toFixed(3)}, ensemble CE ${ensemble.toFixed(3)}`);
     // Measured with these seeds: plain 0.700, ensemble CE 0.800.
     expect(ensemble).toBeGreaterThan(plain + 0.04);
+  });
+
+  it('with cutout on, every image the devices are asked about has a square of background', async () => {
+    /** Samples of a batch [n, 8, 8, 1] that hold a 2 × 2 block of exact zeros (the smallest clipped square). */
+    const occluded = ({ shape, values }: { shape: number[]; values: Float32Array }) => {
+      let count = 0;
+      for (let n = 0; n < shape[0]; n++) {
+        const at = (r: number, c: number) => values[n * 64 + r * 8 + c];
+        let found = false;
+        for (let r = 0; r < 7 && !found; r++) for (let c = 0; c < 7 && !found; c++) found = at(r, c) === 0 && at(r + 1, c) === 0 && at(r, c + 1) === 0 && at(r + 1, c + 1) === 0;
+        count += found ? 1 : 0;
+      }
+      return count;
+    };
+    await distill({ ...SMALL, rounds: 1 }, 5);
+    // The generator ends in a sigmoid: without cutout no pixel is exactly zero.
+    expect(queriedInputs.map(occluded)).toEqual(queriedInputs.map(() => 0));
+    await distill({ ...SMALL, rounds: 1, cutout: 3 }, 5);
+    expect(queriedInputs).toHaveLength(SMALL.generatorSteps * fleet.models.length);
+    expect(queriedInputs.map(occluded)).toEqual(queriedInputs.map(() => SMALL.batchSize));
   });
 
   it('rejects bad settings with the field named', () => {
