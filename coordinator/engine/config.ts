@@ -46,6 +46,12 @@ export interface DistillConfig {
    */
   generatorCe: 'devices' | 'ensemble';
   /**
+   * Share of each query batch the generator draws for a two-class soft target (label-mix.ts; 0: off): such a
+   * sample keeps λ in [0.5, 1) of its requested class and gives the rest to another, and every device's CE
+   * term becomes the soft-target CE (GradientQuery.classWeights). Not with generatorCe 'ensemble'.
+   */
+  labelMix: number;
+  /**
    * How each device weighs the samples in its batch-norm term: `batch`, all alike (DeepInversion); `own`, by
    * its own count of each sample's requested class, so a label-skewed teacher's running statistics are matched
    * by a batch with its own class mix and it has no say over classes it never saw (see BnClassMix).
@@ -141,6 +147,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   device: { ce: 1, bn: 0, adv: 0.5 },
   ceFloor: 0,
   generatorCe: 'devices',
+  labelMix: 0,
   bnClassMix: 'batch',
   bnFirstLayer: 1,
   coordinatorAdv: 0.5,
@@ -216,6 +223,8 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!BN_CLASS_MIXES.includes(c.bnClassMix)) throw new Error(`${path}.bnClassMix: must be one of ${BN_CLASS_MIXES.join(', ')}, got ${JSON.stringify(c.bnClassMix)}`);
   if (typeof c.ceFloor !== 'number' || !(c.ceFloor >= 0 && c.ceFloor <= 1)) throw new Error(`${path}.ceFloor: must be a number in [0, 1] (0: CE weight by class share only, 1: every device alike), got ${JSON.stringify(c.ceFloor)}`);
   if (c.generatorCe !== 'devices' && c.generatorCe !== 'ensemble') throw new Error(`${path}.generatorCe: must be 'devices' or 'ensemble', got ${JSON.stringify(c.generatorCe)}`);
+  if (typeof c.labelMix !== 'number' || !(c.labelMix >= 0 && c.labelMix <= 1)) throw new Error(`${path}.labelMix: must be a number in [0, 1] (share of each query batch drawn for two-class soft targets; 0: off), got ${JSON.stringify(c.labelMix)}`);
+  if (c.labelMix > 0 && c.generatorCe === 'ensemble') throw new Error(`${path}.labelMix: cannot be combined with generatorCe 'ensemble' (its CE is on one requested class per sample); set one of them off`);
   if (c.voteTau !== undefined) positive(c.voteTau, 'voteTau');
   if (typeof c.studentBalance !== 'number' || !(c.studentBalance >= 0 && c.studentBalance <= 1)) throw new Error(`${path}.studentBalance: must be a number in [0, 1] (0: uniform draws, 1: every labelled class alike), got ${JSON.stringify(c.studentBalance)}`);
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);

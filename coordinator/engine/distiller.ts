@@ -25,6 +25,7 @@ import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
 import { applyCutout, drawCutoutMask } from './cutout.js';
+import { mixTargets, softTargetWeights } from './label-mix.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
 import { WeightAverage } from './averaging.js';
@@ -258,7 +259,9 @@ export class Distiller {
       const targets = balancedLabels(c.batchSize, C, rng);
       const zValues = Float32Array.from({ length: c.batchSize * c.zDim }, () => rng.normal());
       const z = tf.tensor2d(zValues, [c.batchSize, c.zDim]);
-      const yOneHot = tf.oneHot(tf.tensor1d(targets, 'int32'), C).toFloat();
+      // Draws only when on, so runs without label mixtures keep their random stream (and their checkpoints).
+      const soft = c.synthesis === 'generator' && c.labelMix > 0 ? mixTargets(targets, C, c.labelMix, rng) : undefined;
+      const yOneHot = soft ? tf.tensor2d(soft, [c.batchSize, C]) : tf.oneHot(tf.tensor1d(targets, 'int32'), C).toFloat();
       // Draws only when jitter is on, so runs without it keep their random stream (and their checkpoints).
       const jitter = c.synthesis === 'generator' && jitterEnabled(c.jitter) ? drawJitter(c.jitter, rng) : undefined;
       const mask = c.synthesis === 'generator' && c.cutout > 0 && sampleShape.length === 3 ? drawCutoutMask(c.batchSize, sampleShape[0], sampleShape[1], c.cutout, rng) : undefined;
@@ -281,7 +284,7 @@ export class Distiller {
       let t0 = performance.now();
       const shares = ceSampleWeights(this.infos.map((i) => i.labelHistogram), targets, c.ceFloor);
       const ensembleCe = c.synthesis === 'generator' && c.generatorCe === 'ensemble' ? await this.ensembleClassWeights(inputs, targets, quorum) : undefined;
-      const classWeights = ensembleCe?.perDevice;
+      const classWeights = ensembleCe?.perDevice ?? (soft ? softTargetWeights(this.infos.map((i) => i.labelHistogram), soft, c.ceFloor).map((values) => ({ shape: [c.batchSize, C], values })) : undefined);
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
       // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
       // probabilities, a fraction of the bytes.

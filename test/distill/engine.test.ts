@@ -16,6 +16,7 @@ import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
 import { DirectoryCheckpoints } from '../../coordinator/engine/checkpoint.js';
 import { parseDistillConfig, type DistillConfig } from '../../coordinator/engine/config.js';
+import type { GradientQuery } from '../../shared/distill/port.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from './fleet-fixture.js';
 
 let fleet: Fleet;
@@ -32,6 +33,8 @@ let gradientQueries = 0;
 let logitsQueries = 0;
 /** The input batches of the gradient queries the last distill() sent. */
 let queriedInputs: { shape: number[]; values: Float32Array }[] = [];
+/** The gradient queries themselves, in order. */
+let gradientRequests: GradientQuery[] = [];
 
 async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?: string, rounds?: number) {
   const c = parseDistillConfig({ ...QUICK, ...config, ...(rounds ? { rounds } : {}) });
@@ -41,7 +44,8 @@ async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?:
   gradientQueries = 0;
   logitsQueries = 0;
   queriedInputs = [];
-  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, queriedInputs.push(q.inputs), p.gradient(q)) }));
+  gradientRequests = [];
+  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, queriedInputs.push(q.inputs), gradientRequests.push(q), p.gradient(q)) }));
   const d = new Distiller({ ports, student, generator, config: c, seed, checkpoints });
   await d.run();
   return { student, generator };
@@ -135,6 +139,23 @@ describe('data-free distillation engine', () => {
     await distill({ ...SMALL, rounds: 1, cutout: 3 }, 5);
     expect(queriedInputs).toHaveLength(SMALL.generatorSteps * fleet.models.length);
     expect(queriedInputs.map(occluded)).toEqual(queriedInputs.map(() => SMALL.batchSize));
+  });
+
+  it('with label mixtures, the devices get soft-target CE weights that sum to two-class mixtures led by the requested class', async () => {
+    await distill({ ...SMALL, rounds: 1, labelMix: 1 }, 5);
+    const D = fleet.models.length;
+    expect(gradientRequests).toHaveLength(SMALL.generatorSteps * D);
+    for (let step = 0; step < SMALL.generatorSteps; step++) {
+      const asked = gradientRequests.slice(step * D, (step + 1) * D);
+      for (let i = 0; i < SMALL.batchSize; i++) {
+        const row = Array.from({ length: 10 }, (_, c) => asked.reduce((sum, q) => sum + q.classWeights!.values[i * 10 + c], 0));
+        expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+        expect(row.filter((v) => v > 1e-6)).toHaveLength(2);
+        expect(row[asked[0].targets[i]]).toBeGreaterThanOrEqual(0.5 - 1e-6);
+      }
+    }
+    await distill({ ...SMALL, rounds: 1 }, 5);
+    expect(gradientRequests.every((q) => q.classWeights === undefined)).toBe(true);
   });
 
   it('rejects bad settings with the field named', () => {
