@@ -165,6 +165,11 @@ export class Distiller {
   }
 
   async run(): Promise<DistillState> {
+    const shape = this.o.student.inputs[0].shape.slice(1) as number[];
+    // A square as large as the image would blank every query: no teacher could say anything about it.
+    if (this.o.config.cutout > 0 && shape.length === 3 && this.o.config.cutout >= Math.min(shape[0], shape[1])) {
+      throw new Error(`distill.cutout: ${this.o.config.cutout} pixels would cover the whole ${shape[0]} × ${shape[1]} image; use a side below ${Math.min(shape[0], shape[1])}`);
+    }
     if (!this.infos.length) await this.enroll();
     const restored = await this.o.checkpoints?.load(this);
     if (restored) {

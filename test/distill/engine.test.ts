@@ -139,6 +139,7 @@ describe('data-free distillation engine', () => {
     await distill({ ...SMALL, rounds: 1, cutout: 3 }, 5);
     expect(queriedInputs).toHaveLength(SMALL.generatorSteps * fleet.models.length);
     expect(queriedInputs.map(occluded)).toEqual(queriedInputs.map(() => SMALL.batchSize));
+    await expect(distill({ ...SMALL, rounds: 1, cutout: 8 }, 5)).rejects.toThrow(/distill.cutout: 8 pixels would cover the whole 8 × 8 image; use a side below 8/);
   });
 
   it('with label mixtures, the devices get soft-target CE weights that sum to two-class mixtures led by the requested class', async () => {
