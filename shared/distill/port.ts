@@ -66,7 +66,8 @@ export interface GradientQuery {
    * Per-sample, per-class weights a of the CE term, [batch, numClasses]. When present the CE term is
    * (1/n) Σ_i Σ_c a_ic · (−log softmax T(x_i)_c) and sampleWeights does not enter it; the hard-label CE is the
    * case a_ic = w_i · [c = y_i]. Weights may be negative. The coordinator uses them to hand each device its
-   * part of the gradient of the whole ensemble's CE on the requested labels (see ensembleCeWeights).
+   * part of the gradient of the whole ensemble's CE on the requested labels (see ensembleCeWeights), and for
+   * soft targets, a_ic = (the device's class share) · t_ic (distill.labelMix, softTargetWeights).
    */
   classWeights?: TensorData;
   /** Student probabilities on the same batch, [batch, numClasses], for the adversarial term. */
