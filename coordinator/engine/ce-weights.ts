@@ -11,11 +11,19 @@ import { classVoteWeights, classWeighted } from '../../shared/distill/aggregatio
  * that only knows bags calls most unfamiliar shapes "bag"; without CE weight it is never asked to stop.
  */
 export function ceSampleWeights(histograms: readonly (readonly number[])[], targets: Int32Array, floor = 0): Float32Array[] {
-  const devices = histograms.length;
   const C = histograms[0]?.length ?? 0;
-  // The device's share of each class is its weight in the class-weighted vote.
-  const shares = classVoteWeights(histograms, C);
-  return histograms.map((_, d) => Float32Array.from(targets, (y) => (1 - floor) * shares[d * C + y] + floor / devices));
+  const w = ceClassWeights(histograms, floor);
+  return histograms.map((_, d) => Float32Array.from(targets, (y) => w[d * C + y]));
+}
+
+/**
+ * The rule above for every (device, class) pair, [devices × classes] row-major: (1 − f)·share_dc + f/D, where
+ * the share is the device's weight in the class-weighted vote. Soft targets (label-mix.ts) weigh it by t_c.
+ */
+export function ceClassWeights(histograms: readonly (readonly number[])[], floor = 0): Float32Array {
+  const devices = histograms.length;
+  const shares = classVoteWeights(histograms, histograms[0]?.length ?? 0);
+  return shares.map((share) => (1 - floor) * share + floor / devices);
 }
 
 /**

@@ -260,6 +260,7 @@ export class Distiller {
     const sampleShape = S.inputs[0].shape.slice(1) as number[];
     if (c.synthesis === 'generator' && c.generatorRestart > 0 && round > 1 && (round - 1) % c.generatorRestart === 0) this.restartGenerator(round);
 
+    const histograms = this.infos.map((i) => i.labelHistogram);
     for (let step = 0; step < c.generatorSteps; step++) {
       const targets = balancedLabels(c.batchSize, C, rng);
       const zValues = Float32Array.from({ length: c.batchSize * c.zDim }, () => rng.normal());
@@ -287,9 +288,9 @@ export class Distiller {
       x.dispose();
 
       let t0 = performance.now();
-      const shares = ceSampleWeights(this.infos.map((i) => i.labelHistogram), targets, c.ceFloor);
+      const shares = ceSampleWeights(histograms, targets, c.ceFloor);
       const ensembleCe = c.synthesis === 'generator' && c.generatorCe === 'ensemble' ? await this.ensembleClassWeights(inputs, targets, quorum) : undefined;
-      const classWeights = ensembleCe?.perDevice ?? (soft ? softTargetWeights(this.infos.map((i) => i.labelHistogram), soft, c.ceFloor).map((values) => ({ shape: [c.batchSize, C], values })) : undefined);
+      const classWeights = ensembleCe?.perDevice ?? (soft ? softTargetWeights(histograms, soft, c.ceFloor).map((values) => ({ shape: [c.batchSize, C], values })) : undefined);
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
       // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
       // probabilities, a fraction of the bytes.

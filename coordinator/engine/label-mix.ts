@@ -8,7 +8,7 @@
  * (e.g. Wang 2021, "Data-free knowledge distillation with soft targeted transfer set synthesis").
  */
 import type { Random } from '../../shared/random.js';
-import { classVoteWeights } from '../../shared/distill/aggregation/class-weighted.js';
+import { ceClassWeights } from './ce-weights.js';
 
 /**
  * Soft targets [n, C] for requested classes `targets`: each sample, with probability `share`, keeps λ of its
@@ -39,9 +39,8 @@ export function mixTargets(targets: Int32Array, numClasses: number, share: numbe
  * gives, and summed over devices every row's weights are the soft target itself.
  */
 export function softTargetWeights(histograms: readonly (readonly number[])[], soft: Float32Array, floor = 0): Float32Array[] {
-  const D = histograms.length;
   const C = histograms[0]?.length ?? 0;
   if (C === 0 || soft.length % C !== 0) throw new Error(`softTargetWeights: ${soft.length} target values for ${C} classes`);
-  const shares = classVoteWeights(histograms, C);
-  return histograms.map((_, d) => Float32Array.from(soft, (t, k) => ((1 - floor) * shares[d * C + (k % C)] + floor / D) * t));
+  const w = ceClassWeights(histograms, floor);
+  return histograms.map((_, d) => Float32Array.from(soft, (t, k) => w[d * C + (k % C)] * t));
 }

@@ -31,9 +31,7 @@ const QUICK = { rounds: 8, generatorSteps: 8, batchSize: 64, studentBatchSize: 6
 /** Gradient and logits queries the last distill() sent. */
 let gradientQueries = 0;
 let logitsQueries = 0;
-/** The input batches of the gradient queries the last distill() sent. */
-let queriedInputs: { shape: number[]; values: Float32Array }[] = [];
-/** The gradient queries themselves, in order. */
+/** The gradient queries the last distill() sent, in order. */
 let gradientRequests: GradientQuery[] = [];
 
 async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?: string, rounds?: number) {
@@ -43,9 +41,8 @@ async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?:
   const checkpoints = checkpointDir ? new DirectoryCheckpoints(checkpointDir, { generator, student }) : undefined;
   gradientQueries = 0;
   logitsQueries = 0;
-  queriedInputs = [];
   gradientRequests = [];
-  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, queriedInputs.push(q.inputs), gradientRequests.push(q), p.gradient(q)) }));
+  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, gradientRequests.push(q), p.gradient(q)) }));
   const d = new Distiller({ ports, student, generator, config: c, seed, checkpoints });
   await d.run();
   return { student, generator };
@@ -133,12 +130,13 @@ describe('data-free distillation engine', () => {
       }
       return count;
     };
+    const queriedInputs = () => gradientRequests.map((q) => q.inputs);
     await distill({ ...SMALL, rounds: 1 }, 5);
     // The generator ends in a sigmoid: without cutout no pixel is exactly zero.
-    expect(queriedInputs.map(occluded)).toEqual(queriedInputs.map(() => 0));
+    expect(queriedInputs().map(occluded)).toEqual(queriedInputs().map(() => 0));
     await distill({ ...SMALL, rounds: 1, cutout: 3 }, 5);
-    expect(queriedInputs).toHaveLength(SMALL.generatorSteps * fleet.models.length);
-    expect(queriedInputs.map(occluded)).toEqual(queriedInputs.map(() => SMALL.batchSize));
+    expect(queriedInputs()).toHaveLength(SMALL.generatorSteps * fleet.models.length);
+    expect(queriedInputs().map(occluded)).toEqual(queriedInputs().map(() => SMALL.batchSize));
     await expect(distill({ ...SMALL, rounds: 1, cutout: 8 }, 5)).rejects.toThrow(/distill.cutout: 8 pixels would cover the whole 8 × 8 image; use a side below 8/);
   });
 
