@@ -1,5 +1,5 @@
 /** Distillation hyper-parameters, their defaults, and validation that names the bad field. */
-import { BN_CLASS_MIXES, type BnClassMix, type DeviceLossWeights } from '../../shared/distill/port.js';
+import { BN_CLASS_MIXES, MAX_SMOOTHGRAD_SAMPLES, type BnClassMix, type DeviceLossWeights } from '../../shared/distill/port.js';
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
@@ -59,6 +59,15 @@ export interface DistillConfig {
   bnClassMix: BnClassMix;
   /** Multiplier of the devices' first BN layer within the BN term (DeepInversion's reference code uses 10). */
   bnFirstLayer: number;
+  /**
+   * SmoothGrad on the devices (GradientQuery.smoothGrad; sigma 0: off): each device evaluates its CE and
+   * adversarial terms at `samples` copies of every query input with Gaussian noise of `sigma` added, so the
+   * generator follows the teachers' gradients smoothed at that scale — the smoother, more image-like input
+   * gradients of noise-trained teachers, without retraining the teachers or costing them accuracy. Every
+   * device gets the same noise (one seed per query, drawn from the round's stream). Costs each device
+   * 1 + samples forward and backward passes per query instead of 1; no extra bytes but the seed.
+   */
+  smoothGrad: { sigma: number; samples: number };
   /** Weight of the disagreement term through the student, computed on the coordinator. */
   coordinatorAdv: number;
   /** Weight of mode-seeking diversity. */
@@ -150,6 +159,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   labelMix: 0,
   bnClassMix: 'batch',
   bnFirstLayer: 1,
+  smoothGrad: { sigma: 0, samples: 1 },
   coordinatorAdv: 0.5,
   diversity: 5,
   imagePrior: { tv: 0, l2: 0 },
@@ -180,7 +190,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const key of Object.keys(r)) {
     if (!(key in DEFAULT_DISTILL) && !OPTIONAL_SETTINGS.includes(key)) throw new Error(`${path}.${key}: unknown setting; valid: ${[...Object.keys(DEFAULT_DISTILL), ...OPTIONAL_SETTINGS].join(', ')}`);
   }
-  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) }, relabel: { ...DEFAULT_DISTILL.relabel, ...(r.relabel as object) }, historyContrast: { ...DEFAULT_DISTILL.historyContrast, ...(r.historyContrast as object) } } as DistillConfig;
+  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) }, relabel: { ...DEFAULT_DISTILL.relabel, ...(r.relabel as object) }, historyContrast: { ...DEFAULT_DISTILL.historyContrast, ...(r.historyContrast as object) }, smoothGrad: { ...DEFAULT_DISTILL.smoothGrad, ...(r.smoothGrad as object) } } as DistillConfig;
   const posInt = (v: number, name: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${path}.${name}: must be a positive integer, got ${JSON.stringify(v)}`);
   };
@@ -197,7 +207,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity', 'bnFirstLayer'] as const) nonNeg(c[k], k);
   if (!Number.isInteger(c.cutout) || c.cutout < 0) throw new Error(`${path}.cutout: must be an integer >= 0 (side of the occluded square in pixels; 0: off), got ${JSON.stringify(c.cutout)}`);
-  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel], ['historyContrast', r.historyContrast]] as const) {
+  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel], ['historyContrast', r.historyContrast], ['smoothGrad', r.smoothGrad]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
   }
   for (const k of Object.keys(c.imagePrior)) if (k !== 'tv' && k !== 'l2') throw new Error(`${path}.imagePrior.${k}: unknown setting; valid: tv, l2`);
@@ -216,6 +226,9 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   nonNeg(c.historyContrast.weight, 'historyContrast.weight');
   posInt(c.historyContrast.bank, 'historyContrast.bank');
   positive(c.historyContrast.temperature, 'historyContrast.temperature');
+  for (const k of Object.keys(c.smoothGrad)) if (k !== 'sigma' && k !== 'samples') throw new Error(`${path}.smoothGrad.${k}: unknown setting; valid: sigma, samples`);
+  nonNeg(c.smoothGrad.sigma, 'smoothGrad.sigma');
+  if (!Number.isInteger(c.smoothGrad.samples) || c.smoothGrad.samples < 1 || c.smoothGrad.samples > MAX_SMOOTHGRAD_SAMPLES) throw new Error(`${path}.smoothGrad.samples: must be an integer in 1..${MAX_SMOOTHGRAD_SAMPLES} (noisy copies per query sample on each device), got ${JSON.stringify(c.smoothGrad.samples)}`);
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');

@@ -292,6 +292,9 @@ export class Distiller {
       const ensembleCe = c.synthesis === 'generator' && c.generatorCe === 'ensemble' ? await this.ensembleClassWeights(inputs, targets, quorum) : undefined;
       const classWeights = ensembleCe?.perDevice ?? (soft ? softTargetWeights(histograms, soft, c.ceFloor).map((values) => ({ shape: [c.batchSize, C], values })) : undefined);
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
+      // Draws only when on, so runs without SmoothGrad keep their random stream (and their checkpoints).
+      const smoothGrad = c.synthesis === 'generator' && c.smoothGrad.sigma > 0 ? { ...c.smoothGrad, seed: rng.int(0x7fffffff) } : undefined;
+      const extras = { ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}), ...(smoothGrad ? { smoothGrad } : {}) };
       // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
       // probabilities, a fraction of the bytes.
       const collected = await collectReplies<GradientReply>(
@@ -299,7 +302,7 @@ export class Distiller {
           classWeights && !classWeights[d]
             ? Promise.reject(new Error(`device ${p.deviceId} did not answer the logits query of this step`))
             : c.synthesis === 'generator'
-            ? p.gradient({ inputs, targets, sampleWeights: shares[d], ...(classWeights ? { classWeights: classWeights[d] } : {}), studentProbs: studentData, weights, ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}) })
+            ? p.gradient({ inputs, targets, sampleWeights: shares[d], ...(classWeights ? { classWeights: classWeights[d] } : {}), studentProbs: studentData, weights, ...extras })
             : p.logits({ inputs }).then((r) => ({ logits: r.logits, inputGradient: { shape: inputs.shape, values: new Float32Array(0) }, loss: { ce: 0, bn: 0, adv: 0 } })),
         ),
         quorum,

@@ -11,6 +11,8 @@
  * Given per-class statistics instead (BnClassMix 'class'), each layer's term is Σ_c w_c (‖μ_l,c(x) − μ̂_l,c‖₂ +
  * ‖σ²_l,c(x) − σ̂²_l,c‖₂): the moments of the batch's samples requested as class c against the device's own
  * statistics of class c, weighted by w_c = (1/n) Σ_{i: y_i = c} w_i (the CE term's sample weights).
+ * With SmoothGrad (GradientQuery.smoothGrad) the CE and adversarial terms are averaged over k noisy copies
+ * x + σε_k, each copy's row weighted like its sample's; the BN term and the logits stay at x.
  * Everything is computed on the device: only dL/dx and the logits leave it.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -50,6 +52,13 @@ export interface DeviceLossInputs {
   bnFirstLayer?: number;
   /** Compare each class's samples with per-class statistics instead of the running ones (see ClassBnTerms). */
   classBn?: ClassBnTerms;
+  /** SmoothGrad: [k·n, ...] noisy copies of x (copy-major) at which the CE and adversarial terms are evaluated. */
+  smoothed?: { x: tf.Tensor; copies: number };
+}
+
+/** Repeats a per-sample tensor ([n] or [n, C]) for k copies, copy-major like the noisy inputs. */
+function perCopy(t: tf.Tensor, k: number): tf.Tensor {
+  return k === 1 ? t : tf.tile(t, [k, ...t.shape.slice(1).map(() => 1)]);
 }
 
 /** The per-class BN term's inputs: the classes compared, their weights, and each BN layer's statistics. */
@@ -144,16 +153,23 @@ export interface DeviceLossTerms {
   adv: tf.Scalar;
 }
 
+function firstOutput(outputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(outputs) ? outputs[0] : outputs;
+}
+
 /** Builds the loss terms for input x (call inside tf.grad / tf.tidy). */
 export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTerms {
   const outputs = t.model.apply(q.x, { training: false }) as tf.Tensor | tf.Tensor[];
   const [logits, ...bnInputs] = Array.isArray(outputs) ? outputs : [outputs];
   const zero = tf.scalar(0);
+  // The fidelity terms' logits: at x, or at the noisy copies (their mean over k·n rows is the mean over copies).
+  const k = q.smoothed?.copies ?? 1;
+  const fidelity = q.smoothed ? firstOutput(t.model.apply(q.smoothed.x, { training: false }) as tf.Tensor | tf.Tensor[]) : logits;
   const ce = !q.weights.ce
     ? zero
     : q.classWeights
-      ? (tf.mean(tf.sum(tf.mul(q.classWeights, tf.neg(tf.logSoftmax(logits))), -1)) as tf.Scalar)
-      : (tf.mean(tf.mul(tf.losses.softmaxCrossEntropy(q.targets, logits, undefined, 0, tf.Reduction.NONE), q.sampleWeights)) as tf.Scalar);
+      ? (tf.mean(tf.sum(tf.mul(perCopy(q.classWeights, k), tf.neg(tf.logSoftmax(fidelity))), -1)) as tf.Scalar)
+      : (tf.mean(tf.mul(tf.losses.softmaxCrossEntropy(perCopy(q.targets, k), fidelity, undefined, 0, tf.Reduction.NONE), perCopy(q.sampleWeights, k))) as tf.Scalar);
   let bn: tf.Scalar = zero;
   if (q.weights.bn && bnInputs.length) {
     const classes = q.classBn?.classes.length ? classMembership(q.targets, q.classBn) : undefined;
@@ -165,7 +181,7 @@ export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTer
     });
     bn = tf.addN(terms) as tf.Scalar;
   }
-  const adv = q.weights.adv && q.studentProbs ? (tf.mean(tf.sum(tf.abs(tf.sub(tf.softmax(logits), q.studentProbs)), -1)) as tf.Scalar) : zero;
+  const adv = q.weights.adv && q.studentProbs ? (tf.mean(tf.sum(tf.abs(tf.sub(tf.softmax(fidelity), perCopy(q.studentProbs, k))), -1)) as tf.Scalar) : zero;
   const total = tf.sub(tf.add(tf.mul(q.weights.ce, ce), tf.mul(q.weights.bn, bn)), tf.mul(q.weights.adv, adv)) as tf.Scalar;
   return { total, logits, ce, bn, adv };
 }

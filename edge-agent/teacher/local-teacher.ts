@@ -4,7 +4,8 @@
  * neither weights nor samples appear in any reply type.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GradientQuery, GradientReply, LogitsQuery, LogitsReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
+import { MAX_SMOOTHGRAD_SAMPLES, type GradientQuery, type GradientReply, type LogitsQuery, type LogitsReply, type SmoothGradQuery, type TeacherInfo, type TeacherPort, type TensorData } from '../../shared/distill/port.js';
+import { seededRandom } from '../../shared/random.js';
 import { classBnWeights, deviceLoss, ownClassMix, tapBatchNorm, type ClassBnTerms, type TappedTeacher } from './device-loss.js';
 import { checkClassStats, type ClassBatchNormStats } from './class-stats.js';
 
@@ -29,6 +30,18 @@ function checkInputs(inputs: TensorData, inputShape: number[], deviceId: string)
   if (JSON.stringify(rest) !== JSON.stringify(inputShape) || inputs.values.length !== n * expected) {
     throw new Error(`device ${deviceId}: query inputs of shape [${inputs.shape.join(', ')}] (${inputs.values.length} values) do not match the teacher's input [batch, ${inputShape.join(', ')}]`);
   }
+}
+
+/** The SmoothGrad noise σ·ε for k copies of a batch of `size` values, copy-major, drawn from the query's seed. */
+export function smoothGradNoise(s: SmoothGradQuery, size: number): Float32Array {
+  const rng = seededRandom(s.seed);
+  return Float32Array.from({ length: s.samples * size }, () => s.sigma * rng.normal());
+}
+
+function checkSmoothGrad(s: SmoothGradQuery, deviceId: string): void {
+  if (!(typeof s.sigma === 'number' && s.sigma >= 0 && Number.isFinite(s.sigma))) throw new Error(`device ${deviceId}: smoothGrad.sigma must be a finite number >= 0, got ${JSON.stringify(s.sigma)}`);
+  if (!(Number.isInteger(s.samples) && s.samples >= 1 && s.samples <= MAX_SMOOTHGRAD_SAMPLES)) throw new Error(`device ${deviceId}: smoothGrad.samples must be an integer in 1..${MAX_SMOOTHGRAD_SAMPLES}, got ${JSON.stringify(s.samples)}`);
+  if (!(Number.isInteger(s.seed) && s.seed >= 0)) throw new Error(`device ${deviceId}: smoothGrad.seed must be an integer >= 0, got ${JSON.stringify(s.seed)}`);
 }
 
 export class LocalTeacher implements TeacherPort {
@@ -114,6 +127,8 @@ export class LocalTeacher implements TeacherPort {
     if (cw && (cw.shape.length !== 2 || cw.shape[0] !== n || cw.shape[1] !== this.numClasses || cw.values.length !== n * this.numClasses))
       throw new Error(`device ${this.deviceId}: classWeights must be [${n}, ${this.numClasses}], got [${cw.shape}] with ${cw.values.length} values`);
     const classBn = this.classBnTerms(query);
+    if (query.smoothGrad) checkSmoothGrad(query.smoothGrad, this.deviceId);
+    const smooth = query.smoothGrad && query.smoothGrad.sigma > 0 ? query.smoothGrad : undefined;
     // The BN term needs whole-batch statistics, so gradient queries are computed in one piece.
     const result = tf.tidy(() => {
       const x = tf.tensor(query.inputs.values, query.inputs.shape);
@@ -122,9 +137,11 @@ export class LocalTeacher implements TeacherPort {
       const classWeights = query.classWeights ? tf.tensor(query.classWeights.values, query.classWeights.shape) : undefined;
       const studentProbs = query.studentProbs ? tf.tensor(query.studentProbs.values, query.studentProbs.shape) : undefined;
       const bnSampleWeights = query.bnClassMix === 'own' ? ownClassMix(this.histogram, query.targets) : undefined;
+      const noise = smooth ? tf.tensor(smoothGradNoise(smooth, query.inputs.values.length), [smooth.samples * n, ...this.inputShape]) : undefined;
       let terms: ReturnType<typeof deviceLoss> | undefined;
       const grad = tf.grad((input: tf.Tensor) => {
-        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, classWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn });
+        const smoothed = smooth && noise ? { x: tf.add(tf.tile(input, [smooth.samples, ...this.inputShape.map(() => 1)]), noise), copies: smooth.samples } : undefined;
+        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, classWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn, smoothed });
         // tf.grad disposes everything but the loss; the logits and terms are part of the reply.
         [terms.logits, terms.ce, terms.bn, terms.adv].forEach((t) => tf.keep(t));
         return terms.total;

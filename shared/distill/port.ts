@@ -88,7 +88,26 @@ export interface GradientQuery {
    * code weighs the first layer, whose statistics describe local pixel structure, ten times the others.
    */
   bnFirstLayer?: number;
+  /**
+   * SmoothGrad on the device (Smilkov et al., 2017): the CE and adversarial terms are evaluated at `samples`
+   * noisy copies x + sigma·ε_k and averaged, so dL/dx is the gradient of those terms smoothed by a Gaussian of
+   * width sigma; the BN term and the returned logits stay at x. The teacher itself is unchanged (unlike training
+   * it with input noise), so the soft labels keep its accuracy. Absent: no smoothing.
+   */
+  smoothGrad?: SmoothGradQuery;
 }
+
+export interface SmoothGradQuery {
+  /** Standard deviation of the Gaussian input noise, in input units (pixels in [0, 1]). */
+  sigma: number;
+  /** Noisy copies per sample, 1..MAX_SMOOTHGRAD_SAMPLES; with 1 the generator's many steps do the averaging. */
+  samples: number;
+  /** Seeds ε (shared/random.ts seededRandom), so an answer is reproducible and every device sees the same noise. */
+  seed: number;
+}
+
+/** Noisy copies a device computes at most per sample (bounds its memory: a query of n samples costs (1 + samples)·n forward passes). */
+export const MAX_SMOOTHGRAD_SAMPLES = 16;
 
 export const BN_CLASS_MIXES = ['batch', 'own', 'class'] as const;
 export type BnClassMix = (typeof BN_CLASS_MIXES)[number];

@@ -72,6 +72,7 @@ export function gradientQueryBody(q: GradientQuery, o: QueryEncoding): GradientQ
   if (q.studentProbs) body.studentProbs = wireTensor(q.studentProbs, o.queryDtype);
   if (q.bnClassMix) body.bnClassMix = q.bnClassMix;
   if (q.bnFirstLayer !== undefined) body.bnFirstLayer = q.bnFirstLayer;
+  if (q.smoothGrad) body.smoothGrad = { ...q.smoothGrad };
   if (o.replyDtype) body.replyDtype = o.replyDtype;
   return body;
 }
@@ -86,6 +87,7 @@ export function gradientQueryFrom(b: GradientQueryBody): GradientQuery {
   if (b.studentProbs) q.studentProbs = tensorData(b.studentProbs);
   if (b.bnClassMix) q.bnClassMix = b.bnClassMix;
   if (b.bnFirstLayer !== undefined) q.bnFirstLayer = b.bnFirstLayer;
+  if (b.smoothGrad) q.smoothGrad = { ...b.smoothGrad };
   return q;
 }
 

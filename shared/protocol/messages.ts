@@ -5,6 +5,7 @@
  */
 import { checkWireTensor, type DType, type WireTensor } from './tensor.js';
 import { arrayOf, bool, bytes, int, num, obj, oneOf, opt, recordOf, refine, str, type Check } from './validate.js';
+import { MAX_SMOOTHGRAD_SAMPLES, type SmoothGradQuery } from '../distill/port.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -75,6 +76,8 @@ export interface GradientQueryBody {
   bnClassMix?: 'batch' | 'own' | 'class';
   /** Multiplier of the first BN layer's term within the BN term (GradientQuery.bnFirstLayer); default 1. */
   bnFirstLayer?: number;
+  /** SmoothGrad noise for the CE and adversarial terms (GradientQuery.smoothGrad); absent: none. */
+  smoothGrad?: SmoothGradQuery;
   deadlineMs: number;
   replyDtype?: ReplyDType;
 }
@@ -241,6 +244,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
         weights: lossTerms(0),
         bnClassMix: opt(oneOf(['batch', 'own', 'class'] as const)),
         bnFirstLayer: opt(num({ min: 0, max: 1000 })),
+        smoothGrad: opt(obj<SmoothGradQuery>({ sigma: num({ min: 0, max: 1000 }), samples: int({ min: 1, max: MAX_SMOOTHGRAD_SAMPLES }), seed: int({ min: 0, max: 0xffffffff }) })),
         deadlineMs: int({ min: 1, max: 3_600_000 }),
         replyDtype,
       }),

@@ -157,7 +157,27 @@ describe('data-free distillation engine', () => {
     expect(gradientRequests.every((q) => q.classWeights === undefined)).toBe(true);
   });
 
+  it('with SmoothGrad on, every device gets the same noise seed for a step, and a new one each step', async () => {
+    await distill({ ...SMALL, rounds: 1, smoothGrad: { sigma: 0.2, samples: 2 } }, 5);
+    const D = fleet.models.length;
+    expect(gradientRequests).toHaveLength(SMALL.generatorSteps * D);
+    const seeds = Array.from({ length: SMALL.generatorSteps }, (_, step) => {
+      const asked = gradientRequests.slice(step * D, (step + 1) * D);
+      asked.forEach((q) => expect(q.smoothGrad).toMatchObject({ sigma: 0.2, samples: 2 }));
+      expect(new Set(asked.map((q) => q.smoothGrad!.seed)).size).toBe(1);
+      return asked[0].smoothGrad!.seed;
+    });
+    expect(new Set(seeds).size).toBe(SMALL.generatorSteps);
+    await distill({ ...SMALL, rounds: 1 }, 5);
+    expect(gradientRequests.every((q) => q.smoothGrad === undefined)).toBe(true);
+  });
+
   it('rejects bad settings with the field named', () => {
+    expect(() => parseDistillConfig({ smoothGrad: { sigma: -1 } })).toThrow(/distill.smoothGrad.sigma: must be a number >= 0, got -1/);
+    expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, samples: 0 } })).toThrow(/distill.smoothGrad.samples: must be an integer in 1..16/);
+    expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, copies: 2 } })).toThrow(/distill.smoothGrad.copies: unknown setting; valid: sigma, samples/);
+    expect(() => parseDistillConfig({ smoothGrad: 0.1 })).toThrow(/distill.smoothGrad: must be an object/);
+    expect(parseDistillConfig({ smoothGrad: { sigma: 0.1 } }).smoothGrad).toEqual({ sigma: 0.1, samples: 1 });
     expect(() => parseDistillConfig({ aggregation: 'vote' })).toThrow(/distill.aggregation: unknown strategy "vote"/);
     expect(() => parseDistillConfig({ tau: 0 })).toThrow(/distill.tau: must be a number > 0/);
     expect(() => parseDistillConfig({ rounds: -1 })).toThrow(/distill.rounds/);

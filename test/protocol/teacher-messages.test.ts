@@ -58,6 +58,8 @@ describe('teacher messages', () => {
     expect(gradientQueryFrom(gradientQueryBody(perClass, { deadlineMs: 1000 }))).toEqual(perClass);
     const firstLayer = { ...query, bnFirstLayer: 10 };
     expect(gradientQueryFrom(gradientQueryBody(firstLayer, { deadlineMs: 1000 }))).toEqual(firstLayer);
+    const smoothed = { ...query, smoothGrad: { sigma: 0.1, samples: 2, seed: 12345 } };
+    expect(gradientQueryFrom(gradientQueryBody(smoothed, { deadlineMs: 1000 }))).toEqual(smoothed);
     const reply = { logits: { shape: [4, 3], values: floats(12) }, inputGradient: { shape: [4, 2, 3], values: floats(24) }, loss: { ce: 1.5, bn: 0, adv: -0.2 } };
     expect(gradientReplyFrom(gradientReplyBody(reply))).toEqual(reply);
     const half = gradientReplyFrom(gradientReplyBody(reply, 'float16'));
@@ -86,6 +88,9 @@ describe('teacher messages', () => {
     ['a negative loss weight', { weights: { ce: -1, bn: 0, adv: 0 } }, /body\.weights\.ce/],
     ['an unknown batch-norm class mix', { bnClassMix: 'skewed' }, /body\.bnClassMix/],
     ['a negative first-layer BN multiplier', { bnFirstLayer: -1 }, /body\.bnFirstLayer/],
+    ['more SmoothGrad copies than a device computes', { smoothGrad: { sigma: 0.1, samples: 17, seed: 1 } }, /body\.smoothGrad\.samples/],
+    ['a negative SmoothGrad noise', { smoothGrad: { sigma: -0.1, samples: 1, seed: 1 } }, /body\.smoothGrad\.sigma/],
+    ['a SmoothGrad setting without its seed', { smoothGrad: { sigma: 0.1, samples: 1 } }, /body\.smoothGrad\.seed/],
     ['rank-1 inputs', { inputs: encodeTensor(float32Tensor(new Float32Array(4), [4])) }, /body\.inputs\.shape: expected \[batch, \.\.\.sample\]/],
   ])('refuses a gradient query with %s, on seal and on open', (_, patch, reason) => {
     const body = { ...gradientQueryBody(query, { deadlineMs: 1000 }), ...patch } as GradientQueryBody;
