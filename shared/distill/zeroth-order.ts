@@ -5,6 +5,8 @@
  * the forward-difference estimate is  ĝ = (d / K) Σ_k (L(x + μu_k) − L(x)) / μ · u_k.
  * All K + 1 probes of the whole batch go down in one logits query, so a step still costs one round trip,
  * at K + 1 times the bytes. The BN term is unavailable (it needs internal activations) and is dropped.
+ * A query's smoothGrad is not applied: the random probes already smooth the loss at the scale μ, and noisy
+ * copies would multiply the probes' bytes again.
  */
 import type { Random } from '../random.js';
 import { softmaxRows, logSoftmaxRows } from '../math/softmax.js';
