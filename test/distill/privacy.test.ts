@@ -20,6 +20,7 @@ beforeAll(async () => {
 const ALLOWED_KEYS = new Set([
   // queries
   'inputs', 'targets', 'sampleWeights', 'classWeights', 'studentProbs', 'weights', 'ce', 'bn', 'adv', 'shape', 'values', 'bnClassMix',
+  'smoothGrad', 'sigma', 'samples', 'seed',
   // replies
   'logits', 'inputGradient', 'loss', 'numClasses', 'inputShape', 'labelHistogram', 'hasBatchNorm', 'gradients',
 ]);
@@ -70,6 +71,7 @@ describe('privacy at the TeacherPort', () => {
     ['the default recipe', {}],
     ['per-class BN statistics (bnClassMix class)', { device: { bn: 1 }, bnClassMix: 'class' }],
     ['the ensemble CE (generatorCe ensemble: a logits query, then per-class CE weights)', { generatorCe: 'ensemble' }],
+    ['SmoothGrad on the devices (a noise seed per query)', { smoothGrad: { sigma: 0.1, samples: 2 } }],
   ])('carries no teacher weights and no training samples, only the port vocabulary: %s', async (_, settings) => {
     const log: unknown[] = [];
     const perClass = 'bnClassMix' in settings;
@@ -89,6 +91,7 @@ describe('privacy at the TeacherPort', () => {
     const weights = [...fleet.models.flatMap((m) => m.getWeights().map((w) => w.dataSync() as Float32Array)), ...statistics].filter((w) => w.length >= 8);
     expect(weights.length).toBeGreaterThan(perClass ? 20 : 10);
     if (perClass) expect(log.some((m) => (m as { bnClassMix?: string }).bnClassMix === 'class')).toBe(true);
+    if ('smoothGrad' in settings) expect(log.some((m) => (m as { smoothGrad?: unknown }).smoothGrad !== undefined)).toBe(true);
     if ('generatorCe' in settings) expect(log.some((m) => (m as { classWeights?: unknown }).classWeights !== undefined)).toBe(true);
     for (const w of weights) {
       const probe = w.subarray(0, 8);
