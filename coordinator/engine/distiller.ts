@@ -261,6 +261,8 @@ export class Distiller {
     if (c.synthesis === 'generator' && c.generatorRestart > 0 && round > 1 && (round - 1) % c.generatorRestart === 0) this.restartGenerator(round);
 
     const histograms = this.infos.map((i) => i.labelHistogram);
+    // How the devices weigh their own BN term: sent only when not the default, and the same every query.
+    const bnOptions = { ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}) };
     for (let step = 0; step < c.generatorSteps; step++) {
       const targets = balancedLabels(c.batchSize, C, rng);
       const zValues = Float32Array.from({ length: c.batchSize * c.zDim }, () => rng.normal());
@@ -294,7 +296,7 @@ export class Distiller {
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
       // Draws only when on, so runs without SmoothGrad keep their random stream (and their checkpoints).
       const smoothGrad = c.synthesis === 'generator' && c.smoothGrad.sigma > 0 ? { ...c.smoothGrad, seed: rng.int(0x7fffffff) } : undefined;
-      const extras = { ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}), ...(smoothGrad ? { smoothGrad } : {}) };
+      const extras = smoothGrad ? { ...bnOptions, smoothGrad } : bnOptions;
       // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
       // probabilities, a fraction of the bytes.
       const collected = await collectReplies<GradientReply>(

@@ -16,6 +16,8 @@
  * Everything is computed on the device: only dL/dx and the logits leave it.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { SmoothGradQuery } from '../../shared/distill/port.js';
+import { seededRandom } from '../../shared/random.js';
 
 /** A teacher with taps on the inputs of its batch-norm layers, and their running statistics. */
 export interface TappedTeacher {
@@ -52,11 +54,17 @@ export interface DeviceLossInputs {
   bnFirstLayer?: number;
   /** Compare each class's samples with per-class statistics instead of the running ones (see ClassBnTerms). */
   classBn?: ClassBnTerms;
-  /** SmoothGrad: [k·n, ...] noisy copies of x (copy-major) at which the CE and adversarial terms are evaluated. */
-  smoothed?: { x: tf.Tensor; copies: number };
+  /** SmoothGrad: noise [k·n, ...] (copy-major, smoothGradNoise) added to k copies of x, at which the CE and adversarial terms are evaluated. */
+  smoothGradNoise?: tf.Tensor;
 }
 
-/** Repeats a per-sample tensor ([n] or [n, C]) for k copies, copy-major like the noisy inputs. */
+/** The SmoothGrad noise σ·ε for k copies of a batch of `size` values, copy-major, drawn from the query's seed. */
+export function smoothGradNoise(s: SmoothGradQuery, size: number): Float32Array {
+  const rng = seededRandom(s.seed);
+  return Float32Array.from({ length: s.samples * size }, () => s.sigma * rng.normal());
+}
+
+/** Repeats a per-sample tensor ([n, ...]) for k copies, copy-major like the noise. */
 function perCopy(t: tf.Tensor, k: number): tf.Tensor {
   return k === 1 ? t : tf.tile(t, [k, ...t.shape.slice(1).map(() => 1)]);
 }
@@ -153,18 +161,18 @@ export interface DeviceLossTerms {
   adv: tf.Scalar;
 }
 
-function firstOutput(outputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-  return Array.isArray(outputs) ? outputs[0] : outputs;
+function outputList(outputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  return Array.isArray(outputs) ? outputs : [outputs];
 }
 
 /** Builds the loss terms for input x (call inside tf.grad / tf.tidy). */
 export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTerms {
-  const outputs = t.model.apply(q.x, { training: false }) as tf.Tensor | tf.Tensor[];
-  const [logits, ...bnInputs] = Array.isArray(outputs) ? outputs : [outputs];
+  const [logits, ...bnInputs] = outputList(t.model.apply(q.x, { training: false }) as tf.Tensor | tf.Tensor[]);
   const zero = tf.scalar(0);
   // The fidelity terms' logits: at x, or at the noisy copies (their mean over k·n rows is the mean over copies).
-  const k = q.smoothed?.copies ?? 1;
-  const fidelity = q.smoothed ? firstOutput(t.model.apply(q.smoothed.x, { training: false }) as tf.Tensor | tf.Tensor[]) : logits;
+  const noise = q.smoothGradNoise;
+  const k = noise ? noise.shape[0]! / q.x.shape[0]! : 1;
+  const fidelity = noise ? outputList(t.model.apply(tf.add(perCopy(q.x, k), noise), { training: false }) as tf.Tensor | tf.Tensor[])[0] : logits;
   const ce = !q.weights.ce
     ? zero
     : q.classWeights

@@ -5,8 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MAX_SMOOTHGRAD_SAMPLES, type GradientQuery, type GradientReply, type LogitsQuery, type LogitsReply, type SmoothGradQuery, type TeacherInfo, type TeacherPort, type TensorData } from '../../shared/distill/port.js';
-import { seededRandom } from '../../shared/random.js';
-import { classBnWeights, deviceLoss, ownClassMix, tapBatchNorm, type ClassBnTerms, type TappedTeacher } from './device-loss.js';
+import { classBnWeights, deviceLoss, ownClassMix, smoothGradNoise, tapBatchNorm, type ClassBnTerms, type TappedTeacher } from './device-loss.js';
 import { checkClassStats, type ClassBatchNormStats } from './class-stats.js';
 
 export interface LocalTeacherOptions {
@@ -30,12 +29,6 @@ function checkInputs(inputs: TensorData, inputShape: number[], deviceId: string)
   if (JSON.stringify(rest) !== JSON.stringify(inputShape) || inputs.values.length !== n * expected) {
     throw new Error(`device ${deviceId}: query inputs of shape [${inputs.shape.join(', ')}] (${inputs.values.length} values) do not match the teacher's input [batch, ${inputShape.join(', ')}]`);
   }
-}
-
-/** The SmoothGrad noise σ·ε for k copies of a batch of `size` values, copy-major, drawn from the query's seed. */
-export function smoothGradNoise(s: SmoothGradQuery, size: number): Float32Array {
-  const rng = seededRandom(s.seed);
-  return Float32Array.from({ length: s.samples * size }, () => s.sigma * rng.normal());
 }
 
 function checkSmoothGrad(s: SmoothGradQuery, deviceId: string): void {
@@ -140,8 +133,7 @@ export class LocalTeacher implements TeacherPort {
       const noise = smooth ? tf.tensor(smoothGradNoise(smooth, query.inputs.values.length), [smooth.samples * n, ...this.inputShape]) : undefined;
       let terms: ReturnType<typeof deviceLoss> | undefined;
       const grad = tf.grad((input: tf.Tensor) => {
-        const smoothed = smooth && noise ? { x: tf.add(tf.tile(input, [smooth.samples, ...this.inputShape.map(() => 1)]), noise), copies: smooth.samples } : undefined;
-        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, classWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn, smoothed });
+        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, classWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn, smoothGradNoise: noise });
         // tf.grad disposes everything but the loss; the logits and terms are part of the reply.
         [terms.logits, terms.ce, terms.bn, terms.adv].forEach((t) => tf.keep(t));
         return terms.total;

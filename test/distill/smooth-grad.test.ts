@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { LocalTeacher, smoothGradNoise } from '../../edge-agent/teacher/local-teacher.js';
+import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
+import { smoothGradNoise } from '../../edge-agent/teacher/device-loss.js';
 import type { GradientQuery, GradientReply } from '../../shared/distill/port.js';
 
 /** dense(6, relu) → batchNorm (moving mean 0.2, variance 2) → dense(3), seeded: a teacher with one BN layer. */
