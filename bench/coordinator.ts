@@ -48,7 +48,7 @@ try {
 
   const t0 = performance.now();
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: SEED });
-  const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: distill.zDim, width: distill.generatorWidth, seed: SEED });
+  const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: distill.zDim, width: distill.generatorWidth, branches: distill.generators, seed: SEED });
   const ports = models.map((model, d) => new LocalTeacher({ deviceId: keys[d].identity.id, model, labelHistogram: parts[d].histogram }));
   await new Distiller({ ports, student, generator, config: distill, seed: SEED }).run();
   const inProcess = { accuracy: accuracyOf(student, test), seconds: (performance.now() - t0) / 1000 };

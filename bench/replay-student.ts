@@ -5,6 +5,7 @@
  *
  *   npm run bench:replay -- --run out/fmnist-cnn-dir0.5/seed-2 [--scenario <file>] [--steps 3000] [--every 500]
  *                          [--variants continue,continue-cosine,scratch-tau4,...] [--out <file.json>]
+ *                          [--jacobian-samples 10000]
  *
  * `--run` is a `distillery distill` output folder (its checkpoint/ and report.json); the scenario defaults to
  * simulations/scenarios/<report's scenario>.json. Learning rate, batch size, temperature and seed are the run's
@@ -26,11 +27,12 @@ import { partitionDataset } from '../shared/data/partition.js';
 import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
-import { setLearningRate, studentStep } from '../coordinator/engine/steps.js';
+import { setLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
 import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
 import { arg, checkFlags, positiveInt } from './args.js';
+import { buildJacobianSet, jacobianLoss, meanGradientNorm, type JacobianSet } from './jacobian-set.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -56,6 +58,12 @@ interface Variant {
    * temperature and re-expressed at the run's τ (aggregateTargets). Absent: the stored soft labels.
    */
   voteTau?: number;
+  /**
+   * Jacobian matching (bench/jacobian-set.ts): each step adds `weight` × the squared error between the
+   * student's and the teachers' directional derivatives of the vote's margin on 64 samples of a set of
+   * `--jacobian-samples` buffer samples (central differences of step `epsilon`). Absent: off.
+   */
+  jacobian?: { weight: number; epsilon: number };
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -77,31 +85,40 @@ const VARIANTS: Record<string, Variant> = {
   'continue-balanced0.5': { init: 'continue', schedule: 'constant', balance: 0.5 },
   'scratch-vote1': { init: 'scratch', schedule: 'cosine', voteTau: 1 },
   'scratch-vote1-balanced': { init: 'scratch', schedule: 'cosine', voteTau: 1, balance: 1 },
+  'scratch-jacobian0.03': { init: 'scratch', schedule: 'cosine', jacobian: { weight: 0.03, epsilon: 0.02 } },
+  'scratch-jacobian0.3-eps0.1': { init: 'scratch', schedule: 'cosine', jacobian: { weight: 0.3, epsilon: 0.1 } },
+  'continue-jacobian0.03': { init: 'continue', schedule: 'constant', jacobian: { weight: 0.03, epsilon: 0.02 } },
 };
 
-/**
- * The buffer's soft labels as the run's teachers vote at `voteTau` (re-expressed at τ): the teachers come from
- * the simulation cache (trained first if missing), which only a simulated run has.
- */
-async function relabelled(scenario: Scenario, seed: number, x: Float32Array, aggregation: string, tau: number, voteTau: number): Promise<Float32Array> {
+/** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
+const JACOBIAN_BATCH = 64;
+
+/** The run's teachers from the simulation cache (trained first if missing), which only a simulated run has. */
+async function runTeachers(scenario: Scenario, seed: number): Promise<{ models: tf.LayersModel[]; histograms: number[][]; sampleShape: number[] }> {
   const { train } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
   const parts = partitionDataset(train, { ...scenario.partition, seed });
   const { models } = await prepareTeachers(scenario, seed, train, parts, () => {}, 2);
-  const features = train.sampleShape.reduce((a, b) => a * b, 1);
+  return { models, histograms: parts.map((p) => p.histogram), sampleShape: train.sampleShape };
+}
+
+/** The buffer's soft labels as the run's teachers vote at `voteTau` (re-expressed at τ). */
+async function relabelled(scenario: Scenario, seed: number, x: Float32Array, aggregation: string, tau: number, voteTau: number): Promise<Float32Array> {
+  const { models, histograms, sampleShape } = await runTeachers(scenario, seed);
+  const features = sampleShape.reduce((a, b) => a * b, 1);
   const n = x.length / features;
-  const C = train.numClasses;
+  const C = histograms[0].length;
   const logits = models.map(() => new Float32Array(n * C));
   for (let i = 0; i < n; i += 1000) {
     const rows = Math.min(1000, n - i);
-    const batch = tf.tensor(x.subarray(i * features, (i + rows) * features), [rows, ...train.sampleShape]);
+    const batch = tf.tensor(x.subarray(i * features, (i + rows) * features), [rows, ...sampleShape]);
     models.forEach((m, d) => logits[d].set(tf.tidy(() => (m.predict(batch) as tf.Tensor).dataSync()), i * C));
     batch.dispose();
   }
   models.forEach((m) => m.dispose());
-  return aggregateTargets(aggregation, { logits, numClasses: C, tau, histograms: parts.map((p) => p.histogram) }, voteTau);
+  return aggregateTargets(aggregation, { logits, numClasses: C, tau, histograms }, voteTau);
 }
 
-const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants', 'out'];
+const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants', 'out', 'jacobian-samples'];
 
 type Batch = { x: Float32Array; targets: Float32Array; n: number };
 
@@ -146,6 +163,7 @@ async function main(): Promise<void> {
   const earlier = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
   const results: Record<string, unknown> = earlier?.round === ckpt.round && earlier?.steps === steps ? earlier.variants : {};
   const votes = new Map<number, Float32Array>();
+  let jacobian: JacobianSet | undefined;
   for (const name of names) {
     const v = VARIANTS[name];
     const tau = v.tau ?? config.tau;
@@ -154,6 +172,14 @@ async function main(): Promise<void> {
     const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);
     // Relabelling runs five teachers over the whole buffer: once per vote temperature, shared by its variants.
     if (v.voteTau && !votes.has(v.voteTau)) votes.set(v.voteTau, await relabelled(scenario, seed, ckpt.replay.x, config.aggregation, config.tau, v.voteTau));
+    if (v.jacobian && !jacobian) {
+      // One set for all Jacobian variants: the teachers' gradients at samples drawn from the buffer.
+      const count = positiveInt('jacobian-samples', 10000);
+      const t = await runTeachers(scenario, seed);
+      jacobian = buildJacobianSet(t.models, t.histograms, ckpt.replay.x.subarray(0, ckpt.replay.size * features), count, train.sampleShape, seededRandom(seed * 31 + 7));
+      t.models.forEach((m) => m.dispose());
+      console.log(`Jacobian set: ${count} buffer samples, mean |∇ margin| ${meanGradientNorm(jacobian).toFixed(3)}`);
+    }
     const stored = v.voteTau ? votes.get(v.voteTau)! : ckpt.replay.targets;
     replay.restore({ ...ckpt.replay, targets: tau === config.tau ? stored : retemperRows(stored, numClasses, config.tau, tau) });
     const optimizer = tf.train.adam(config.studentLr);
@@ -171,7 +197,12 @@ async function main(): Promise<void> {
       const batch = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
-      studentStep(student, optimizer, x, y, tau, v.loss === 'logits' ? logitMatchLoss : kdLoss);
+      const loss = v.loss === 'logits' ? logitMatchLoss : kdLoss;
+      const set = jacobian;
+      const withJacobian: StudentLoss | undefined = v.jacobian && set
+        ? (z, p, t) => tf.add(loss(z, p, t), tf.mul(v.jacobian!.weight, jacobianLoss(student, set, JACOBIAN_BATCH, train.sampleShape, numClasses, v.jacobian!.epsilon, rng))) as tf.Scalar
+        : undefined;
+      studentStep(student, optimizer, x, y, tau, withJacobian ?? loss);
       average?.update();
       tf.dispose([x, y]);
       if (step % every === 0 || step === steps) {

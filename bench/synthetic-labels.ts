@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const buffer = labelShares(ckpt.replay.targets, C, config.tau);
   const real = labelShares(vote(models.map((m) => predictLogits(m, train)), config.tau), C, config.tau);
 
-  const G = buildGenerator({ sampleShape: train.sampleShape, numClasses: C, zDim: config.zDim, width: config.generatorWidth, seed });
+  const G = buildGenerator({ sampleShape: train.sampleShape, numClasses: C, zDim: config.zDim, width: config.generatorWidth, branches: config.generators, seed });
   G.setWeights(ckpt.generator.map((a) => tf.tensor(a.values, a.shape)));
   const rng = seededRandom(seed * 31 + 7);
   const n = PER_CLASS * C;

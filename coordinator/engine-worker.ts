@@ -52,7 +52,7 @@ async function run(s: EngineStart): Promise<void> {
     throw new Error(`evaluation data set ${job.evaluation!.dataset} has samples of shape [${test.sampleShape}], the devices' teachers take [${inputShape}]`);
   // Built exactly as the in-process runner builds them (simulations/run.ts), so the same seed means the same run.
   const student = buildModel(job.studentSpec, { inputShape, numClasses, seed: job.seed });
-  const generator = buildGenerator({ sampleShape: inputShape, numClasses, zDim: job.distill.zDim, width: job.distill.generatorWidth, seed: job.seed });
+  const generator = buildGenerator({ sampleShape: inputShape, numClasses, zDim: job.distill.zDim, width: job.distill.generatorWidth, branches: job.distill.generators, seed: job.seed });
   const ports: TeacherPort[] = s.devices.map((d) => ({
     deviceId: d.id,
     info: async () => d.info,

@@ -93,7 +93,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   });
 
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: o.seed });
-  const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: s.distill.zDim, width: s.distill.generatorWidth, seed: o.seed });
+  const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: s.distill.zDim, width: s.distill.generatorWidth, branches: s.distill.generators, seed: o.seed });
   let roundsDone = 0;
   const distiller = new Distiller({
     ports,

@@ -3,6 +3,7 @@ import { BN_CLASS_MIXES, MAX_SMOOTHGRAD_SAMPLES, type BnClassMix, type DeviceLos
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
+import { MAX_GENERATOR_BRANCHES } from './generator.js';
 
 export interface DistillConfig {
   /**
@@ -115,6 +116,13 @@ export interface DistillConfig {
    * synthesis). The adversarial terms stay on; warmupRounds counts from the run's start only.
    */
   generatorRestart: number;
+  /**
+   * Independent generators trained side by side (1: one). Each sample of a query batch is drawn by the branch
+   * its noise picks, so every generator gets every step's update from its share of the batch: the same bytes
+   * and queries, several paths through input space at once instead of one after another (generatorRestart).
+   * Each costs a full generator pass per step on the coordinator.
+   */
+  generators: number;
   studentLr: number;
   /**
    * The student's learning rate over the run: `constant`, or `cosine` decay from studentLr at the first
@@ -171,6 +179,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   warmupRounds: 2,
   generatorLr: 0.05,
   generatorRestart: 0,
+  generators: 1,
   studentLr: 3e-3,
   studentLrSchedule: 'constant',
   studentEma: 0,
@@ -203,6 +212,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of ['rounds', 'generatorSteps', 'batchSize', 'studentBatchSize', 'replayCapacity', 'zDim'] as const) posInt(c[k], k);
   if (!Number.isInteger(c.studentSteps) || c.studentSteps < 0) throw new Error(`${path}.studentSteps: must be an integer >= 0, got ${c.studentSteps}`);
   if (!Number.isInteger(c.generatorRestart) || c.generatorRestart < 0) throw new Error(`${path}.generatorRestart: must be an integer >= 0 (rounds between generator restarts; 0: never), got ${JSON.stringify(c.generatorRestart)}`);
+  if (!Number.isInteger(c.generators) || c.generators < 1 || c.generators > MAX_GENERATOR_BRANCHES || c.generators > c.zDim) throw new Error(`${path}.generators: must be an integer in 1..${MAX_GENERATOR_BRANCHES} and at most zDim (${c.zDim}), got ${JSON.stringify(c.generators)}`);
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity', 'bnFirstLayer'] as const) nonNeg(c[k], k);

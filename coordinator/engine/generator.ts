@@ -15,17 +15,76 @@ export interface GeneratorOptions {
   /** Width of the first feature map (images) or hidden layers (tabular). */
   width?: number;
   seed?: number;
+  /**
+   * Independent generators in one model (default 1). Each sample goes through the branch its noise picks —
+   * the largest of z's first `branches` entries — so every branch draws its own share of each batch and learns
+   * from that share's gradients alone: several generators at once, each free to settle on its own modes of a
+   * class, behind the one G(z, y) interface that the distiller, checkpoints and sample grids use.
+   */
+  branches?: number;
 }
+
+/** The maximum number of generator branches (each costs a full generator pass per step). */
+export const MAX_GENERATOR_BRANCHES = 8;
 
 const leaky = () => tf.layers.leakyReLU({ alpha: 0.2 });
 
+/**
+ * Sums its branch outputs, each masked to the samples whose noise picks it: sample i takes branch
+ * argmax_k z[i, k] over z's first `branches` entries. The mask is a constant of z, so each branch's weights only
+ * get the gradients of the samples it drew.
+ */
+class PickBranch extends tf.layers.Layer {
+  static readonly className = 'PickBranch';
+  constructor(private readonly branches: number) {
+    super({});
+  }
+  override computeOutputShape(shapes: tf.Shape[]): tf.Shape {
+    return shapes[1];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [z, ...outs] = inputs as tf.Tensor[];
+      const n = z.shape[0]!;
+      const picked = tf.oneHot(tf.argMax(tf.slice(z, [0, 0], [n, this.branches]), 1), this.branches).toFloat();
+      const masked = outs.map((out, k) => tf.mul(out, tf.reshape(tf.slice(picked, [0, k], [n, 1]), [n, ...out.shape.slice(1).map(() => 1)])));
+      return tf.addN(masked);
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), branches: this.branches };
+  }
+}
+tf.serialization.registerClass(PickBranch);
+
+/** The branch each row of z (row-major, `zDim` per row) picks: what PickBranch computes, for reports and tests. */
+export function pickedBranches(z: Float32Array, zDim: number, branches: number): Int32Array {
+  return Int32Array.from({ length: z.length / zDim }, (_, i) => {
+    let best = 0;
+    for (let k = 1; k < branches; k++) if (z[i * zDim + k] > z[i * zDim + best]) best = k;
+    return best;
+  });
+}
+
 export function buildGenerator(o: GeneratorOptions): tf.LayersModel {
   const zDim = o.zDim ?? 64;
-  const seed = o.seed ?? 1;
-  let s = seed;
-  const init = () => tf.initializers.glorotUniform({ seed: ++s * 7919 });
+  const branches = o.branches ?? 1;
+  if (!Number.isInteger(branches) || branches < 1 || branches > MAX_GENERATOR_BRANCHES || branches > zDim) {
+    throw new Error(`generator branches must be an integer in 1..${Math.min(MAX_GENERATOR_BRANCHES, zDim)} (at most zDim ${zDim}), got ${branches}`);
+  }
   const z = tf.input({ shape: [zDim], name: 'z' });
   const y = tf.input({ shape: [o.numClasses], name: 'y' });
+  const seed = o.seed ?? 1;
+  // One branch is the generator as it always was (same layers, same initial weights for a seed).
+  if (branches === 1) return tf.model({ inputs: [z, y], outputs: generatorBody(z, y, o, seed), name: 'generator' });
+  const outs = Array.from({ length: branches }, (_, k) => generatorBody(z, y, o, seed + 104_729 * k));
+  return tf.model({ inputs: [z, y], outputs: new PickBranch(branches).apply([z, ...outs]) as tf.SymbolicTensor, name: 'generator' });
+}
+
+/** One generator's layers from inputs z and y to a sample, initialised from `seed`. */
+function generatorBody(z: tf.SymbolicTensor, y: tf.SymbolicTensor, o: GeneratorOptions, seed: number): tf.SymbolicTensor {
+  let s = seed;
+  const init = () => tf.initializers.glorotUniform({ seed: ++s * 7919 });
   let h = tf.layers.concatenate().apply([z, y]) as tf.SymbolicTensor;
   if (o.sampleShape.length === 3) {
     const [H, W, C] = o.sampleShape;
@@ -54,7 +113,7 @@ export function buildGenerator(o: GeneratorOptions): tf.LayersModel {
     h = tf.layers.dense({ units: features, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
     if (o.sampleShape.length !== 1) h = tf.layers.reshape({ targetShape: o.sampleShape }).apply(h) as tf.SymbolicTensor;
   }
-  return tf.model({ inputs: [z, y], outputs: h, name: 'generator' });
+  return h;
 }
 
 /**

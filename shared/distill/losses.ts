@@ -81,3 +81,23 @@ export function historyRepulsion(features: tf.Tensor, bank: tf.Tensor, temperatu
   const similarity = tf.matMul(unit(features), unit(bank), false, true);
   return tf.mean(tf.logSumExp(tf.div(similarity, temperature), -1)) as tf.Scalar;
 }
+
+/**
+ * Jacobian matching along given directions (Srinivas & Fleuret, ICML 2018, "Knowledge transfer with Jacobian
+ * matching"), with no second derivatives: the model's directional derivative of u_i · z(x_i) along each
+ * direction v_i is taken by central differences, (u_i · z(x_i + εv_i) − u_i · z(x_i − εv_i)) / 2ε, and compared
+ * with the teacher's value t_i (g_i · v_i for the teacher's input gradient g_i) as a mean squared error. With
+ * rows of u summing to zero (e.g. e_a − e_b) u · z is a log-probability margin: the softmax normaliser cancels.
+ * Central differences keep it to forward passes, which every TF.js kernel (max-pool included) can differentiate.
+ */
+export function directionalDerivativeLoss(model: tf.LayersModel, x: tf.Tensor, u: tf.Tensor, directions: tf.Tensor, targets: tf.Tensor, epsilon: number): tf.Scalar {
+  if (!(epsilon > 0)) throw new Error(`directionalDerivativeLoss needs a positive epsilon, got ${epsilon}`);
+  const n = x.shape[0];
+  if (directions.shape.join() !== x.shape.join() || u.shape[0] !== n || targets.shape[0] !== n) {
+    throw new Error(`directionalDerivativeLoss: x [${x.shape}], u [${u.shape}], directions [${directions.shape}] and targets [${targets.shape}] must share their first dimension (and x, directions their shape)`);
+  }
+  const step = tf.mul(epsilon, directions);
+  const margin = (at: tf.Tensor) => tf.sum(tf.mul(model.apply(at, { training: true }) as tf.Tensor, u), -1);
+  const derivative = tf.div(tf.sub(margin(tf.add(x, step)), margin(tf.sub(x, step))), 2 * epsilon);
+  return tf.mean(tf.square(tf.sub(derivative, targets))) as tf.Scalar;
+}

@@ -24,7 +24,7 @@ beforeAll(async () => {
 async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}, deviceCount?: number, onRound?: (student: tf.LayersModel, d: Distiller) => void) {
   const config = parseDistillConfig({ rounds, generatorSteps: 2, studentSteps: 40, batchSize: 16, studentBatchSize: 16, warmupRounds: 1, ...overrides });
   const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 4 });
-  const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: config.zDim, seed: 4 });
+  const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: config.zDim, branches: config.generators, seed: 4 });
   const devices = fleet.ports().slice(0, deviceCount);
   const traffic: Traffic[] = devices.map(() => emptyTraffic());
   const ports = devices.map((p, i) => accountedPort(p, traffic[i]));
@@ -187,6 +187,31 @@ describe('generator restarts (generatorRestart)', () => {
       expect(weightsOf(straight.student)).not.toEqual(weightsOf(plain.student));
       await distill(2, dir, restart);
       const resumed = await distill(3, dir, restart);
+      expect(weightsOf(resumed.student)).toEqual(weightsOf(straight.student));
+      expect(weightsOf(resumed.generator)).toEqual(weightsOf(straight.generator));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('several generators (generators)', () => {
+  const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+  it('train every branch, change the run, and resume exactly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-branches-'));
+    try {
+      const three = { generators: 3 };
+      const plain = await distill(2);
+      const straight = await distill(3, undefined, three);
+      expect(weightsOf(straight.student)).not.toEqual(weightsOf(plain.student));
+      // Every branch moved from its initial weights: each drew part of every batch and learnt from it.
+      const initial = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: 64, branches: 3, seed: 4 });
+      const kernels = straight.generator.weights.map((w, i) => ({ name: w.originalName, moved: weightsOf(straight.generator)[i].some((v, j) => v !== weightsOf(initial)[i][j]) })).filter((k) => k.name.endsWith('kernel'));
+      expect(kernels.length).toBe(3 * 4); // dense, two transposed convolutions and a convolution per branch
+      expect(kernels.every((k) => k.moved)).toBe(true);
+      await distill(2, dir, three);
+      const resumed = await distill(3, dir, three);
       expect(weightsOf(resumed.student)).toEqual(weightsOf(straight.student));
       expect(weightsOf(resumed.generator)).toEqual(weightsOf(straight.generator));
     } finally {
