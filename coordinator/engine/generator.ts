@@ -27,6 +27,9 @@ export interface GeneratorOptions {
 /** The maximum number of generator branches (each costs a full generator pass per step). */
 export const MAX_GENERATOR_BRANCHES = 8;
 
+/** Branch k is initialised as a one-branch generator built with seed + k · this (a prime, so seeds do not collide). */
+export const BRANCH_SEED_STRIDE = 104_729;
+
 const leaky = () => tf.layers.leakyReLU({ alpha: 0.2 });
 
 /**
@@ -57,7 +60,7 @@ class PickBranch extends tf.layers.Layer {
 }
 tf.serialization.registerClass(PickBranch);
 
-/** The branch each row of z (row-major, `zDim` per row) picks: what PickBranch computes, for reports and tests. */
+/** The branch each row of z (row-major, `zDim` per row) picks: the rule PickBranch applies, for tools and tests. */
 export function pickedBranches(z: Float32Array, zDim: number, branches: number): Int32Array {
   return Int32Array.from({ length: z.length / zDim }, (_, i) => {
     let best = 0;
@@ -77,7 +80,7 @@ export function buildGenerator(o: GeneratorOptions): tf.LayersModel {
   const seed = o.seed ?? 1;
   // One branch is the generator as it always was (same layers, same initial weights for a seed).
   if (branches === 1) return tf.model({ inputs: [z, y], outputs: generatorBody(z, y, o, seed), name: 'generator' });
-  const outs = Array.from({ length: branches }, (_, k) => generatorBody(z, y, o, seed + 104_729 * k));
+  const outs = Array.from({ length: branches }, (_, k) => generatorBody(z, y, o, seed + BRANCH_SEED_STRIDE * k));
   return tf.model({ inputs: [z, y], outputs: new PickBranch(branches).apply([z, ...outs]) as tf.SymbolicTensor, name: 'generator' });
 }
 

@@ -1,12 +1,12 @@
 /** Several generators in one model (distill.generators): each sample goes through the branch its noise picks. */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { buildGenerator, pickedBranches } from '../../coordinator/engine/generator.js';
+import { BRANCH_SEED_STRIDE, buildGenerator, pickedBranches } from '../../coordinator/engine/generator.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
 
 const OPTIONS = { sampleShape: [8, 8, 1], numClasses: 10, zDim: 16 };
 /** Branch k of a generator built with `seed` starts as a one-branch generator built with this seed. */
-const branchSeed = (seed: number, k: number) => seed + 104_729 * k;
+const branchSeed = (seed: number, k: number) => seed + BRANCH_SEED_STRIDE * k;
 
 /** Rows of z whose first three entries make sample i pick branch picks[i]. */
 function noiseFor(picks: number[]): Float32Array {
