@@ -4,9 +4,10 @@
  *
  * For each chosen sample the vote's top class a and a random other class b give the margin
  * m(x) = log q(a | x) − log q(b | x) of the class-weighted vote at τ = 1, log q(c) = Σ_d w_dc log p_dc + const
- * (the normaliser cancels in the difference). Its input gradient g is what the devices' gradient queries would
- * return summed, asked with per-class CE weights w_dc (e_b − e_a)_c (the ensemble-CE mechanism of
- * coordinator/engine/ce-weights.ts); here the scenario's cached teachers compute it in-process. A student step
+ * (the normaliser cancels in the difference). Devices asked with per-class CE weights a_dc = w_dc (e_b − e_a)_c
+ * (gradient.query's classWeights, as generatorCe 'ensemble' uses them) would return gradients that sum to g / n,
+ * g = ∇ₓ m per sample and n the batch size (their CE term is a batch mean); here the scenario's cached teachers
+ * compute g in-process. A student step
  * then compares the student's margin's directional derivatives with the teachers' along two unit directions per
  * sample, g / |g| (target |g|) and a random one r (target g · r): `directionalDerivativeLoss`.
  */

@@ -190,6 +190,12 @@ async function main(): Promise<void> {
     const average = v.ema ? new WeightAverage(student, v.ema) : undefined;
     const evaluate = () => (average ? average.withAverage(() => accuracyOf(student, test)) : accuracyOf(student, test));
     const curve: { step: number; acc: number }[] = [{ step: 0, acc: await evaluate() }];
+    const base: StudentLoss = v.loss === 'logits' ? logitMatchLoss : kdLoss;
+    const set = jacobian;
+    const match = v.jacobian;
+    const loss: StudentLoss = match && set
+      ? (z, p, t) => tf.add(base(z, p, t), tf.mul(match.weight, jacobianLoss(student, set, JACOBIAN_BATCH, train.sampleShape, numClasses, match.epsilon, rng))) as tf.Scalar
+      : base;
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
@@ -197,12 +203,7 @@ async function main(): Promise<void> {
       const batch = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
-      const loss = v.loss === 'logits' ? logitMatchLoss : kdLoss;
-      const set = jacobian;
-      const withJacobian: StudentLoss | undefined = v.jacobian && set
-        ? (z, p, t) => tf.add(loss(z, p, t), tf.mul(v.jacobian!.weight, jacobianLoss(student, set, JACOBIAN_BATCH, train.sampleShape, numClasses, v.jacobian!.epsilon, rng))) as tf.Scalar
-        : undefined;
-      studentStep(student, optimizer, x, y, tau, withJacobian ?? loss);
+      studentStep(student, optimizer, x, y, tau, loss);
       average?.update();
       tf.dispose([x, y]);
       if (step % every === 0 || step === steps) {
