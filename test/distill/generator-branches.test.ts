@@ -55,6 +55,11 @@ describe('generator branches', () => {
     expect(one.layers.map((l) => l.getClassName())).toEqual(before.layers.map((l) => l.getClassName()));
     expect(one.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before.getWeights().map((w) => Array.from(w.dataSync())));
     expect(one.layers.some((l) => l.getClassName() === 'PickBranch')).toBe(false);
+    // Pinned, not only compared with the default build (which takes the same path): the DCGAN layout, and its
+    // parameters by hand for 8x8: dense 26·128 + 128, BN 4·128, convT 9·32·32 + 32, BN 4·32, convT 9·32·16 + 16,
+    // BN 4·16, conv 9·16 + 1, BN 4.
+    expect(one.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'InputLayer', 'Concatenate', 'Dense', 'BatchNormalization', 'LeakyReLU', 'Reshape', 'Conv2DTranspose', 'BatchNormalization', 'LeakyReLU', 'Conv2DTranspose', 'BatchNormalization', 'LeakyReLU', 'Conv2D', 'BatchNormalization', 'Activation']);
+    expect(one.countParams()).toBe(3456 + 512 + 9248 + 128 + 4624 + 64 + 145 + 4);
   });
 
   it('are validated, naming the setting', () => {
