@@ -18,9 +18,14 @@ export interface TrainingAugmentation {
   flip?: boolean;
   /** Standard deviation of Gaussian noise added to every input value (0 or absent: none). */
   noise?: number;
+  /**
+   * L-infinity radius of an adversarial perturbation (FGSM with a random start, shared/train/adversarial.ts)
+   * applied after the other augmentations; it needs the model, so the fit loop applies it (0 or absent: none).
+   */
+  adversarial?: number;
 }
 
-const FIELDS = ['shift', 'flip', 'noise'];
+const FIELDS = ['shift', 'flip', 'noise', 'adversarial'];
 
 /** Validates an augmentation block from a config file; errors name the path and the bad value. */
 export function parseTrainingAugmentation(raw: unknown, path: string): TrainingAugmentation | undefined {
@@ -42,6 +47,12 @@ export function parseTrainingAugmentation(raw: unknown, path: string): TrainingA
   if (o.noise !== undefined) {
     if (typeof o.noise !== 'number' || !Number.isFinite(o.noise) || o.noise < 0 || o.noise > 1) throw new Error(`${path}.noise: must be a number in 0..1, got ${JSON.stringify(o.noise)}`);
     if (o.noise) out.noise = o.noise;
+  }
+  if (o.adversarial !== undefined) {
+    if (typeof o.adversarial !== 'number' || !Number.isFinite(o.adversarial) || o.adversarial < 0 || o.adversarial > 0.5) {
+      throw new Error(`${path}.adversarial: must be a number in 0..0.5 (an L-infinity radius), got ${JSON.stringify(o.adversarial)}`);
+    }
+    if (o.adversarial) out.adversarial = o.adversarial;
   }
   return Object.keys(out).length ? out : undefined;
 }
@@ -81,7 +92,7 @@ export function shiftAndFlip(x: tf.Tensor, draws: SampleDraw[]): tf.Tensor {
   });
 }
 
-/** The augmented batch; shifts and flips apply to images (rank 4) only, noise to any input. */
+/** The augmented batch; shifts and flips apply to images (rank 4) only, noise to any input; `adversarial` is the fit loop's. */
 export function augmentBatch(x: tf.Tensor, a: TrainingAugmentation, rng: Random): tf.Tensor {
   return tf.tidy(() => {
     let out = x;

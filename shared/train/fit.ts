@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../random.js';
 import { sampleCount, type Dataset } from '../data/dataset.js';
+import { adversarialInputs } from './adversarial.js';
 import { augmentBatch, type TrainingAugmentation } from './augment.js';
 import { allRows, batchTensor, predictLogits } from './batches.js';
 import { accuracy, argmaxRows } from '../metrics/index.js';
@@ -81,8 +82,10 @@ export async function fit(model: tf.LayersModel, train: Dataset, options: FitOpt
       const end = Math.min(n, start + batchSize);
       const loss = tf.tidy(() => {
         const clean = batchTensor(train, order, start, end);
-        const x = options.augment ? augmentBatch(clean, options.augment, rng) : clean;
+        const augmented = options.augment ? augmentBatch(clean, options.augment, rng) : clean;
         const labels = tf.oneHot(tf.tensor1d(Array.from(order.subarray(start, end), (i) => train.y[i]), 'int32'), train.numClasses);
+        const epsilon = options.augment?.adversarial;
+        const x = epsilon ? adversarialInputs(model, augmented, labels, epsilon, rng) : augmented;
         return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
       });
       const value = (await loss.data())[0];

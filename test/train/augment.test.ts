@@ -103,7 +103,7 @@ describe('training augmentation', () => {
     expect(() => parseTrainingAugmentation({ shift: 1.5 }, 'p')).toThrow(/p.shift: must be an integer in 0..8, got 1.5/);
     expect(() => parseTrainingAugmentation({ noise: -0.1 }, 'p')).toThrow(/p.noise: must be a number in 0..1, got -0.1/);
     expect(() => parseTrainingAugmentation({ flip: 'yes' }, 'p')).toThrow(/p.flip: must be true or false/);
-    expect(() => parseTrainingAugmentation({ rotate: 10 }, 'p')).toThrow(/p.rotate: unknown field; allowed: shift, flip, noise/);
+    expect(() => parseTrainingAugmentation({ rotate: 10 }, 'p')).toThrow(/p.rotate: unknown field; allowed: shift, flip, noise, adversarial/);
     expect(() => parseTrainingAugmentation([1], 'p')).toThrow(/p: must be an object/);
   });
 });
