@@ -5,6 +5,7 @@
  *   npm run bench:compute                 # everything (about 30-40 min on a 2-core machine)
  *   npm run bench:compute -- --part timings
  *   npm run bench:compute -- --part fmnist
+ *   npm run bench:compute -- --part augment   # what teacher-training augmentations cost per epoch (about 2 min)
  *
  * Results merge into bench/results/compute.json, so the two parts can run separately.
  */
@@ -15,6 +16,7 @@ import { buildModel } from '../shared/models/build.js';
 import { loadFashionMnist } from '../shared/data/fashion-mnist.js';
 import { subset } from '../shared/data/dataset.js';
 import { fit, accuracyOf } from '../shared/train/fit.js';
+import type { TrainingAugmentation } from '../shared/train/augment.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 
 const RESULTS = new URL('./results/compute.json', import.meta.url).pathname;
@@ -111,10 +113,51 @@ async function trainFmnist(spec: unknown, epochs: number, label: string): Promis
   return { acc, seconds: result.seconds };
 }
 
+/** The fmnist-cnn scenarios' teacher. */
+const TEACHER_CNN = { kind: 'cnn', conv: [16, 32], dense: [64], batchNorm: true } as const;
+const AUGMENTATIONS: Record<string, TrainingAugmentation | undefined> = {
+  plain: undefined,
+  noise: { noise: 0.1 },
+  adversarial: { adversarial: 0.05 },
+};
+
+/**
+ * Seconds for one epoch of the teacher on 4,096 Fashion-MNIST images with each augmentation, twice in turn
+ * (plain, noise, adversarial, plain, ...) so that drift in the machine's speed hits every variant; the mean
+ * of the two is kept. FGSM costs one more forward and backward pass per batch, noise almost nothing.
+ */
+async function augmentationCost(): Promise<Record<string, number>> {
+  const images = subset(loadFashionMnist('train'), Int32Array.from({ length: 4096 }, (_, i) => i));
+  const seconds: Record<string, number[]> = {};
+  // An uncounted warm-up: the first fit in a process pays for kernel compilation.
+  const warmUp = buildModel(TEACHER_CNN, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+  await fit(warmUp, subset(images, Int32Array.from({ length: 512 }, (_, i) => i)), { epochs: 1, batchSize: 64, seed: 1, augment: { adversarial: 0.05 } });
+  warmUp.dispose();
+  for (let repeat = 0; repeat < 2; repeat++) {
+    for (const [name, augment] of Object.entries(AUGMENTATIONS)) {
+      const model = buildModel(TEACHER_CNN, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+      const r = await fit(model, images, { epochs: 1, batchSize: 64, seed: 1, ...(augment ? { augment } : {}) });
+      model.dispose();
+      (seconds[name] ??= []).push(r.seconds);
+      console.log(`  ${name}: ${r.seconds.toFixed(1)} s for an epoch of 4,096 images`);
+    }
+  }
+  const out = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, +(v.reduce((a, b) => a + b, 0) / v.length).toFixed(2)]));
+  for (const k of Object.keys(out)) console.log(`${k.padEnd(12)} ${out[k].toFixed(1)} s  (${(out[k] / out.plain).toFixed(2)} x plain)`);
+  return out;
+}
+
 async function main(): Promise<void> {
   const part = process.argv.includes('--part') ? process.argv[process.argv.indexOf('--part') + 1] : 'all';
-  if (!['all', 'timings', 'fmnist'].includes(part)) throw new Error(`--part must be all, timings or fmnist, got ${part}`);
+  if (!['all', 'timings', 'fmnist', 'augment'].includes(part)) throw new Error(`--part must be all, timings, fmnist or augment, got ${part}`);
   const results = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
+  if (part === 'augment') {
+    await useBackend(await initBackend());
+    results.teacherEpochSeconds = { images: 4096, spec: TEACHER_CNN, backend: tf.getBackend(), ...(await augmentationCost()) };
+    writeFileAtomic(RESULTS, JSON.stringify(results, null, 2) + '\n');
+    console.log(`results written to ${RESULTS}`);
+    return;
+  }
   if (part !== 'fmnist') {
     results.backends = await timings();
     const { wasm, cpu } = results.backends;
