@@ -22,7 +22,8 @@ import { Distiller } from '../coordinator/engine/distiller.js';
 import { DirectoryCheckpoints } from '../coordinator/engine/checkpoint.js';
 import { accountedPort, emptyTraffic, totalBytes, type Traffic } from '../coordinator/engine/accounting.js';
 import type { Scenario } from './scenario.js';
-import { deviceClassStats, prepareTeachers } from './teachers.js';
+import { deviceClassStats, prepareTeachers, teacherKey } from './teachers.js';
+import { claimOutputFolder } from './output-folder.js';
 import { averagedAccuracy, centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
 import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
@@ -74,6 +75,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const parts = partitionDataset(train, { ...s.partition, seed: o.seed });
   log(`${s.name} seed ${o.seed}: ${s.partition.devices} devices, ${train.y.length} training samples (${s.partition.scheme}${s.partition.alpha ? ` alpha=${s.partition.alpha}` : ''}), backend ${backend}`);
 
+  claimOutputFolder(o.out, parts.map((_, d) => teacherKey(s, o.seed, d)));
   const { models: teachers, dirs: teacherDirs } = await phase('teachers', () => prepareTeachers(s, o.seed, train, parts, log, o.workers ?? 0));
   const teacherReport = teachers.map((t, d) => ({ device: d, spec: s.teacherSpecs[d], acc: accuracyOf(t, test), samples: parts[d].indices.length, params: t.countParams() }));
   log(`teachers: ${teacherReport.map((t) => `${(t.acc * 100).toFixed(1)}%`).join(', ')}`);
