@@ -11,6 +11,9 @@ import { writeFileAtomic } from '../shared/fs/atomic.js';
 
 export const TEACHERS_FILE = 'teachers.json';
 
+/** The folder belongs to another run: a user's choice to make, not a crash (the CLI prints it as a usage error). */
+export class OutputFolderError extends Error {}
+
 /**
  * Records `teacherKeys` in `<out>/teachers.json`, or, when the folder already records others, throws an error
  * that names both and what to do. A folder from before this file existed is claimed as it is.
@@ -22,10 +25,10 @@ export function claimOutputFolder(out: string, teacherKeys: string[]): void {
     try {
       recorded = (JSON.parse(readFileSync(file, 'utf8')) as { teachers?: unknown }).teachers;
     } catch (e) {
-      throw new Error(`${file} is not valid JSON (${(e as Error).message}); delete it if ${out} holds this scenario's run`);
+      throw new OutputFolderError(`${file} is not valid JSON (${(e as Error).message}); delete it if ${out} holds this scenario's run`);
     }
     if (JSON.stringify(recorded) === JSON.stringify(teacherKeys)) return;
-    throw new Error(
+    throw new OutputFolderError(
       `${out} holds a run with other teachers (${file} lists ${JSON.stringify(recorded)}, this scenario and seed train ${JSON.stringify(teacherKeys)}): ` +
         `the teachers block, dataset, partition or limit changed. Use another --out, or delete ${out} to start over`,
     );

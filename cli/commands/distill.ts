@@ -4,6 +4,7 @@ import type { Command } from '../command.js';
 import { numberFlag, parseArgs, UsageError, type Flags } from '../args.js';
 import { loadScenario, ScenarioError } from '../../simulations/scenario.js';
 import { runScenario, type Report } from '../../simulations/run.js';
+import { OutputFolderError } from '../../simulations/output-folder.js';
 import { formatReport } from '../../simulations/summary.js';
 
 const flags: Flags = {
@@ -28,7 +29,10 @@ export async function distill(argv: string[], command: string): Promise<Report> 
   const out = p.flags.out === flags.out.default ? join('out', scenario.name, `seed-${seed}`) : (p.flags.out as string);
   const workers = numberFlag(p, 'workers', command)!;
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`${command}: --workers must be an integer >= 0, got ${workers}`);
-  const report = await runScenario({ scenario, seed, out, skipBaselines: Boolean(p.flags['skip-baselines']), workers });
+  const report = await runScenario({ scenario, seed, out, skipBaselines: Boolean(p.flags['skip-baselines']), workers }).catch((e: unknown) => {
+    if (e instanceof OutputFolderError) throw new UsageError(`${command}: ${e.message}`);
+    throw e;
+  });
   console.log(formatReport(report));
   console.log(`\nreport: ${join(out, 'report.json')}${scenario.dataset !== 'breast-cancer' ? `, samples: ${join(out, 'samples.png')}` : ''}, student: ${join(out, 'student')}`);
   return report;

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { claimOutputFolder } from '../../simulations/output-folder.js';
+import { claimOutputFolder, OutputFolderError } from '../../simulations/output-folder.js';
 import { loadScenario } from '../../simulations/scenario.js';
 import { teacherKey } from '../../simulations/teachers.js';
 
@@ -16,6 +16,7 @@ describe('output folder', () => {
     claimOutputFolder(out, ['k1', 'k2']);
     expect(JSON.parse(readFileSync(join(out, 'teachers.json'), 'utf8'))).toEqual({ teachers: ['k1', 'k2'] });
     expect(() => claimOutputFolder(out, ['k1', 'k2'])).not.toThrow();
+    expect(() => claimOutputFolder(out, ['k1', 'k3'])).toThrow(OutputFolderError);
     expect(() => claimOutputFolder(out, ['k1', 'k3'])).toThrow(/holds a run with other teachers .*\["k1","k2"\].*\["k1","k3"\].*Use another --out, or delete/);
     writeFileSync(join(out, 'teachers.json'), '{oops');
     expect(() => claimOutputFolder(out, ['k1', 'k2'])).toThrow(/teachers.json is not valid JSON/);
