@@ -17,6 +17,7 @@ import { loadFashionMnist } from '../shared/data/fashion-mnist.js';
 import { subset } from '../shared/data/dataset.js';
 import { fit, accuracyOf } from '../shared/train/fit.js';
 import type { TrainingAugmentation } from '../shared/train/augment.js';
+import { allRows } from '../shared/train/batches.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 
 const RESULTS = new URL('./results/compute.json', import.meta.url).pathname;
@@ -127,11 +128,11 @@ const AUGMENTATIONS: Record<string, TrainingAugmentation | undefined> = {
  * of the two is kept. FGSM costs one more forward and backward pass per batch, noise almost nothing.
  */
 async function augmentationCost(): Promise<Record<string, number>> {
-  const images = subset(loadFashionMnist('train'), Int32Array.from({ length: 4096 }, (_, i) => i));
+  const images = subset(loadFashionMnist('train'), allRows(4096));
   const seconds: Record<string, number[]> = {};
   // An uncounted warm-up: the first fit in a process pays for kernel compilation.
   const warmUp = buildModel(TEACHER_CNN, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
-  await fit(warmUp, subset(images, Int32Array.from({ length: 512 }, (_, i) => i)), { epochs: 1, batchSize: 64, seed: 1, augment: { adversarial: 0.05 } });
+  await fit(warmUp, subset(images, allRows(512)), { epochs: 1, batchSize: 64, seed: 1, augment: { adversarial: 0.05 } });
   warmUp.dispose();
   for (let repeat = 0; repeat < 2; repeat++) {
     for (const [name, augment] of Object.entries(AUGMENTATIONS)) {
