@@ -50,7 +50,7 @@ export function accountedPort(inner: TeacherPort, traffic: Traffic, bytesPerValu
     },
     async logits(q) {
       traffic.roundTrips++;
-      add(traffic.down, 'logits', tensorBytes(q.inputs));
+      add(traffic.down, 'logits', tensorBytes(q.inputs) + (q.probes ? 12 : 0)); // seeded probes: directions, mu, seed
       const r = await inner.logits(q);
       add(traffic.up, 'logits', tensorBytes(r.logits));
       return r;

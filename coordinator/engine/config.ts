@@ -4,6 +4,7 @@ import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
 import { MAX_GENERATOR_BRANCHES } from './generator.js';
+import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
 
 export interface DistillConfig {
   /**
@@ -145,8 +146,12 @@ export interface DistillConfig {
   replayCapacity: number;
   zDim: number;
   generatorWidth?: number;
-  /** Forward-difference settings for black-box devices. */
-  zerothOrder: { directions: number; mu: number };
+  /**
+   * Forward-difference settings for black-box devices. `seeded` (default true) sends each query's inputs
+   * once with a seed and lets the device expand the 1 + directions probes (shared/distill/probes.ts);
+   * false sends every probe, for devices that answer plain logits queries only.
+   */
+  zerothOrder: { directions: number; mu: number; seeded: boolean };
 }
 
 export const DEFAULT_DISTILL: DistillConfig = {
@@ -186,7 +191,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   studentBalance: 0,
   replayCapacity: 20000,
   zDim: 64,
-  zerothOrder: { directions: 8, mu: 0.005 },
+  zerothOrder: { directions: 8, mu: 0.005, seeded: true },
 };
 
 /** Settings without a default value: absent means "derived from another setting". */
@@ -241,8 +246,12 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.smoothGrad.samples) || c.smoothGrad.samples < 1 || c.smoothGrad.samples > MAX_SMOOTHGRAD_SAMPLES) throw new Error(`${path}.smoothGrad.samples: must be an integer in 1..${MAX_SMOOTHGRAD_SAMPLES} (noisy copies per query sample on each device), got ${JSON.stringify(c.smoothGrad.samples)}`);
   for (const k of ['ce', 'bn', 'adv'] as const) nonNeg(c.device[k], `device.${k}`);
   for (const k of ['tv', 'l2'] as const) nonNeg(c.imagePrior[k], `imagePrior.${k}`);
+  for (const k of Object.keys(c.zerothOrder)) if (!(k in DEFAULT_DISTILL.zerothOrder)) throw new Error(`${path}.zerothOrder.${k}: unknown setting; valid: directions, mu, seeded`);
   posInt(c.zerothOrder.directions, 'zerothOrder.directions');
   positive(c.zerothOrder.mu, 'zerothOrder.mu');
+  if (typeof c.zerothOrder.seeded !== 'boolean') throw new Error(`${path}.zerothOrder.seeded: must be true or false, got ${JSON.stringify(c.zerothOrder.seeded)}`);
+  if (c.zerothOrder.seeded && c.zerothOrder.directions > MAX_PROBE_DIRECTIONS)
+    throw new Error(`${path}.zerothOrder.directions: a device expands at most ${MAX_PROBE_DIRECTIONS} seeded directions per sample, got ${c.zerothOrder.directions} (or set zerothOrder.seeded false to send every probe)`);
   if (!BN_CLASS_MIXES.includes(c.bnClassMix)) throw new Error(`${path}.bnClassMix: must be one of ${BN_CLASS_MIXES.join(', ')}, got ${JSON.stringify(c.bnClassMix)}`);
   if (typeof c.ceFloor !== 'number' || !(c.ceFloor >= 0 && c.ceFloor <= 1)) throw new Error(`${path}.ceFloor: must be a number in [0, 1] (0: CE weight by class share only, 1: every device alike), got ${JSON.stringify(c.ceFloor)}`);
   if (c.generatorCe !== 'devices' && c.generatorCe !== 'ensemble') throw new Error(`${path}.generatorCe: must be 'devices' or 'ensemble', got ${JSON.stringify(c.generatorCe)}`);

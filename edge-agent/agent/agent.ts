@@ -123,7 +123,7 @@ export class Agent {
     const measuring = performance.now();
     const classStats = teacherClassStats(model, train);
     if (classStats) log.info('per-class batch-norm statistics measured', { samples: train.y.length, seconds: Number(((performance.now() - measuring) / 1000).toFixed(1)) });
-    const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB), classStats });
+    const teacher = new LocalTeacher({ deviceId: identity.id, model, labelHistogram: samples.histogram(), maxChunk: queryChunkSize(model, config.queries.memoryBudgetMB), classStats, blackBox: !config.queries.gradients });
     const teacherPredict = floatPredictor(model, format.sampleShape);
     const coordinator = config.coordinator ? await loadPublicIdentity(config.coordinator.publicKey) : undefined;
     const serving = new ServingSlot(config.dataDir, format, coordinator?.signPublicKey, teacherPredict, (m, f) => log.info(m, f));

@@ -39,8 +39,12 @@ export interface AgentConfig {
     seed: number;
   };
   teacher: TeacherSource;
-  /** Device memory the teacher may use to answer one query; bigger batches are answered in chunks. */
-  queries: { memoryBudgetMB: number };
+  /**
+   * Device memory the teacher may use to answer one query; bigger batches are answered in chunks.
+   * `gradients` false makes the device a black box: it answers logits only (the coordinator then estimates
+   * input gradients from seeded probes), for operators who will not release their teacher's gradients.
+   */
+  queries: { memoryBudgetMB: number; gradients: boolean };
   serving: { calibrationSamples: number; rollbackMargin: number };
   lifelong: { enabled: boolean; updateEvery: number; memorySize: number; epochs: number; lwfWeight: number; learningRate: number; batchSize: number };
   http: { enabled: boolean; host: string; port: number; maxBodyBytes: number };
@@ -103,7 +107,7 @@ export function parseAgentConfig(raw: unknown, base = process.cwd(), path = 'age
   if (!Array.isArray(d.sampleShape) || d.sampleShape.length < 1 || d.sampleShape.length > 3 || d.sampleShape.some((v) => !Number.isInteger(v) || v < 1 || v > 4096))
     throw new ConfigError(`${path}.data.sampleShape: must be 1 to 3 positive integers, got ${show(d.sampleShape)}`);
   if (d.numClasses === undefined) throw new ConfigError(`${path}.data.numClasses: required (the number of classes the models predict)`);
-  const q = section(c.queries, `${path}.queries`, ['memoryBudgetMB']);
+  const q = section(c.queries, `${path}.queries`, ['memoryBudgetMB', 'gradients']);
   const s = section(c.serving, `${path}.serving`, ['calibrationSamples', 'rollbackMargin']);
   const l = section(c.lifelong, `${path}.lifelong`, ['enabled', 'updateEvery', 'memorySize', 'epochs', 'lwfWeight', 'learningRate', 'batchSize']);
   const h = section(c.http, `${path}.http`, ['enabled', 'host', 'port', 'maxBodyBytes']);
@@ -119,7 +123,7 @@ export function parseAgentConfig(raw: unknown, base = process.cwd(), path = 'age
       seed: int(d.seed, `${path}.data.seed`, 1, 0),
     },
     teacher: parseTeacher(c.teacher, `${path}.teacher`, base),
-    queries: { memoryBudgetMB: num(q.memoryBudgetMB, `${path}.queries.memoryBudgetMB`, 32, 1, 65_536) },
+    queries: { memoryBudgetMB: num(q.memoryBudgetMB, `${path}.queries.memoryBudgetMB`, 32, 1, 65_536), gradients: bool(q.gradients, `${path}.queries.gradients`, true) },
     serving: {
       calibrationSamples: int(s.calibrationSamples, `${path}.serving.calibrationSamples`, 500, 1, 100_000),
       rollbackMargin: num(s.rollbackMargin, `${path}.serving.rollbackMargin`, 0.02, 0, 1),

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MAX_SMOOTHGRAD_SAMPLES, type GradientQuery, type GradientReply, type LogitsQuery, type LogitsReply, type SmoothGradQuery, type TeacherInfo, type TeacherPort, type TensorData } from '../../shared/distill/port.js';
 import { classBnWeights, deviceLoss, ownClassMix, smoothGradNoise, tapBatchNorm, type ClassBnTerms, type TappedTeacher } from './device-loss.js';
 import { checkClassStats, type ClassBatchNormStats } from './class-stats.js';
+import { probeSpecProblem, seededProbeInputs } from '../../shared/distill/probes.js';
 
 export interface LocalTeacherOptions {
   deviceId: string;
@@ -96,12 +97,18 @@ export class LocalTeacher implements TeacherPort {
 
   async logits(query: LogitsQuery): Promise<LogitsReply> {
     checkInputs(query.inputs, this.inputShape, this.deviceId);
-    const n = query.inputs.shape[0];
+    if (query.probes) {
+      const problem = probeSpecProblem(query.probes);
+      if (problem) throw new Error(`device ${this.deviceId}: ${problem}`);
+    }
+    // Seeded probes: the device expands x into x and x + mu·u_k itself (shared/distill/probes.ts).
+    const inputs = query.probes ? seededProbeInputs(query.inputs, query.probes) : query.inputs;
+    const n = inputs.shape[0];
     const values = new Float32Array(n * this.numClasses);
     const per = this.inputShape.reduce((a, b) => a * b, 1);
     for (let start = 0; start < n; start += this.maxChunk) {
       const end = Math.min(n, start + this.maxChunk);
-      const out = tf.tidy(() => this.model.predict(tf.tensor(query.inputs.values.subarray(start * per, end * per), [end - start, ...this.inputShape])) as tf.Tensor);
+      const out = tf.tidy(() => this.model.predict(tf.tensor(inputs.values.subarray(start * per, end * per), [end - start, ...this.inputShape])) as tf.Tensor);
       values.set(await out.data(), start * this.numClasses);
       out.dispose();
     }

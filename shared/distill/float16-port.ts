@@ -17,7 +17,7 @@ export function float16Port(inner: TeacherPort): TeacherPort {
     deviceId: inner.deviceId,
     info: () => inner.info(),
     async logits(q) {
-      const r = await inner.logits({ inputs: half(q.inputs) });
+      const r = await inner.logits({ ...q, inputs: half(q.inputs) });
       return { logits: half(r.logits) };
     },
     async gradient(q) {

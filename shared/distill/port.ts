@@ -7,6 +7,7 @@
  * the compiler rejects a port implementation that tries. The same types become protocol message bodies
  * when the port runs over ws/MQTT, and are what the in-memory simulation passes around.
  */
+import type { ProbeSpec } from './probes.js';
 
 /** A dense float32 tensor as plain data: row-major values and their shape. */
 export interface TensorData {
@@ -30,6 +31,12 @@ export interface TeacherInfo {
 /** Ask for the teacher's logits on a batch. */
 export interface LogitsQuery {
   inputs: TensorData;
+  /**
+   * Seeded finite-difference probes (black-box devices, shared/distill/probes.ts): the device answers for x
+   * and for x + mu·u_k, k = 1..directions, with the unit directions u drawn from the seed, so the reply has
+   * (1 + directions)·n rows, x's first. Only a seed and two numbers cross the port, not the probes.
+   */
+  probes?: ProbeSpec;
 }
 
 export interface LogitsReply {

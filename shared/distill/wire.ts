@@ -39,12 +39,13 @@ export interface QueryEncoding {
 export function logitsQueryBody(q: LogitsQuery, o: QueryEncoding): RoundQueryBody {
   const body: RoundQueryBody = { inputs: wireTensor(q.inputs, o.queryDtype), temperature: 1, deadlineMs: o.deadlineMs };
   if (o.replyDtype) body.replyDtype = o.replyDtype;
+  if (q.probes) body.probes = { ...q.probes };
   return body;
 }
 
 /** A round.query body as the LogitsQuery a TeacherPort answers. */
 export function logitsQueryFrom(b: RoundQueryBody): LogitsQuery {
-  return { inputs: tensorData(b.inputs) };
+  return b.probes ? { inputs: tensorData(b.inputs), probes: { ...b.probes } } : { inputs: tensorData(b.inputs) };
 }
 
 /** A logits reply as a round.reply body; logits are divided by the query's temperature. */

@@ -3,20 +3,26 @@
  *
  * For each sample, the device-side loss is evaluated at x and at x + μ·u_k for K random unit directions u_k;
  * the forward-difference estimate is  ĝ = (d / K) Σ_k (L(x + μu_k) − L(x)) / μ · u_k.
- * All K + 1 probes of the whole batch go down in one logits query, so a step still costs one round trip,
- * at K + 1 times the bytes. The BN term is unavailable (it needs internal activations) and is dropped.
+ * The probes go down in one logits query, so a step still costs one round trip. `seeded` (the default) sends
+ * x once with a seed and the device expands the K + 1 probes itself (shared/distill/probes.ts): the same
+ * answers for about 1/(K + 1) of the downlink. Without it the coordinator sends every probe, at K + 1 times
+ * the bytes, for devices that answer plain logits queries only. The BN term is unavailable (it needs internal
+ * activations) and is dropped.
  * A query's smoothGrad is not applied: the random probes already smooth the loss at the scale μ, and noisy
  * copies would multiply the probes' bytes again.
  */
 import type { Random } from '../random.js';
 import { softmaxRows, logSoftmaxRows } from '../math/softmax.js';
-import type { GradientQuery, GradientReply, TeacherPort } from './port.js';
+import type { GradientQuery, GradientReply, LogitsReply, TeacherPort } from './port.js';
+import { expandProbes, probeDirections, seededProbeDirections, type ProbeSpec } from './probes.js';
 
 export interface ZerothOrderOptions {
   directions: number;
   /** Finite-difference step. */
   mu: number;
   rng: Random;
+  /** Send a seed and let the device expand the probes (default true); false sends every probe. */
+  seeded?: boolean;
 }
 
 /** Per-sample device loss from logits (weighted CE on the target, or per-class weighted CE, minus adv · L1 to the student), each already divided by n. */
@@ -51,21 +57,18 @@ export function zerothOrderPort(inner: TeacherPort, o: ZerothOrderOptions): Teac
       const [n, ...sample] = q.inputs.shape;
       const d = sample.reduce((a, b) => a * b, 1);
       const K = o.directions;
-      const probes = new Float32Array((K + 1) * n * d);
-      probes.set(q.inputs.values, 0);
-      const dirs = new Float32Array(K * n * d);
-      for (let k = 0; k < K; k++) {
-        for (let i = 0; i < n; i++) {
-          const u = dirs.subarray((k * n + i) * d, (k * n + i + 1) * d);
-          let norm = 0;
-          for (let j = 0; j < d; j++) norm += (u[j] = o.rng.normal()) ** 2;
-          norm = Math.sqrt(norm);
-          for (let j = 0; j < d; j++) u[j] /= norm;
-        }
-        const block = probes.subarray((k + 1) * n * d, (k + 2) * n * d);
-        for (let j = 0; j < n * d; j++) block[j] = q.inputs.values[j] + o.mu * dirs[k * n * d + j];
+      let dirs: Float32Array;
+      let reply: LogitsReply;
+      if (o.seeded ?? true) {
+        const probes: ProbeSpec = { directions: K, mu: o.mu, seed: o.rng.int(0x100000000) };
+        dirs = seededProbeDirections(n, d, probes);
+        reply = await inner.logits({ inputs: q.inputs, probes });
+      } else {
+        dirs = probeDirections(n, d, K, o.rng);
+        reply = await inner.logits({ inputs: expandProbes(q.inputs, o.mu, dirs) });
       }
-      const reply = await inner.logits({ inputs: { shape: [(K + 1) * n, ...sample], values: probes } });
+      if (reply.logits.shape[0] !== (K + 1) * n)
+        throw new Error(`device ${inner.deviceId}: ${reply.logits.shape[0]} rows of logits for ${(K + 1) * n} probes`);
       const C = reply.logits.shape[1];
       const losses = sampleLosses(reply.logits.values, q, C);
       const grad = new Float32Array(n * d);

@@ -6,6 +6,7 @@
 import { checkWireTensor, type DType, type WireTensor } from './tensor.js';
 import { arrayOf, bool, bytes, int, num, obj, oneOf, opt, recordOf, refine, str, type Check } from './validate.js';
 import { MAX_SMOOTHGRAD_SAMPLES, type SmoothGradQuery } from '../distill/port.js';
+import { MAX_PROBE_DIRECTIONS, type ProbeSpec } from '../distill/probes.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -45,6 +46,12 @@ export interface RoundQueryBody {
   deadlineMs: number;
   /** Element type of the reply's tensors (default float32). */
   replyDtype?: ReplyDType;
+  /**
+   * Seeded finite-difference probes (shared/distill/probes.ts): answer for the inputs and for
+   * directions × n probes around them that the device draws from the seed; the reply has
+   * (1 + directions)·n rows, the inputs' first.
+   */
+  probes?: ProbeSpec;
 }
 /** round.reply: soft labels (logits) for the query's inputs, one row per input. */
 export interface RoundReplyBody {
@@ -187,6 +194,15 @@ const replyDtype = opt(oneOf(['float32', 'float16'] as const));
 const lossTerms = (min: number) => obj<LossTerms>({ ce: num({ min }), bn: num({ min }), adv: num({ min }) });
 const rows = (t: WireTensor | undefined) => t?.shape[0];
 
+/** Seeded probes multiply the inputs a device evaluates by 1 + directions: hold that to the inputs' own limit. */
+function roundQueryRule(q: RoundQueryBody, path: string): string | undefined {
+  if (!q.probes) return undefined;
+  const elements = q.inputs.shape.reduce((a, b) => a * b, 1) * (1 + q.probes.directions);
+  if (elements > MAX_INPUT_ELEMENTS)
+    return `${path}.probes.directions: ${q.probes.directions} directions expand the inputs to ${elements} values, more than the ${MAX_INPUT_ELEMENTS} a query may hold`;
+  return undefined;
+}
+
 /** Cross-field rules of a gradient query: one label, weight and probability row per input. */
 function gradientQueryRule(q: GradientQueryBody, path: string): string | undefined {
   const n = q.inputs.shape[0];
@@ -218,12 +234,13 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
   'enroll.accept': { check: obj<EnrollAcceptBody>({ deviceId: peerId, fleet: peerId }), maxBytes: 4 * KiB, expectsReply: false },
   'enroll.pending': { check: obj<EnrollPendingBody>({ reason: str({ max: 512 }) }), maxBytes: 4 * KiB, expectsReply: false },
   'round.query': {
-    check: obj<RoundQueryBody>({
+    check: refine(obj<RoundQueryBody>({
       inputs: checkWireTensor({ maxElements: MAX_INPUT_ELEMENTS, dtypes: FLOATS }),
       temperature: num({ min: 1e-3, max: 1e3 }),
       deadlineMs: int({ min: 1, max: 3_600_000 }),
       replyDtype,
-    }),
+      probes: opt(obj<ProbeSpec>({ directions: int({ min: 1, max: MAX_PROBE_DIRECTIONS }), mu: num({ min: 1e-9, max: 1e3 }), seed: int({ min: 0, max: 0xffffffff }) })),
+    }), roundQueryRule),
     maxBytes: 17 * MiB,
     expectsReply: true,
   },

@@ -15,6 +15,7 @@ import { TimeoutError } from '../../shared/transport/errors.js';
 import type { TeacherPort } from '../../shared/distill/port.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
 import { seededRandom } from '../../shared/random.js';
+import { zerothOrderPort } from '../../shared/distill/zeroth-order.js';
 import { signModel } from '../../shared/security/model-signature.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from '../distill/fleet-fixture.js';
 import { remoteFleet, type RemoteFleet } from './helpers/remote-fleet.js';
@@ -62,6 +63,18 @@ describe('RemoteTeacherPort over serveTeacher', () => {
       const [bb, mute, silent] = other.ports({ timeoutMs: 300 });
       await expect(bb.gradient({ inputs: inputs(1), targets: Int32Array.from([1]), weights: { ce: 1, bn: 0, adv: 0 } })).rejects.toMatchObject({ code: 'no_gradients' });
       expect((await bb.logits({ inputs: inputs(2) })).logits.shape).toEqual([2, 10]);
+      // Seeded probes cross the wire as a seed: the device's answer is what it gives in process, bit for bit.
+      const probed = { inputs: inputs(3), probes: { directions: 4, mu: 0.01, seed: 99 } };
+      const overWire = await bb.logits(probed);
+      expect(overWire.logits.shape).toEqual([15, 10]);
+      expect(overWire).toEqual(await blackBox.logits(probed));
+      const q = { inputs: inputs(4), targets: Int32Array.from([1, 2, 3, 4]), weights: { ce: 1, bn: 0, adv: 0 } };
+      expect(await zerothOrderPort(bb, { directions: 8, mu: 0.005, rng: seededRandom(6) }).gradient(q)).toEqual(
+        await zerothOrderPort(blackBox, { directions: 8, mu: 0.005, rng: seededRandom(6) }).gradient(q),
+      );
+      // Probes that would expand past a query's input limit are refused before they are sent.
+      const huge = bb.logits({ inputs: { shape: [1024, 8, 8, 1], values: new Float32Array(1024 * 64) }, probes: { directions: 64, mu: 0.01, seed: 1 } });
+      await expect(huge).rejects.toThrow(/round\.query: body\.probes\.directions: 64 directions expand the inputs to 4259840 values, more than the 4194304/);
       const model = signModel({ modelId: 'student', version: 1, tensors: [] }, other.keys.coordinator.sign.secretKey);
       const unsupported = await other.hub.request(other.ids[0], { type: 'model.publish', body: model });
       expect(unsupported).toMatchObject({ type: 'error', body: { code: 'unsupported' } });

@@ -1,8 +1,10 @@
 /**
  * End to end: `distillery coordinator start` in its own process and five `distillery agent start` processes (each bringing the cached teacher as its own model), three talking
  * MQTT through a real Mosquitto and two over WebSocket, run the digits scenario (fewer, shorter rounds).
- * The student must land within 2 points of the in-process engine's for the same seed; with float32
- * replies and every device answering in time it is in fact the same run, weight for weight.
+ * One WebSocket agent is a black box (queries.gradients false): the coordinator estimates its gradients from
+ * seeded probes that the agent expands itself. The student must land within 2 points of the in-process
+ * engine's for the same seed; with float32 replies and every device answering in time it is in fact the
+ * same run, weight for weight.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
@@ -17,6 +19,8 @@ import { loadModel } from '../../shared/models/store.js';
 import { accuracyOf } from '../../shared/train/fit.js';
 import { generateKeyFile } from '../../shared/security/keyfile.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
+import { zerothOrderPort } from '../../shared/distill/zeroth-order.js';
+import { seededRandom } from '../../shared/random.js';
 import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
@@ -30,6 +34,8 @@ const SCENARIO = new URL('../../simulations/scenarios/digits-dir0.5.json', impor
 const SEED = 1;
 // The scenario's settings with fewer, shorter rounds, so the test fits in two minutes on two cores.
 const SHORT = { rounds: 4, generatorSteps: 6, studentSteps: 60, batchSize: 64, studentBatchSize: 64 };
+/** The device whose agent answers logits only. */
+const BLACK_BOX = 4;
 
 const tmp = mkdtempSync(join(tmpdir(), 'distillery-e2e-'));
 const procs: JsonProcess[] = [];
@@ -59,9 +65,13 @@ beforeAll(async () => {
   const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: SEED });
   const parts = partitionDataset(train, { ...s.partition, seed: SEED });
   const { models } = await prepareTeachers(s, SEED, train, parts, () => {});
-  const order = devices.map((d, i) => ({ id: d.id, i })).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const ports = order.map(({ id, i }) => new LocalTeacher({ deviceId: id, model: models[i], labelHistogram: parts[i].histogram }));
   const config = parseDistillConfig({ ...s.distill, ...SHORT });
+  const order = devices.map((d, i) => ({ id: d.id, i })).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const zoRng = seededRandom(SEED + 17); // the coordinator's engine draws the probe seeds so
+  const ports = order.map(({ id, i }) => {
+    const teacher = new LocalTeacher({ deviceId: id, model: models[i], labelHistogram: parts[i].histogram, blackBox: i === BLACK_BOX });
+    return i === BLACK_BOX ? zerothOrderPort(teacher, { ...config.zerothOrder, rng: zoRng }) : teacher;
+  });
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: SEED });
   const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: config.zDim, width: config.generatorWidth, seed: SEED });
   const t0 = performance.now();
@@ -92,7 +102,7 @@ describe('coordinator end to end', () => {
     const started = await coordinator.waitFor((e) => e.msg === 'coordinator started', 30_000, 'start-up');
     devices.forEach((d, i) => {
       const url = i < 3 ? broker.url : (started.ws as string);
-      procs.push(startAgentProcess(`agent-${i}`, { keyFile: d.keyFile, coordinatorPub: `${keyFile}.pub`, url, fleet: 'e2e', scenario: SCENARIO, seed: SEED, device: i }));
+      procs.push(startAgentProcess(`agent-${i}`, { keyFile: d.keyFile, coordinatorPub: `${keyFile}.pub`, url, fleet: 'e2e', scenario: SCENARIO, seed: SEED, device: i, gradients: i !== BLACK_BOX }));
     });
     await coordinator.waitFor((e) => e.msg === 'job starting', 60_000, 'the job to start with five devices');
     // Training runs in the engine's worker thread: the API must keep answering while rounds run.
@@ -142,6 +152,15 @@ describe('coordinator end to end', () => {
       expect(t.up).toBeGreaterThan(0);
       expect(JSON.parse(t.capabilities!).labelHistogram).toHaveLength(10);
     }
+    // The black box got the same queries' inputs and a seed, not nine probes per input: its downlink is the
+    // others' within their student probabilities, CE weights and targets, which it does not need.
+    const blackBox = traffic.find((t) => t.id === devices[BLACK_BOX].id)!;
+    expect(JSON.parse(blackBox.capabilities!).gradients).toBe(false);
+    const whiteDown = Math.min(...traffic.filter((t) => t !== blackBox).map((t) => t.down));
+    expect(blackBox.down).toBeLessThan(whiteDown);
+    expect(blackBox.down).toBeGreaterThan(0.5 * whiteDown);
+    // It answered every probe (1 + 8 rows of logits per input), which outweighs the others' input gradients.
+    expect(blackBox.up).toBeGreaterThan(Math.max(...traffic.filter((t) => t !== blackBox).map((t) => t.up)));
     expect(audited).toBeGreaterThan(5 * SHORT.rounds * SHORT.generatorSteps * 2);
     // The final student was published, signed, to every agent, and each acknowledged it.
     expect(coordinator.events.find((e) => e.msg === 'model published')).toMatchObject({ modelId: 'digits-dir0.5', version: SHORT.rounds, acked: 5, failed: [] });

@@ -95,6 +95,8 @@ export interface AgentOptions {
   scenario: string;
   seed: number;
   device: number;
+  /** false: the agent answers logits only (queries.gradients), a black-box device. */
+  gradients?: boolean;
 }
 
 /**
@@ -119,6 +121,7 @@ export function startAgentProcess(name: string, o: AgentOptions): JsonProcess {
     teacher: { model: join(cacheRoot(), 'teachers', `${s.dataset}-${teacherKey(s, o.seed, o.device)}`) },
     http: { enabled: false },
     lifelong: { enabled: false },
+    ...(o.gradients === false ? { queries: { gradients: false } } : {}),
     telemetryMs: 0,
   };
   const configFile = join(dir, 'agent.json');
