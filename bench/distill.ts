@@ -3,7 +3,9 @@
  * and the Fashion-MNIST scenario runs.
  *
  *   npm run bench:distill -- --part ablations      # digits-dir0.5 variants, ~15 min on 2 cores
+ *   npm run bench:distill -- --part ablations --only default,black-box   # re-measure just these
  *   npm run bench:distill -- --part scenario --scenario fmnist-cnn-dir0.5 [--seeds 1,2,3]
+ *   npm run bench:distill -- --part seeds          # bytes a seed saves over an input batch (counts, seconds)
  *
  * Ablations write bench/results/distill-ablations.json; scenario runs copy each report.json to
  * bench/results/<scenario>/seed-<n>/report.json. Runs resume from their checkpoints when restarted.
@@ -14,6 +16,7 @@ import { loadScenario, parseScenario, type Scenario } from '../simulations/scena
 import { runScenario, type Report } from '../simulations/run.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { arg, integerList } from './args.js';
+import { seedEconomics } from './query-seeds.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -39,7 +42,8 @@ const VARIANTS: Variant[] = [
   { name: 'median', what: 'aggregation: coordinate-wise median', distill: { aggregation: 'median' } },
   { name: 'half-queries', what: '5 instead of 10 device queries per round', distill: { generatorSteps: 5 } },
   { name: 'float16-wire', what: 'every tensor rounded through float16 on the port (half the bytes)', float16: true },
-  { name: 'black-box', what: 'all devices logits-only; zeroth-order gradients, 8 directions', blackBoxAll: true },
+  { name: 'black-box', what: 'all devices logits-only; zeroth-order gradients, 8 directions, probes expanded on the device from a seed', blackBoxAll: true },
+  { name: 'black-box-unseeded', what: 'as black-box, but the coordinator sends all 1 + 8 probes of every input', blackBoxAll: true, distill: { zerothOrder: { seeded: false } } },
 ];
 
 async function ablations(): Promise<void> {
@@ -47,8 +51,11 @@ async function ablations(): Promise<void> {
   const rounds = Number(arg('rounds') ?? 10);
   const file = join(RESULTS, 'distill-ablations.json');
   const results: Record<string, unknown> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).variants ?? {} : {};
+  // --only a,b re-measures just those variants (even if recorded); otherwise the missing ones are run.
+  const only = arg('only')?.split(',');
+  for (const name of only ?? []) if (!VARIANTS.some((v) => v.name === name)) throw new Error(`--only: unknown variant ${name}; valid: ${VARIANTS.map((v) => v.name).join(', ')}`);
   for (const v of VARIANTS) {
-    if (results[v.name]) continue;
+    if (only ? !only.includes(v.name) : results[v.name]) continue;
     const raw = { ...base, name: `ablation-${v.name}`, distill: { ...base.distill, rounds, ...v.distill } };
     const scenario: Scenario = parseScenario(raw);
     if (v.blackBoxAll) scenario.blackBox = scenario.teacherSpecs.map((_, d) => d);
@@ -62,6 +69,7 @@ async function ablations(): Promise<void> {
       bytesPerDeviceUp: mean(report.bytes.perDeviceUp),
       queries: report.queries,
       distillSeconds: report.phases.distill,
+      measured: new Date().toISOString().slice(0, 10),
     };
     console.log(`${v.name.padEnd(16)} student ${(report.studentAcc * 100).toFixed(2)}%  down ${(mean(report.bytes.perDeviceDown) / 1048576).toFixed(2)} MiB  up ${(mean(report.bytes.perDeviceUp) / 1048576).toFixed(2)} MiB  ${report.phases.distill.toFixed(0)} s`);
     writeFileAtomic(file, JSON.stringify({ scenario: 'digits-dir0.5', seed: 1, rounds, variants: results }, null, 2) + '\n');
@@ -85,7 +93,8 @@ async function scenarioRuns(): Promise<void> {
 }
 
 const part = arg('part') ?? 'ablations';
-(part === 'ablations' ? ablations() : part === 'scenario' ? scenarioRuns() : Promise.reject(new Error(`--part must be ablations or scenario, got ${part}`))).catch((e) => {
+const parts: Record<string, () => Promise<void>> = { ablations, scenario: scenarioRuns, seeds: () => seedEconomics(ROOT) };
+(parts[part] ?? (() => Promise.reject(new Error(`--part must be ${Object.keys(parts).join(', ')}, got ${part}`))))().catch((e) => {
   console.error(`bench:distill failed: ${(e as Error).message}`);
   process.exit(1);
 });

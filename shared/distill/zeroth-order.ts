@@ -25,26 +25,35 @@ export interface ZerothOrderOptions {
   seeded?: boolean;
 }
 
-/** Per-sample device loss from logits (weighted CE on the target, or per-class weighted CE, minus adv · L1 to the student), each already divided by n. */
-function sampleLosses(logits: Float32Array, q: GradientQuery, C: number): Float64Array {
+/**
+ * Per-row device loss from logits (weighted CE on the target, or per-class weighted CE, minus adv · L1 to the
+ * student), each already divided by n; and, for the report, the mean CE and L1 terms over the first n rows (x).
+ */
+function sampleLosses(logits: Float32Array, q: GradientQuery, C: number): { losses: Float64Array; ce: number; adv: number } {
   const n = q.targets.length;
-  const out = new Float64Array(logits.length / C);
+  const losses = new Float64Array(logits.length / C);
   const logp = logSoftmaxRows(logits, C);
   const p = softmaxRows(logits, C);
-  for (let r = 0; r < out.length; r++) {
+  let ceAtX = 0;
+  let advAtX = 0;
+  for (let r = 0; r < losses.length; r++) {
     const i = r % n;
     let ce = 0;
     if (q.classWeights) for (let c = 0; c < C; c++) ce -= q.classWeights.values[i * C + c] * logp[r * C + c];
     else ce = -(q.sampleWeights ? q.sampleWeights[i] : 1) * logp[r * C + q.targets[i]];
     let loss = (q.weights.ce * ce) / n;
+    let l1 = 0;
     if (q.weights.adv && q.studentProbs) {
-      let l1 = 0;
       for (let c = 0; c < C; c++) l1 += Math.abs(p[r * C + c] - q.studentProbs.values[i * C + c]);
       loss -= (q.weights.adv * l1) / n;
     }
-    out[r] = loss;
+    losses[r] = loss;
+    if (r < n) {
+      ceAtX += ce / n;
+      advAtX += l1 / n;
+    }
   }
-  return out;
+  return { losses, ce: ceAtX, adv: advAtX };
 }
 
 /** Wraps a logits-only port so that gradient() works through forward differences. */
@@ -70,7 +79,7 @@ export function zerothOrderPort(inner: TeacherPort, o: ZerothOrderOptions): Teac
       if (reply.logits.shape[0] !== (K + 1) * n)
         throw new Error(`device ${inner.deviceId}: ${reply.logits.shape[0]} rows of logits for ${(K + 1) * n} probes`);
       const C = reply.logits.shape[1];
-      const losses = sampleLosses(reply.logits.values, q, C);
+      const { losses, ce, adv } = sampleLosses(reply.logits.values, q, C);
       const grad = new Float32Array(n * d);
       for (let k = 0; k < K; k++) {
         for (let i = 0; i < n; i++) {
@@ -78,12 +87,11 @@ export function zerothOrderPort(inner: TeacherPort, o: ZerothOrderOptions): Teac
           for (let j = 0; j < d; j++) grad[i * d + j] += scale * dirs[(k * n + i) * d + j];
         }
       }
-      let ce = 0;
-      for (let i = 0; i < n; i++) ce += losses[i];
       return {
         logits: { shape: [n, C], values: reply.logits.values.slice(0, n * C) },
         inputGradient: { shape: [...q.inputs.shape], values: grad },
-        loss: { ce, bn: 0, adv: 0 },
+        // The terms' values at x, unweighted, as a white-box device reports them (the BN term is unavailable).
+        loss: { ce, bn: 0, adv },
       };
     },
   };

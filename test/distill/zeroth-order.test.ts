@@ -43,6 +43,23 @@ describe('zeroth-order gradients', () => {
     estimate.logits.values.forEach((v, i) => expect(v).toBeCloseTo(exact.logits.values[i], 4));
   });
 
+  it('report the CE and disagreement terms at x as a white-box device does', async () => {
+    const model = fleet.models[0];
+    const white = new LocalTeacher({ deviceId: 'w', model, labelHistogram: fleet.parts[0].histogram });
+    const black = zerothOrderPort(new LocalTeacher({ deviceId: 'b', model, labelHistogram: fleet.parts[0].histogram, blackBox: true }), { directions: 4, mu: 1e-3, rng: seededRandom(3) });
+    const rng = seededRandom(6);
+    const n = 4;
+    const inputs = { shape: [n, 8, 8, 1], values: Float32Array.from({ length: n * 64 }, () => rng.next()) };
+    const studentProbs = { shape: [n, 10], values: new Float32Array(n * 10).fill(0.1) };
+    const query = { inputs, targets: Int32Array.from([1, 3, 5, 7]), studentProbs, weights: { ce: 2, bn: 0, adv: 0.5 } };
+    const exact = await white.gradient(query);
+    const estimate = await black.gradient(query);
+    expect(exact.loss.adv).toBeGreaterThan(0.1);
+    expect(estimate.loss.ce).toBeCloseTo(exact.loss.ce, 4);
+    expect(estimate.loss.adv).toBeCloseTo(exact.loss.adv, 4);
+    expect(estimate.loss.bn).toBe(0);
+  });
+
   it('estimate the per-class weighted CE (classWeights) too, and its value matches the white-box one', async () => {
     const model = fleet.models[0];
     const white = new LocalTeacher({ deviceId: 'w', model, labelHistogram: fleet.parts[0].histogram });

@@ -35,7 +35,7 @@ describe('parseAgentConfig', () => {
     expect(c.lifelong).toEqual({ enabled: true, updateEvery: 200, memorySize: 1000, epochs: 2, lwfWeight: 1, learningRate: 1e-3, batchSize: 8 });
     expect(c.teacher).toEqual({ kind: 'train', spec: { kind: 'mlp', hidden: [256, 128] }, epochs: 5, batchSize: 64, learningRate: 1e-3, seed: 1 });
     expect(c.serving).toEqual({ calibrationSamples: 500, rollbackMargin: 0.02 });
-    expect(c.queries).toEqual({ memoryBudgetMB: 32 });
+    expect(c.queries).toEqual({ memoryBudgetMB: 32, gradients: true });
     expect(c.ingest).toEqual({});
     expect(c.coordinator).toBeUndefined();
     expect(c.telemetryMs).toBe(60_000);
@@ -72,6 +72,11 @@ describe('parseAgentConfig', () => {
     writeFileSync(join(tmp, 'teacher-spec.json'), JSON.stringify({ kind: 'mlp', hidden: [7] }));
     const c = parseAgentConfig({ ...minimal(), teacher: { spec: 'teacher-spec.json' } }, tmp);
     expect(c.teacher).toMatchObject({ kind: 'train', spec: { kind: 'mlp', hidden: [7] } });
+  });
+
+  it('makes a black-box device with queries.gradients false, and names a non-boolean', () => {
+    expect(parseAgentConfig({ ...minimal(), queries: { gradients: false } }, base).queries).toEqual({ memoryBudgetMB: 32, gradients: false });
+    expect(errorOf({ ...minimal(), queries: { gradients: 'no' } }).message).toMatch(/queries\.gradients: must be true or false, got "no"/);
   });
 
   it('takes an MQTT ingest topic and rejects a wildcard', () => {
