@@ -15,7 +15,6 @@ import { buildModel } from '../shared/models/build.js';
 import { accuracyOf } from '../shared/train/fit.js';
 import type { TeacherPort } from '../shared/distill/port.js';
 import { zerothOrderPort } from '../shared/distill/zeroth-order.js';
-import { seededRandom } from '../shared/random.js';
 import { buildGenerator } from './engine/generator.js';
 import { Distiller } from './engine/distiller.js';
 import { DirectoryCheckpoints, type CheckpointStore } from './engine/checkpoint.js';
@@ -55,7 +54,6 @@ async function run(s: EngineStart): Promise<void> {
   // Built exactly as the in-process runner builds them (simulations/run.ts), so the same seed means the same run.
   const student = buildModel(job.studentSpec, { inputShape, numClasses, seed: job.seed });
   const generator = buildGenerator({ sampleShape: inputShape, numClasses, zDim: job.distill.zDim, width: job.distill.generatorWidth, branches: job.distill.generators, seed: job.seed });
-  const zoRng = seededRandom(job.seed + 17); // as simulations/run.ts draws the black-box probes
   const ports: TeacherPort[] = s.devices.map((d) => {
     const remote: TeacherPort = {
       deviceId: d.id,
@@ -64,7 +62,7 @@ async function run(s: EngineStart): Promise<void> {
       gradient: (q) => call(d.id, 'gradient', q),
     };
     // A black-box device answers logits only: its input gradients are forward differences on seeded probes.
-    return d.info.gradients ? remote : zerothOrderPort(remote, { ...job.distill.zerothOrder, rng: zoRng });
+    return d.info.gradients ? remote : zerothOrderPort(remote, { ...job.distill.zerothOrder, seed: job.seed });
   });
   const directory = new DirectoryCheckpoints(s.checkpointDir, { generator, student });
   const evaluate = (m: tf.LayersModel) => (test ? accuracyOf(m, test) : undefined);

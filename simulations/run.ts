@@ -11,7 +11,6 @@ import { partitionDataset } from '../shared/data/partition.js';
 import { buildModel, modelSize } from '../shared/models/build.js';
 import { saveModel } from '../shared/models/store.js';
 import { accuracyOf } from '../shared/train/fit.js';
-import { seededRandom } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { zerothOrderPort } from '../shared/distill/zeroth-order.js';
 import { float16Port } from '../shared/distill/float16-port.js';
@@ -81,7 +80,6 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   log(`teachers: ${teacherReport.map((t) => `${(t.acc * 100).toFixed(1)}%`).join(', ')}`);
 
   const traffic = teachers.map(() => emptyTraffic());
-  const zoRng = seededRandom(o.seed + 17);
   const workers = o.workers ?? 0;
   const classStats = deviceClassStats(s, teachers, train, parts, log);
   const fleet = workers > 0
@@ -91,7 +89,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     teachers.map((model, d) => new LocalTeacher({ deviceId: `device-${d}`, model, labelHistogram: parts[d].histogram, blackBox: s.blackBox.includes(d), classStats: classStats?.[d] }));
   const ports = devicePorts.map((port, d) => {
     const counted = accountedPort(o.float16 ? float16Port(port) : port, traffic[d], o.float16 ? 2 : 4);
-    return s.blackBox.includes(d) ? zerothOrderPort(counted, { ...s.distill.zerothOrder, rng: zoRng }) : counted;
+    return s.blackBox.includes(d) ? zerothOrderPort(counted, { ...s.distill.zerothOrder, seed: o.seed }) : counted;
   });
 
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: o.seed });

@@ -54,6 +54,23 @@ export function seededProbeDirections(n: number, perSample: number, p: ProbeSpec
   return probeDirections(n, perSample, p.directions, seededRandom(p.seed));
 }
 
+/**
+ * The probe seed of one query: a hash of the run's seed, the device and the query's inputs. It depends on
+ * nothing but what the query is, so a run resumed from a checkpoint draws the same directions as an
+ * uninterrupted one, and two devices asked about the same batch get independent directions.
+ */
+export function probeSeed(seed: number, deviceId: string, inputs: Float32Array): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  const mix = (word: number) => {
+    h = Math.imul(h ^ word, 0x01000193);
+    h ^= h >>> 15;
+  };
+  for (let i = 0; i < deviceId.length; i++) mix(deviceId.charCodeAt(i));
+  const words = new Uint32Array(inputs.buffer, inputs.byteOffset, inputs.length);
+  for (let i = 0; i < words.length; i++) mix(words[i]);
+  return h >>> 0;
+}
+
 /** x followed by x + μ·u_k for every direction k: [(K + 1)·n, ...sample], the rows the logits answer. */
 export function expandProbes(inputs: TensorData, mu: number, dirs: Float32Array): TensorData {
   const [n, ...sample] = inputs.shape;

@@ -11,17 +11,17 @@
  * A query's smoothGrad is not applied: the random probes already smooth the loss at the scale μ, and noisy
  * copies would multiply the probes' bytes again.
  */
-import type { Random } from '../random.js';
 import { softmaxRows, logSoftmaxRows } from '../math/softmax.js';
 import type { GradientQuery, GradientReply, LogitsReply, TeacherPort } from './port.js';
-import { expandProbes, probeDirections, seededProbeDirections, type ProbeSpec } from './probes.js';
+import { expandProbes, probeSeed, seededProbeDirections, type ProbeSpec } from './probes.js';
 
 export interface ZerothOrderOptions {
   directions: number;
   /** Finite-difference step. */
   mu: number;
-  rng: Random;
-  /** Send a seed and let the device expand the probes (default true); false sends every probe. */
+  /** The run's seed; each query's probe seed is derived from it, the device and the inputs (probeSeed). */
+  seed: number;
+  /** Send the probe seed and let the device expand the probes (default true); false sends every probe. */
   seeded?: boolean;
 }
 
@@ -66,16 +66,10 @@ export function zerothOrderPort(inner: TeacherPort, o: ZerothOrderOptions): Teac
       const [n, ...sample] = q.inputs.shape;
       const d = sample.reduce((a, b) => a * b, 1);
       const K = o.directions;
-      let dirs: Float32Array;
-      let reply: LogitsReply;
-      if (o.seeded ?? true) {
-        const probes: ProbeSpec = { directions: K, mu: o.mu, seed: o.rng.int(0x100000000) };
-        dirs = seededProbeDirections(n, d, probes);
-        reply = await inner.logits({ inputs: q.inputs, probes });
-      } else {
-        dirs = probeDirections(n, d, K, o.rng);
-        reply = await inner.logits({ inputs: expandProbes(q.inputs, o.mu, dirs) });
-      }
+      const probes: ProbeSpec = { directions: K, mu: o.mu, seed: probeSeed(o.seed, inner.deviceId, q.inputs.values) };
+      const dirs = seededProbeDirections(n, d, probes);
+      // Both ways the device evaluates the same probes, so the two give the same estimate, bit for bit.
+      const reply: LogitsReply = await inner.logits(o.seeded ?? true ? { inputs: q.inputs, probes } : { inputs: expandProbes(q.inputs, o.mu, dirs) });
       if (reply.logits.shape[0] !== (K + 1) * n)
         throw new Error(`device ${inner.deviceId}: ${reply.logits.shape[0]} rows of logits for ${(K + 1) * n} probes`);
       const C = reply.logits.shape[1];

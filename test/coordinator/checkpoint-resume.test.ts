@@ -14,6 +14,7 @@ import { Distiller } from '../../coordinator/engine/distiller.js';
 import { DirectoryCheckpoints, readCheckpointContents, setupDifferences } from '../../coordinator/engine/checkpoint.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
 import { accountedPort, emptyTraffic, type Traffic } from '../../coordinator/engine/accounting.js';
+import { zerothOrderPort } from '../../shared/distill/zeroth-order.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from '../distill/fleet-fixture.js';
 
 let fleet: Fleet;
@@ -21,13 +22,14 @@ beforeAll(async () => {
   fleet = await digitsFleet(2, 2);
 });
 
-async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}, deviceCount?: number, onRound?: (student: tf.LayersModel, d: Distiller) => void) {
+async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}, deviceCount?: number, onRound?: (student: tf.LayersModel, d: Distiller) => void, blackBox = false) {
   const config = parseDistillConfig({ rounds, generatorSteps: 2, studentSteps: 40, batchSize: 16, studentBatchSize: 16, warmupRounds: 1, ...overrides });
   const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 4 });
   const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: config.zDim, branches: config.generators, seed: 4 });
   const devices = fleet.ports().slice(0, deviceCount);
   const traffic: Traffic[] = devices.map(() => emptyTraffic());
-  const ports = devices.map((p, i) => accountedPort(p, traffic[i]));
+  // Black-box devices: every process builds its zeroth-order ports afresh, as a resumed process does.
+  const ports = devices.map((p, i) => (blackBox ? zerothOrderPort(accountedPort(p, traffic[i]), { ...config.zerothOrder, directions: 4, seed: 4 }) : accountedPort(p, traffic[i])));
   const d: Distiller = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined, onRound: onRound && (() => (onRound(student, d), undefined)) });
   await d.run();
   return { student, generator, d, traffic };
@@ -114,6 +116,24 @@ describe('checkpoint resume after many optimizer steps', () => {
       expect(acc(resumed.d)).toBe(acc(straight.d));
       expect(acc(resumed.d)).not.toBe(Math.fround(0.999 ** 121)); // the product, not a recomputed power
       expect(resumed.student.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(straight.student.getWeights().map((w) => Array.from(w.dataSync())));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with black-box devices too: the probes of a query depend on the query, not on the process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-blackbox-'));
+    try {
+      const straight = await distill(3, undefined, {}, undefined, undefined, true);
+      await distill(2, dir, {}, undefined, undefined, true);
+      const resumed = await distill(3, dir, {}, undefined, undefined, true);
+      const weights = (m: tf.LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+      expect(weights(resumed.student)).toEqual(weights(straight.student));
+      // And they did run black-box: 6 generator steps (3 rounds of 2), each one logits query of 16 inputs
+      // (64 values, 4 shape numbers) plus the 12-byte probe seed, answered with 1 + 4 rows of 10 logits per input.
+      const steps = 6;
+      expect(straight.traffic[0].down).toEqual({ logits: steps * (4 * (16 * 64 + 4) + 12) });
+      expect(straight.traffic[0].up.logits).toBe(steps * 4 * ((1 + 4) * 16 * 10 + 2));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

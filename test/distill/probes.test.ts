@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../shared/random.js';
 import { zerothOrderPort } from '../../shared/distill/zeroth-order.js';
-import { expandProbes, MAX_PROBE_DIRECTIONS, seededProbeDirections, seededProbeInputs, type ProbeSpec } from '../../shared/distill/probes.js';
+import { expandProbes, MAX_PROBE_DIRECTIONS, probeSeed, seededProbeDirections, seededProbeInputs, type ProbeSpec } from '../../shared/distill/probes.js';
 import type { LogitsQuery, TeacherPort } from '../../shared/distill/port.js';
 import { accountedPort, emptyTraffic, totalBytes } from '../../coordinator/engine/accounting.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
@@ -60,25 +60,30 @@ describe('seeded probes', () => {
     const sent: LogitsQuery[] = [];
     const seededTraffic = emptyTraffic();
     const explicitTraffic = emptyTraffic();
-    const seededPort = zerothOrderPort(recording(accountedPort(blackBox(), seededTraffic), sent), { directions: K, mu: 0.005, rng: seededRandom(3) });
+    const seededPort = zerothOrderPort(recording(accountedPort(blackBox(), seededTraffic), sent), { directions: K, mu: 0.005, seed: 3 });
+    const explicitPort = zerothOrderPort(accountedPort(blackBox(), explicitTraffic), { directions: K, mu: 0.005, seed: 3, seeded: false });
     const n = 16;
     const query = { inputs: batch(n), targets: Int32Array.from({ length: n }, (_, i) => i % 10), weights: { ce: 1, bn: 0, adv: 0 } };
     const a = await seededPort.gradient(query);
     expect(sent).toHaveLength(1);
-    const spec = sent[0].probes!;
-    expect(spec).toMatchObject({ directions: K, mu: 0.005 });
+    expect(sent[0].probes).toEqual({ directions: K, mu: 0.005, seed: probeSeed(3, 'bb', query.inputs.values) });
     expect(sent[0].inputs.shape).toEqual([n, 8, 8, 1]);
-    // Explicit probes drawn from the rng the seed starts: the same directions in the same order.
-    const explicitPort = zerothOrderPort(accountedPort(blackBox(), explicitTraffic), { directions: K, mu: 0.005, rng: seededRandom(spec.seed), seeded: false });
-    const b = await explicitPort.gradient(query);
-    expect(a).toEqual(b);
+    expect(await explicitPort.gradient(query)).toEqual(a);
     const down = { seeded: totalBytes(seededTraffic.down), explicit: totalBytes(explicitTraffic.down) };
     expect(down.seeded).toBe(n * 64 * 4 + 4 * 4 + 12);
     expect(down.explicit).toBe((K + 1) * n * 64 * 4 + 4 * 4);
     expect(totalBytes(seededTraffic.up)).toBe(totalBytes(explicitTraffic.up));
-    // A new seed for the next query.
-    await seededPort.gradient(query);
-    expect(sent[1].probes!.seed).not.toBe(spec.seed);
+  });
+
+  it('take their seed from the run, the device and the inputs alone, so a resumed run draws the same probes', () => {
+    const x = batch(4).values;
+    const seed = probeSeed(3, 'device-0', x);
+    expect(probeSeed(3, 'device-0', Float32Array.from(x))).toBe(seed);
+    expect(probeSeed(4, 'device-0', x)).not.toBe(seed);
+    expect(probeSeed(3, 'device-1', x)).not.toBe(seed);
+    const moved = Float32Array.from(x);
+    moved[100] += 1e-6;
+    expect(probeSeed(3, 'device-0', moved)).not.toBe(seed);
   });
 
   it('are refused with the field named when out of range', async () => {

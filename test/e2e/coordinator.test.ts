@@ -20,7 +20,6 @@ import { accuracyOf } from '../../shared/train/fit.js';
 import { generateKeyFile } from '../../shared/security/keyfile.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
 import { zerothOrderPort } from '../../shared/distill/zeroth-order.js';
-import { seededRandom } from '../../shared/random.js';
 import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
@@ -67,10 +66,9 @@ beforeAll(async () => {
   const { models } = await prepareTeachers(s, SEED, train, parts, () => {});
   const config = parseDistillConfig({ ...s.distill, ...SHORT });
   const order = devices.map((d, i) => ({ id: d.id, i })).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const zoRng = seededRandom(SEED + 17); // the coordinator's engine draws the probe seeds so
   const ports = order.map(({ id, i }) => {
     const teacher = new LocalTeacher({ deviceId: id, model: models[i], labelHistogram: parts[i].histogram, blackBox: i === BLACK_BOX });
-    return i === BLACK_BOX ? zerothOrderPort(teacher, { ...config.zerothOrder, rng: zoRng }) : teacher;
+    return i === BLACK_BOX ? zerothOrderPort(teacher, { ...config.zerothOrder, seed: SEED }) : teacher;
   });
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: SEED });
   const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: config.zDim, width: config.generatorWidth, seed: SEED });
