@@ -17,7 +17,7 @@ export interface ProbeSpec {
   directions: number;
   /** μ: the finite-difference step, in input units. */
   mu: number;
-  /** Seeds the directions (shared/random.ts seededRandom); a new one per query. */
+  /** Seeds the directions (shared/random.ts seededRandom); the coordinator derives one per query (probeSeed). */
   seed: number;
 }
 
@@ -35,7 +35,7 @@ export function probeSpecProblem(p: ProbeSpec): string | undefined {
 
 /**
  * The K·n unit directions, direction-major: u for direction k of sample i is row k·n + i, `perSample` values.
- * Drawn as normalised standard normals, sample by sample, from `rng` (explicit probes) or from the seed.
+ * Drawn as normalised standard normals, row by row, from `rng`.
  */
 export function probeDirections(n: number, perSample: number, directions: number, rng: { normal(): number }): Float32Array {
   const dirs = new Float32Array(directions * n * perSample);
