@@ -27,7 +27,7 @@ import { fit, accuracyOf } from '../shared/train/fit.js';
 import { accuracy, argmaxRows } from '../shared/metrics/index.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { agentMemoryPart } from './agent-memory.js';
-import { Int8Model, quantizeModel, saveQuantized, loadQuantized } from '../edge-agent/quantize/index.js';
+import { Int8Model, quantizeModel, saveQuantized, loadQuantized } from '../shared/quantize/index.js';
 import { LifelongLearner, classIncrementalGroups, naiveOptions, runStream, splitByClasses, type LifelongOptions, type StreamResult } from '../edge-agent/lifelong/index.js';
 
 const RESULTS = new URL('./results/agent.json', import.meta.url).pathname;
@@ -60,7 +60,7 @@ function slice(d: Dataset, from: number, to: number): Dataset {
  * peak; VmHWM in /proc/self/status belongs to the child's own address space.
  */
 function int8ServingRssMB(file: string): number {
-  const entry = new URL('../edge-agent/quantize/inference.ts', import.meta.url).href;
+  const entry = new URL('../shared/quantize/inference.ts', import.meta.url).href;
   const code = `const { Int8Model, loadQuantized } = await import(${JSON.stringify(entry)});
     const model = new Int8Model(loadQuantized(${JSON.stringify(file)}));
     const x = new Float32Array(784).fill(0.5);

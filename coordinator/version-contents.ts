@@ -3,14 +3,13 @@
  * synthetic samples, so the coordinator stays data-free), its metrics and its lineage. Runs in the engine
  * worker, which holds the student and the replay buffer.
  *
- * The int8 quantizer lives in edge-agent/quantize (the edge-agent issue's); the coordinator uses it here
- * until it moves to shared/, where code both roles use belongs.
+ * The int8 format and quantizer live in shared/quantize: the coordinator writes what agents load.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import type { Dataset } from '../shared/data/dataset.js';
 import { seededRandom } from '../shared/random.js';
-import { Int8Model, quantizeModel, serializeQuantized } from '../edge-agent/quantize/index.js';
+import { Int8Model, quantizeModel, serializeQuantized } from '../shared/quantize/index.js';
 import type { Distiller, RoundReport } from './engine/distiller.js';
 import type { JobSpec } from './job.js';
 

@@ -23,7 +23,7 @@ import { loadPublishedModel } from '../../shared/models/publish.js';
 import { packValue, unpackExact } from '../../shared/protocol/msgpack.js';
 import type { ModelPublishBody } from '../../shared/protocol/messages.js';
 import { verifyModel } from '../../shared/security/model-signature.js';
-import { Int8Model, loadQuantized, quantizeModel, saveQuantized } from '../quantize/index.js';
+import { Int8Model, loadQuantized, quantizeModel, saveQuantized } from '../../shared/quantize/index.js';
 import type { SampleFormat } from './samples.js';
 import { checkTeacherFits } from './teacher-source.js';
 

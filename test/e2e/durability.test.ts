@@ -25,7 +25,7 @@ import { parseDistillConfig } from '../../coordinator/engine/config.js';
 import { versionDir } from '../../coordinator/model-registry.js';
 import { loadScenario } from '../../simulations/scenario.js';
 import { prepareTeachers } from '../../simulations/teachers.js';
-import { parseQuantized } from '../../edge-agent/quantize/inference.js';
+import { parseQuantized } from '../../shared/quantize/inference.js';
 import { startCoordinatorProcess, type JsonProcess } from './helpers/processes.js';
 import { freePort } from '../protocol/helpers/mosquitto.js';
 

@@ -19,7 +19,7 @@ import { predictLogits } from '../../shared/train/batches.js';
 import { argmaxRows } from '../../shared/metrics/index.js';
 import {
   Int8Model, QuantizeError, chooseParams, extractGraph, quantizeModel, quantizeMultipliers, quantizeValues, runFloatGraph, type QuantizedModel,
-} from '../../edge-agent/quantize/index.js';
+} from '../../shared/quantize/index.js';
 import { refRunQuantized } from './reference-model.js';
 
 const SPECS: Record<string, unknown> = {

@@ -2,7 +2,7 @@
  * Straightforward scalar references for the int8 kernels: the textbook formulas (Jacob et al. 2018, eq. 7 and
  * sec. 2.2; TFLite's reference_ops), written for clarity, with BigInt where a product exceeds 2^53.
  */
-import type { ConvGeometry, Pair, Shape3 } from '../../edge-agent/quantize/geometry.js';
+import type { ConvGeometry, Pair, Shape3 } from '../../shared/quantize/geometry.js';
 
 /** acc[oy][ox][c] = bias[c] + sum over in-bounds taps of (x - zx) * w[ky][kx][ci][c]. */
 export function refConvAcc(x: Int8Array, g: ConvGeometry, w: Int8Array, bias: Int32Array, zx: number): Int32Array {

@@ -12,7 +12,7 @@
  * model.publish envelope (shared/security), and the parser validates every field it reads.
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../shared/fs/atomic.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import { QuantFormatError } from './errors.js';
 import { parseHeader, type BlobRef, type Header } from './format-header.js';
 import type { QOp, QuantizedModel } from './model.js';

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { seededRandom, type Random } from '../../shared/random.js';
-import { convGeometry, type Pair, type Shape3 } from '../../edge-agent/quantize/geometry.js';
-import { convAccumulators, depthwiseAccumulators, maxPoolInt8, requantize } from '../../edge-agent/quantize/kernels.js';
+import { convGeometry, type Pair, type Shape3 } from '../../shared/quantize/geometry.js';
+import { convAccumulators, depthwiseAccumulators, maxPoolInt8, requantize } from '../../shared/quantize/kernels.js';
 import { refConvAcc, refDepthwiseAcc, refMaxPool, refRequant } from './reference.js';
 
 const int8s = (rng: Random, n: number, lo = -128, hi = 127) => Int8Array.from({ length: n }, () => lo + rng.int(hi - lo + 1));

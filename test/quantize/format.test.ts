@@ -10,7 +10,7 @@ import { saveModel, WEIGHTS_BIN } from '../../shared/models/store.js';
 import { seededRandom } from '../../shared/random.js';
 import {
   Int8Model, MAGIC, QuantFormatError, loadQuantized, parseQuantized, quantizeModel, saveQuantized, serializeQuantized, type QuantizedModel,
-} from '../../edge-agent/quantize/index.js';
+} from '../../shared/quantize/index.js';
 
 /** Every op kind: conv, depthwise (x2), lut, avg/max/global pools, and a linear last layer with int32 output. */
 const MIXED = {
@@ -104,7 +104,7 @@ describe('int8 model file', () => {
     try {
       const path = join(dir, 'student.dq8');
       saveQuantized(q, path);
-      const entry = new URL('../../edge-agent/quantize/inference.ts', import.meta.url).href;
+      const entry = new URL('../../shared/quantize/inference.ts', import.meta.url).href;
       const code = `const m = await import(${JSON.stringify(entry)});
         const logits = new m.Int8Model(m.loadQuantized(${JSON.stringify(path)})).predict(new Float32Array(64).fill(0.5));
         console.log(JSON.stringify({ outputs: logits.length, tf: typeof globalThis._tfengine }));`;

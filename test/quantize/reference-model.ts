@@ -1,6 +1,6 @@
 /** Runs a QuantizedModel op by op with the scalar reference kernels: the oracle for the wasm runtime. */
-import { paramsAfter, type QuantizedModel } from '../../edge-agent/quantize/model.js';
-import type { Shape3 } from '../../edge-agent/quantize/geometry.js';
+import { paramsAfter, type QuantizedModel } from '../../shared/quantize/model.js';
+import type { Shape3 } from '../../shared/quantize/geometry.js';
 import { refConvAcc, refDepthwiseAcc, refMaxPool, refRequant } from './reference.js';
 
 function refAverage(x: Int8Array, [h, w, c]: Shape3, pool: [number, number], strides: [number, number]): Int8Array {
