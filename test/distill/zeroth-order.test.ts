@@ -22,6 +22,20 @@ function cosine(a: Float32Array, b: Float32Array): number {
   return dot / Math.sqrt(na * nb);
 }
 
+/** The first device's teacher as a white-box device and, behind forward differences, as a black box. */
+function whiteAndBlack(directions: number, seed: number) {
+  const model = fleet.models[0];
+  const white = new LocalTeacher({ deviceId: 'w', model, labelHistogram: fleet.parts[0].histogram });
+  const black = zerothOrderPort(new LocalTeacher({ deviceId: 'b', model, labelHistogram: fleet.parts[0].histogram, blackBox: true }), { directions, mu: 1e-3, seed });
+  return { white, black };
+}
+
+/** n random 8×8 digit-shaped inputs. */
+function randomInputs(seed: number, n: number) {
+  const rng = seededRandom(seed);
+  return { shape: [n, 8, 8, 1], values: Float32Array.from({ length: n * 64 }, () => rng.next()) };
+}
+
 describe('zeroth-order gradients', () => {
   it('agree in direction with the white-box gradient and cost one round trip', async () => {
     const model = fleet.models[0];
@@ -31,9 +45,7 @@ describe('zeroth-order gradients', () => {
     const counted = { ...blackInner, deviceId: 'b', info: () => blackInner.info(), gradient: () => blackInner.gradient({} as never), logits: (q: Parameters<typeof blackInner.logits>[0]) => (calls++, blackInner.logits(q)) };
     const black = zerothOrderPort(counted, { directions: 64, mu: 1e-3, seed: 1 });
     await expect(blackInner.gradient({} as never)).rejects.toThrow(/black-box teacher: it answers logits only/);
-    const rng = seededRandom(4);
-    const n = 4;
-    const inputs = { shape: [n, 8, 8, 1], values: Float32Array.from({ length: n * 64 }, () => rng.next()) };
+    const inputs = randomInputs(4, 4);
     const query = { inputs, targets: Int32Array.from([0, 3, 5, 9]), weights: { ce: 1, bn: 0, adv: 0 } };
     const exact = await white.gradient(query);
     const estimate = await black.gradient(query);
@@ -44,12 +56,9 @@ describe('zeroth-order gradients', () => {
   });
 
   it('report the CE and disagreement terms at x as a white-box device does', async () => {
-    const model = fleet.models[0];
-    const white = new LocalTeacher({ deviceId: 'w', model, labelHistogram: fleet.parts[0].histogram });
-    const black = zerothOrderPort(new LocalTeacher({ deviceId: 'b', model, labelHistogram: fleet.parts[0].histogram, blackBox: true }), { directions: 4, mu: 1e-3, seed: 3 });
-    const rng = seededRandom(6);
+    const { white, black } = whiteAndBlack(4, 3);
     const n = 4;
-    const inputs = { shape: [n, 8, 8, 1], values: Float32Array.from({ length: n * 64 }, () => rng.next()) };
+    const inputs = randomInputs(6, n);
     const studentProbs = { shape: [n, 10], values: new Float32Array(n * 10).fill(0.1) };
     const query = { inputs, targets: Int32Array.from([1, 3, 5, 7]), studentProbs, weights: { ce: 2, bn: 0, adv: 0.5 } };
     const exact = await white.gradient(query);
@@ -61,12 +70,9 @@ describe('zeroth-order gradients', () => {
   });
 
   it('estimate the per-class weighted CE (classWeights) too, and its value matches the white-box one', async () => {
-    const model = fleet.models[0];
-    const white = new LocalTeacher({ deviceId: 'w', model, labelHistogram: fleet.parts[0].histogram });
-    const black = zerothOrderPort(new LocalTeacher({ deviceId: 'b', model, labelHistogram: fleet.parts[0].histogram, blackBox: true }), { directions: 64, mu: 1e-3, seed: 2 });
-    const rng = seededRandom(5);
+    const { white, black } = whiteAndBlack(64, 2);
     const n = 4;
-    const inputs = { shape: [n, 8, 8, 1], values: Float32Array.from({ length: n * 64 }, () => rng.next()) };
+    const inputs = randomInputs(5, n);
     // Signed weights, as the ensemble CE sends: + on the asked class, − on the others.
     const classWeights = { shape: [n, 10], values: Float32Array.from({ length: n * 10 }, (_, k) => (k % 10 === (k / 10 | 0) * 2 ? 0.6 : -0.05)) };
     const query = { inputs, targets: Int32Array.from([0, 2, 4, 6]), classWeights, weights: { ce: 1, bn: 0, adv: 0 } };
