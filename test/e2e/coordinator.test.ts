@@ -102,7 +102,8 @@ describe('coordinator end to end', () => {
       const url = i < 3 ? broker.url : (started.ws as string);
       procs.push(startAgentProcess(`agent-${i}`, { keyFile: d.keyFile, coordinatorPub: `${keyFile}.pub`, url, fleet: 'e2e', scenario: SCENARIO, seed: SEED, device: i, gradients: i !== BLACK_BOX }));
     });
-    await coordinator.waitFor((e) => e.msg === 'job starting', 60_000, 'the job to start with five devices');
+    const starting = await coordinator.waitFor((e) => e.msg === 'job starting', 60_000, 'the job to start with five devices');
+    expect(starting.blackBox).toEqual([devices[BLACK_BOX].id]);
     // Training runs in the engine's worker thread: the API must keep answering while rounds run.
     const polls: { ms: number; round: number; online: number }[] = [];
     let polling = true;
