@@ -116,9 +116,8 @@ export class JobRunner {
       const quorum = { min: quorumCount(c.quorum, devices.length), deadlineMs: c.deadlineMs };
       this.state = 'running';
       const blackBox = devices.filter((d) => !d.info.gradients).map((d) => d.id);
-      this.o.log.info('job starting', { job: this.s.name, devices: devices.length, quorum: quorum.min, fromRound: this.s.round, ...(blackBox.length ? { blackBox } : {}) });
-      // Logits-only devices get their gradients estimated by forward differences (engine-worker.ts).
-      if (blackBox.length) this.o.log.info('black-box devices answer logits only: their input gradients are estimated from seeded probes', { devices: blackBox, directions: this.o.job.distill.zerothOrder.directions });
+      // Logits-only devices get their gradients estimated by forward differences on seeded probes (engine-worker.ts).
+      this.o.log.info('job starting', { job: this.s.name, devices: devices.length, quorum: quorum.min, fromRound: this.s.round, ...(blackBox.length ? { blackBox, probeDirections: this.o.job.distill.zerothOrder.directions } : {}) });
       this.engine = startEngine({ job: this.o.job, devices, quorum, checkpointDir: join(this.o.dir, 'checkpoint'), modelsDir: this.o.modelsDir, modelId: this.o.job.modelId, outDir: this.o.dir }, ports, (e) => this.event(e));
       const outcome = await this.engine.finished;
       this.engine = undefined;
