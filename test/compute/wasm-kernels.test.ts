@@ -3,8 +3,9 @@
  * over seeded random shapes, strides, dilations and 'same'/'valid' padding.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
-import { initBackend } from '../../shared/compute/backend.js';
+import { initBackend, useBackend } from '../../shared/compute/backend.js';
 import { maxAbsDiff, randomInput, runOn, seededRandom, type ArrayInput } from './kernel-harness.js';
 
 const TOL = 1e-4;
@@ -91,6 +92,26 @@ describe('Conv2DBackpropFilter on wasm', () => {
   });
 });
 
+describe('Conv2DBackpropFilter on wasm, batch of one', () => {
+  // Stride 1 with several input channels runs as a forward Conv2D on transposed copies of x and dy, which
+  // the kernel frees; with one sample the transpose of dy is a no-op permutation (the backend copies).
+  it('matches cpu and leaves its inputs intact', async () => {
+    const rng = seededRandom(600);
+    const x = randomInput(rng, [1, 5, 6, 3]);
+    const dy = randomInput(rng, [1, 5, 6, 4]);
+    const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 4], dilations: [1, 1] };
+    const cpu = await runOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    expect(await useBackend('wasm')).toBe(true);
+    const xt = tf.tensor(x.values, x.shape);
+    const dyt = tf.tensor(dy.values, dy.shape);
+    const dW = tf.engine().runKernel('Conv2DBackpropFilter', { x: xt, dy: dyt }, attrs as never) as tf.Tensor;
+    expect(maxAbsDiff(dW.dataSync() as Float32Array, cpu.values)).toBeLessThanOrEqual(TOL);
+    expect(dyt.dataSync()).toEqual(dy.values);
+    expect(xt.dataSync()).toEqual(x.values);
+    tf.dispose([xt, dyt, dW]);
+  });
+});
+
 describe('Conv2DBackpropInput on wasm', () => {
   it(`matches cpu on ${CASES} random geometries, dilated ones via the zero-inserted filter`, async () => {
     for (let s = 0; s < CASES; s++) {
@@ -104,6 +125,29 @@ describe('Conv2DBackpropInput on wasm', () => {
       expect(wasm.shape).toEqual(c.x);
       expect(maxAbsDiff(wasm.values, cpu.values), `case ${s} ${JSON.stringify(c)}`).toBeLessThanOrEqual(TOL);
     }
+  });
+});
+
+describe('Conv2DBackpropInput on wasm with explicit padding', () => {
+  // Stride 1 goes through the backend's forward Conv2D with the turned filter; a padding wider than the
+  // filter would need negative padding there, so those cases must fall back to dy · W^T and col2im.
+  const cases: Array<{ pad: number[][]; filter: number[]; dilations: [number, number] }> = [
+    { pad: [[0, 0], [1, 1], [0, 2], [0, 0]], filter: [3, 3, 2, 4], dilations: [1, 1] },
+    { pad: [[0, 0], [0, 1], [2, 0], [0, 0]], filter: [2, 3, 3, 2], dilations: [1, 1] },
+    { pad: [[0, 0], [4, 0], [1, 5], [0, 0]], filter: [3, 2, 2, 3], dilations: [1, 1] },
+    { pad: [[0, 0], [2, 3], [1, 1], [0, 0]], filter: [2, 2, 3, 2], dilations: [2, 2] },
+  ];
+  it.each(cases.map((c, i) => [i, c] as const))('case %i matches cpu', async (i, c) => {
+    const rng = seededRandom(500 + i);
+    const x = [2, 6, 7, c.filter[2]];
+    const info = backend_util.computeConv2DInfo(x as never, c.filter as never, [1, 1], c.dilations, c.pad as never);
+    const filter = randomInput(rng, c.filter);
+    const dy = randomInput(rng, info.outShape);
+    const attrs = { strides: [1, 1], pad: c.pad, dataFormat: 'NHWC', inputShape: x, dilations: c.dilations };
+    const wasm = await runOn('wasm', 'Conv2DBackpropInput', { dy, filter }, attrs);
+    const cpu = await runOn('cpu', 'Conv2DBackpropInput', { dy, filter: dilateFilter(filter, c.dilations) }, { ...attrs, dilations: [1, 1] });
+    expect(wasm.shape).toEqual(x);
+    expect(maxAbsDiff(wasm.values, cpu.values)).toBeLessThanOrEqual(TOL);
   });
 });
 
@@ -148,6 +192,50 @@ describe('MaxPoolGrad on wasm', () => {
       const wasm = await runOn('wasm', 'MaxPoolGrad', inputs, poolAttrs);
       const cpu = await runOn('cpu', 'MaxPoolGrad', inputs, poolAttrs);
       expect(maxAbsDiff(wasm.values, cpu.values), `case ${s} ${JSON.stringify({ shape, size, stride, pad })}`).toBeLessThanOrEqual(TOL);
+    }
+  });
+});
+
+describe('MaxPoolGrad on wasm: ties and NaN', () => {
+  // Integer inputs make most windows hold their maximum twice or more: the gradient must go to the first
+  // one in row-major order, as on cpu. A NaN in a window exercises the fallback rule.
+  it('routes to the first maximum of each window, as cpu does', async () => {
+    const rng = seededRandom(450);
+    for (const [size, stride, pad] of [[2, 2, 'valid'], [3, 1, 'same'], [3, 2, 'same']] as const) {
+      const shape = [2, 7, 6, 3];
+      const input = randomInput(rng, shape);
+      for (let i = 0; i < input.values.length; i++) input.values[i] = Math.floor(Math.abs(input.values[i]) * 2);
+      input.values[5] = NaN;
+      const poolAttrs = { filterSize: size, strides: stride, pad };
+      const output = await runOn('cpu', 'MaxPool', { x: input }, poolAttrs);
+      const dy = randomInput(rng, output.shape);
+      const inputs = { dy, input, output: { values: output.values, shape: output.shape } };
+      const wasm = await runOn('wasm', 'MaxPoolGrad', inputs, poolAttrs);
+      const cpu = await runOn('cpu', 'MaxPoolGrad', inputs, poolAttrs);
+      expect(maxAbsDiff(wasm.values, cpu.values), JSON.stringify({ size, stride, pad })).toBeLessThanOrEqual(TOL);
+    }
+  });
+});
+
+describe('Tile on wasm', () => {
+  it('matches cpu for float32, int32 and bool tensors of rank 0 to 5, including empty ones', async () => {
+    const rng = seededRandom(800);
+    const shapes: number[][] = [[], [1], [5], [3, 1], [1, 1, 1, 4], [2, 3, 1, 2], [2, 0, 3], [1, 2, 1, 3, 2]];
+    for (let s = 0; s < 40; s++) {
+      const shape = shapes[s % shapes.length];
+      const reps = shape.map(() => 1 + rng.int(4));
+      const dtype = (['float32', 'int32', 'bool'] as const)[s % 3];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: size }, () => (dtype === 'float32' ? rng.normal() : rng.int(dtype === 'bool' ? 2 : 100)));
+      const results: Array<{ values: ArrayLike<number>; shape: number[] }> = [];
+      for (const backend of ['wasm', 'cpu'] as const) {
+        expect(await useBackend(backend)).toBe(true);
+        const x = tf.tensor(values, shape, dtype);
+        const y = tf.tile(x, reps);
+        results.push({ values: Array.from(y.dataSync() as ArrayLike<number>), shape: y.shape });
+        tf.dispose([x, y]);
+      }
+      expect(results[0], `case ${s} ${dtype} ${JSON.stringify({ shape, reps })}`).toEqual(results[1]);
     }
   });
 });

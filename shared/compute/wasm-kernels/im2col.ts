@@ -33,35 +33,50 @@ export function patchRows(g: ConvGeometry): number {
   return g.batch * g.outH * g.outW;
 }
 
+/** Where patch row `row` starts: its image n and output position (oh, ow). */
+function rowPosition(g: ConvGeometry, row: number): { n: number; oh: number; ow: number } {
+  return { ow: row % g.outW, oh: Math.floor(row / g.outW) % g.outH, n: Math.floor(row / (g.outW * g.outH)) };
+}
+
 /**
- * Visits rows [rowStart, rowStart + rowCount) of the patch matrix, calling `tap(colOffset, xOffset)` for each
- * filter tap inside the image (xOffset: first channel of that input pixel) and `pad(colOffset)` for taps
- * that fall in the padding. colOffset is relative to the window's first row.
+ * Fills `col` with rows [rowStart, rowStart + rowCount) of the patch matrix of the NHWC input `x`.
+ *
+ * Plain indexed loops with no callbacks or subarray views: this runs once per conv layer per training
+ * step over millions of elements, and a typed-array view per tap (or a closure call per element) cost
+ * two to three times the copy itself here.
  */
-function forEachTap(
-  g: ConvGeometry,
-  rowStart: number,
-  rowCount: number,
-  tap: (colOffset: number, xOffset: number) => void,
-  pad: (colOffset: number) => void,
-): void {
+export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array, rowStart = 0, rowCount = patchRows(g)): void {
   const { inH, inW, inC, outH, outW, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = g;
-  const K = patchSize(g);
-  let ow = rowStart % outW;
-  let oh = Math.floor(rowStart / outW) % outH;
-  let n = Math.floor(rowStart / (outW * outH));
+  const tapRun = filterW * inC;
+  let { n, oh, ow } = rowPosition(g, rowStart);
+  let o = 0;
   for (let r = 0; r < rowCount; r++) {
     const ih0 = oh * strideH - padTop;
     const iw0 = ow * strideW - padLeft;
-    let colOffset = r * K;
+    // With no dilation and the whole filter row inside the image, a filter row's taps are one contiguous run.
+    const rowContiguous = dilationW === 1 && iw0 >= 0 && iw0 + filterW <= inW;
     for (let fh = 0; fh < filterH; fh++) {
       const ih = ih0 + fh * dilationH;
-      const rowInside = ih >= 0 && ih < inH;
+      if (ih < 0 || ih >= inH) {
+        col.fill(0, o, o + tapRun);
+        o += tapRun;
+        continue;
+      }
       const xRow = (n * inH + ih) * inW;
-      for (let fw = 0; fw < filterW; fw++, colOffset += inC) {
+      if (rowContiguous) {
+        const xo = (xRow + iw0) * inC;
+        for (let k = 0; k < tapRun; k++) col[o + k] = x[xo + k];
+        o += tapRun;
+        continue;
+      }
+      for (let fw = 0; fw < filterW; fw++, o += inC) {
         const iw = iw0 + fw * dilationW;
-        if (rowInside && iw >= 0 && iw < inW) tap(colOffset, (xRow + iw) * inC);
-        else pad(colOffset);
+        if (iw < 0 || iw >= inW) {
+          for (let c = 0; c < inC; c++) col[o + c] = 0;
+        } else {
+          const xo = (xRow + iw) * inC;
+          for (let c = 0; c < inC; c++) col[o + c] = x[xo + c];
+        }
       }
     }
     if (++ow === outW) {
@@ -74,32 +89,85 @@ function forEachTap(
   }
 }
 
-/** Fills `col` with rows [rowStart, rowStart + rowCount) of the patch matrix of the NHWC input `x`. */
-export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array, rowStart = 0, rowCount = patchRows(g)): void {
-  const inC = g.inC;
-  if (inC === 1) {
-    forEachTap(g, rowStart, rowCount, (o, xo) => { col[o] = x[xo]; }, (o) => { col[o] = 0; });
-    return;
+/**
+ * The transpose of im2col's window: fills `colT` ([K, rowCount], row-major) with the patch matrix's rows
+ * [rowStart, rowStart + rowCount) as columns. Conv2DBackpropFilter multiplies it by dy so that the
+ * small dy window, not the wide patch window, is the matmul operand XNNPACK packs.
+ */
+export function im2colTransposed(x: Float32Array, g: ConvGeometry, colT: Float32Array, rowStart: number, rowCount: number): void {
+  const { inH, inW, inC, outH, outW, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = g;
+  const tapRun = filterW * inC;
+  let { n, oh, ow } = rowPosition(g, rowStart);
+  for (let r = 0; r < rowCount; r++) {
+    const ih0 = oh * strideH - padTop;
+    const iw0 = ow * strideW - padLeft;
+    const rowContiguous = dilationW === 1 && iw0 >= 0 && iw0 + filterW <= inW;
+    let k = 0;
+    for (let fh = 0; fh < filterH; fh++) {
+      const ih = ih0 + fh * dilationH;
+      if (ih < 0 || ih >= inH) {
+        for (let j = 0; j < tapRun; j++, k++) colT[k * rowCount + r] = 0;
+        continue;
+      }
+      const xRow = (n * inH + ih) * inW;
+      if (rowContiguous) {
+        const xo = (xRow + iw0) * inC;
+        for (let j = 0; j < tapRun; j++, k++) colT[k * rowCount + r] = x[xo + j];
+        continue;
+      }
+      for (let fw = 0; fw < filterW; fw++) {
+        const iw = iw0 + fw * dilationW;
+        const inside = iw >= 0 && iw < inW;
+        const xo = (xRow + iw) * inC;
+        for (let c = 0; c < inC; c++, k++) colT[k * rowCount + r] = inside ? x[xo + c] : 0;
+      }
+    }
+    if (++ow === outW) {
+      ow = 0;
+      if (++oh === outH) {
+        oh = 0;
+        n++;
+      }
+    }
   }
-  forEachTap(
-    g,
-    rowStart,
-    rowCount,
-    (o, xo) => col.set(x.subarray(xo, xo + inC), o),
-    (o) => col.fill(0, o, o + inC),
-  );
 }
 
 /** Adds rows [rowStart, rowStart + rowCount) of a patch-matrix gradient onto the NHWC gradient `dx`. */
 export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, rowStart = 0, rowCount = patchRows(g)): void {
-  const inC = g.inC;
-  forEachTap(
-    g,
-    rowStart,
-    rowCount,
-    (o, xo) => {
-      for (let c = 0; c < inC; c++) dx[xo + c] += col[o + c];
-    },
-    () => {},
-  );
+  const { inH, inW, inC, outH, outW, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = g;
+  const tapRun = filterW * inC;
+  let { n, oh, ow } = rowPosition(g, rowStart);
+  let o = 0;
+  for (let r = 0; r < rowCount; r++) {
+    const ih0 = oh * strideH - padTop;
+    const iw0 = ow * strideW - padLeft;
+    const rowContiguous = dilationW === 1 && iw0 >= 0 && iw0 + filterW <= inW;
+    for (let fh = 0; fh < filterH; fh++) {
+      const ih = ih0 + fh * dilationH;
+      if (ih < 0 || ih >= inH) {
+        o += tapRun;
+        continue;
+      }
+      const xRow = (n * inH + ih) * inW;
+      if (rowContiguous) {
+        const xo = (xRow + iw0) * inC;
+        for (let k = 0; k < tapRun; k++) dx[xo + k] += col[o + k];
+        o += tapRun;
+        continue;
+      }
+      for (let fw = 0; fw < filterW; fw++, o += inC) {
+        const iw = iw0 + fw * dilationW;
+        if (iw < 0 || iw >= inW) continue;
+        const xo = (xRow + iw) * inC;
+        for (let c = 0; c < inC; c++) dx[xo + c] += col[o + c];
+      }
+    }
+    if (++ow === outW) {
+      ow = 0;
+      if (++oh === outH) {
+        oh = 0;
+        n++;
+      }
+    }
+  }
 }

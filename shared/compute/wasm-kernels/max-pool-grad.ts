@@ -23,36 +23,58 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output
   const dx = view(backend, out);
   dx.fill(0);
   const x = view(backend, inputs.input);
+  const y = view(backend, inputs.output);
   const dy = view(backend, inputs.dy);
-  const best = new Float32Array(C);
-  const where = new Int32Array(C);
+  // The forward pass's output is each window's maximum, so the first tap equal to it is the first maximum:
+  // one compare per tap and no per-window bookkeeping (this kernel was a tenth of a CNN training step).
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < outHeight; oh++) {
+      const ih0 = oh * strideHeight - padTop;
+      const fh0 = Math.max(0, -ih0);
+      const fh1 = Math.min(filterHeight, inHeight - ih0);
       for (let ow = 0; ow < outWidth; ow++) {
-        best.fill(-Infinity);
-        where.fill(-1);
-        for (let fh = 0; fh < filterHeight; fh++) {
-          const ih = oh * strideHeight - padTop + fh;
-          if (ih < 0 || ih >= inHeight) continue;
-          for (let fw = 0; fw < filterWidth; fw++) {
-            const iw = ow * strideWidth - padLeft + fw;
-            if (iw < 0 || iw >= inWidth) continue;
-            const base = ((n * inHeight + ih) * inWidth + iw) * C;
-            for (let c = 0; c < C; c++) {
-              const v = x[base + c];
-              if (v > best[c] || where[c] < 0) {
-                best[c] = v;
-                where[c] = base + c;
+        const iw0 = ow * strideWidth - padLeft;
+        const fw0 = Math.max(0, -iw0);
+        const fw1 = Math.min(filterWidth, inWidth - iw0);
+        const yBase = ((n * outHeight + oh) * outWidth + ow) * C;
+        for (let c = 0; c < C; c++) {
+          const target = y[yBase + c];
+          let where = -1;
+          for (let fh = fh0; fh < fh1 && where < 0; fh++) {
+            const rowBase = ((n * inHeight + ih0 + fh) * inWidth + iw0) * C + c;
+            for (let fw = fw0; fw < fw1; fw++) {
+              if (x[rowBase + fw * C] === target) {
+                where = rowBase + fw * C;
+                break;
               }
             }
           }
+          if (where < 0) where = firstMaximum(x, n, ih0, iw0, c, fh0, fh1, fw0, fw1, inHeight, inWidth, C);
+          if (where >= 0) dx[where] += dy[yBase + c];
         }
-        const yBase = ((n * outHeight + oh) * outWidth + ow) * C;
-        for (let c = 0; c < C; c++) if (where[c] >= 0) dx[where[c]] += dy[yBase + c];
       }
     }
   }
   return out;
+}
+
+/**
+ * The cpu backend's rule, for windows whose maximum equals none of its taps (a NaN in the window): the
+ * first tap, replaced by any later one that is larger.
+ */
+function firstMaximum(x: Float32Array, n: number, ih0: number, iw0: number, c: number, fh0: number, fh1: number, fw0: number, fw1: number, inHeight: number, inWidth: number, C: number): number {
+  let best = -Infinity;
+  let where = -1;
+  for (let fh = fh0; fh < fh1; fh++) {
+    for (let fw = fw0; fw < fw1; fw++) {
+      const i = ((n * inHeight + ih0 + fh) * inWidth + iw0 + fw) * C + c;
+      if (x[i] > best || where < 0) {
+        best = x[i];
+        where = i;
+      }
+    }
+  }
+  return where;
 }
 
 export const maxPoolGradConfig: KernelConfig = {

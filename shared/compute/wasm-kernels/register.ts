@@ -1,8 +1,8 @@
 /**
  * Registers Distillery's training kernels for the wasm backend from one explicit list.
  * Stock tfjs-backend-wasm 4.22 lacks the conv filter gradients and the depthwise gradients, and its
- * Conv2DBackpropInput, MaxPoolGrad and transposed matmuls are slow scalar loops; these add or replace
- * them. Idempotent: the stock BatchMatMul is captured once and wrapped once.
+ * Conv2DBackpropInput, MaxPoolGrad, Tile and transposed matmuls are slow scalar loops; these add or replace
+ * them. Idempotent: the stock BatchMatMul and Tile are captured once and wrapped once.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -10,14 +10,23 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { tileConfig } from './tile.js';
 
 let stockBatchMatMul: KernelConfig | undefined;
+let stockTile: KernelConfig | undefined;
+
+function stock(name: string): KernelConfig {
+  const config = getKernel(name, 'wasm');
+  if (!config) throw new Error(`tfjs-backend-wasm did not register ${name}; is @tensorflow/tfjs-backend-wasm installed?`);
+  return config;
+}
 
 function trainingKernels(): KernelConfig[] {
-  stockBatchMatMul ??= getKernel('BatchMatMul', 'wasm');
-  if (!stockBatchMatMul) throw new Error('tfjs-backend-wasm did not register BatchMatMul; is @tensorflow/tfjs-backend-wasm installed?');
+  stockBatchMatMul ??= stock('BatchMatMul');
+  stockTile ??= stock('Tile');
   return [
     batchMatMulConfig(stockBatchMatMul),
+    tileConfig(stockTile),
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
     depthwiseBackpropFilterConfig,
@@ -34,6 +43,7 @@ export const WASM_TRAINING_KERNEL_NAMES = [
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'MaxPoolGrad',
+  'Tile',
 ] as const;
 
 let registered = false;
