@@ -240,6 +240,31 @@ describe('Tile on wasm', () => {
   });
 });
 
+describe('Slice on wasm', () => {
+  it('matches cpu for strided and contiguous slices of rank 1 to 6, sizes of -1 and empty slices', async () => {
+    const rng = seededRandom(900);
+    for (let s = 0; s < 60; s++) {
+      const rank = 1 + (s % 6);
+      const shape = Array.from({ length: rank }, () => 1 + rng.int(5));
+      const begin = shape.map((d) => rng.int(d));
+      const size = shape.map((d, i) => (rng.next() < 0.2 ? -1 : rng.int(d - begin[i] + 1)));
+      if (s % 7 === 0) size[rank - 1] = -1;
+      const dtype = (['float32', 'int32', 'bool'] as const)[s % 3];
+      const count = shape.reduce((a, b) => a * b, 1);
+      const values = Array.from({ length: count }, () => (dtype === 'float32' ? rng.normal() : rng.int(dtype === 'bool' ? 2 : 100)));
+      const results: Array<{ values: number[]; shape: number[] }> = [];
+      for (const backend of ['wasm', 'cpu'] as const) {
+        expect(await useBackend(backend)).toBe(true);
+        const x = tf.tensor(values, shape, dtype);
+        const y = tf.slice(x, begin, size);
+        results.push({ values: Array.from(y.dataSync() as ArrayLike<number>), shape: y.shape });
+        tf.dispose([x, y]);
+      }
+      expect(results[0], `case ${s} ${dtype} ${JSON.stringify({ shape, begin, size })}`).toEqual(results[1]);
+    }
+  });
+});
+
 describe('BatchMatMul on wasm', () => {
   it('matches cpu for every transpose combination and batch broadcasting', async () => {
     const rng = seededRandom(7);

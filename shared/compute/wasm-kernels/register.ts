@@ -1,8 +1,8 @@
 /**
  * Registers Distillery's training kernels for the wasm backend from one explicit list.
  * Stock tfjs-backend-wasm 4.22 lacks the conv filter gradients and the depthwise gradients, and its
- * Conv2DBackpropInput, MaxPoolGrad, Tile and transposed matmuls are slow scalar loops; these add or replace
- * them. Idempotent: the stock BatchMatMul and Tile are captured once and wrapped once.
+ * Conv2DBackpropInput, MaxPoolGrad, Tile, strided Slice and transposed matmuls are slow loops; these add or
+ * replace them. Idempotent: the stock BatchMatMul, Tile and Slice are captured once and wrapped once.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -11,9 +11,11 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { tileConfig } from './tile.js';
+import { sliceConfig } from './slice.js';
 
 let stockBatchMatMul: KernelConfig | undefined;
 let stockTile: KernelConfig | undefined;
+let stockSlice: KernelConfig | undefined;
 
 function stock(name: string): KernelConfig {
   const config = getKernel(name, 'wasm');
@@ -24,9 +26,11 @@ function stock(name: string): KernelConfig {
 function trainingKernels(): KernelConfig[] {
   stockBatchMatMul ??= stock('BatchMatMul');
   stockTile ??= stock('Tile');
+  stockSlice ??= stock('Slice');
   return [
     batchMatMulConfig(stockBatchMatMul),
     tileConfig(stockTile),
+    sliceConfig(stockSlice),
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
     depthwiseBackpropFilterConfig,
@@ -44,6 +48,7 @@ export const WASM_TRAINING_KERNEL_NAMES = [
   'DepthwiseConv2dNativeBackpropInput',
   'MaxPoolGrad',
   'Tile',
+  'Slice',
 ] as const;
 
 let registered = false;
