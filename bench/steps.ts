@@ -1,0 +1,119 @@
+/**
+ * bench:steps — the training steps a fmnist-cnn distillation round is made of, timed on the wasm backend:
+ * the student's KD step (conv 16-32 / dense 64, batch 128), a batch-norm teacher's training step and its
+ * input gradient for a query (conv 16-32 + BN / dense 64, batch 64), and one generator step (width 32,
+ * batch 64, with the recipe's coordinator-side terms). Used to compare kernel changes across commits:
+ *
+ *   npm run bench:steps -- --label after                   # this checkout
+ *   (in a checkout of an older commit, with this file copied in)
+ *   npx tsx bench/steps.ts --label before --out <this repo>/bench/results/steps.json
+ *
+ * Alternate the two a few times: every run appends its medians under its label, so machine drift hits both.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { useBackend } from '../shared/compute/backend.js';
+import { buildModel } from '../shared/models/build.js';
+import { buildGenerator } from '../coordinator/engine/generator.js';
+import { generatorStep } from '../coordinator/engine/steps.js';
+import { writeFileAtomic } from '../shared/fs/atomic.js';
+
+const STUDENT = { kind: 'cnn', conv: [16, 32], dense: [64] } as const;
+const TEACHER = { kind: 'cnn', conv: [16, 32], dense: [64], batchNorm: true } as const;
+const REPS = 9;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+/** Median milliseconds of `fn` over REPS runs after two warm-ups. */
+function timeMs(fn: () => void): number {
+  fn();
+  fn();
+  const times: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[REPS >> 1];
+}
+
+function batch(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
+  return { x: tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed), y: tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', seed + 1), 10) };
+}
+
+function trainStepMs(spec: unknown, n: number): number {
+  const model = buildModel(spec, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+  const opt = tf.train.adam(1e-3);
+  const { x, y } = batch(n, 10);
+  const ms = timeMs(() => {
+    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+    loss.dataSync();
+    loss.dispose();
+  });
+  tf.dispose([x, y]);
+  model.dispose();
+  return ms;
+}
+
+function inputGradientMs(spec: unknown, n: number): number {
+  const model = buildModel(spec, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+  const { x, y } = batch(n, 20);
+  const grad = tf.grad((input: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, model.apply(input, { training: false }) as tf.Tensor));
+  const ms = timeMs(() => {
+    const g = grad(x);
+    g.dataSync();
+    g.dispose();
+  });
+  tf.dispose([x, y]);
+  model.dispose();
+  return ms;
+}
+
+function generatorStepMs(n: number): number {
+  const G = buildGenerator({ sampleShape: [28, 28, 1], numClasses: 10, width: 32 });
+  const S = buildModel(STUDENT, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+  const opt = tf.train.adam(0.05, 0.5, 0.999);
+  const z = tf.randomNormal([n, 64], 0, 1, 'float32', 30);
+  const yOneHot = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', 31), 10);
+  const deviceGradient = tf.randomNormal([n, 28, 28, 1], 0, 1e-3, 'float32', 32);
+  const teacherProbs = [0, 1, 2, 3, 4].map((k) => tf.softmax(tf.randomNormal([n, 10], 0, 1, 'float32', 40 + k)));
+  const ms = timeMs(() => generatorStep(G, S, opt, { z, yOneHot, deviceGradient, teacherProbs, coordinatorAdv: 0.5, diversity: 5, imagePrior: { tv: 4, l2: 0 } }));
+  tf.dispose([z, yOneHot, deviceGradient, ...teacherProbs]);
+  G.dispose();
+  S.dispose();
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const label = arg('label', 'current');
+  const out = arg('out', new URL('./results/steps.json', import.meta.url).pathname);
+  if (!(await useBackend('wasm'))) throw new Error('the wasm backend could not start');
+  const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  console.log(`bench:steps '${label}' at ${commit}: median of ${REPS} runs each (ms)`);
+  const sample = {
+    studentStepBatch128: trainStepMs(STUDENT, 128),
+    teacherBnStepBatch64: trainStepMs(TEACHER, 64),
+    teacherInputGradientBatch64: inputGradientMs(TEACHER, 64),
+    generatorStepBatch64: generatorStepMs(64),
+  };
+  for (const [k, v] of Object.entries(sample)) console.log(`  ${k.padEnd(30)} ${v.toFixed(1)}`);
+  const results = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { runs: [] };
+  results.runs.push({ label, commit, measured: new Date().toISOString(), ...sample });
+  const labels = [...new Set(results.runs.map((r: { label: string }) => r.label))] as string[];
+  results.medians = Object.fromEntries(labels.map((l) => {
+    const runs = results.runs.filter((r: { label: string }) => r.label === l);
+    const keys = Object.keys(sample) as (keyof typeof sample)[];
+    return [l, Object.fromEntries([['runs', runs.length], ...keys.map((k) => [k, +runs.map((r: typeof sample) => r[k]).sort((a: number, b: number) => a - b)[runs.length >> 1].toFixed(1)])])];
+  }));
+  writeFileAtomic(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`results written to ${out}`);
+}
+
+main().catch((e) => {
+  console.error(`bench:steps failed: ${(e as Error).message}`);
+  process.exit(1);
+});
