@@ -10,8 +10,8 @@
  * With stride 1, no dilation and more than one input channel the gradient is instead the backend's own
  * forward Conv2D with batch and channels swapped (asForwardConvolution), about twice as fast.
  */
-import { getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { alloc, asShape, free, matMul, view, type WasmBackendLike } from './wasm-backend.js';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { alloc, asShape, backendKernel, free, matMul, view, type WasmBackendLike } from './wasm-backend.js';
 import { convGeometry, type ConvAttrs } from './geometry.js';
 import { im2colTransposed, patchSize } from './im2col.js';
 import { rowWindows } from './chunking.js';
@@ -20,14 +20,8 @@ interface Attrs extends ConvAttrs {
   filterShape: [number, number, number, number];
 }
 
-function kernel(name: string): KernelFunc {
-  const k = getKernel(name, 'wasm')?.kernelFunc;
-  if (!k) throw new Error(`wasm ${name} kernel is not registered`);
-  return k;
-}
-
 function transposed(backend: WasmBackendLike, x: TensorInfo, perm: number[]): TensorInfo {
-  return kernel('Transpose')({ inputs: { x }, backend: backend as never, attrs: { perm } }) as TensorInfo;
+  return backendKernel('Transpose')({ inputs: { x }, backend: backend as never, attrs: { perm } }) as TensorInfo;
 }
 
 /**
@@ -39,7 +33,7 @@ function transposed(backend: WasmBackendLike, x: TensorInfo, perm: number[]): Te
 function asForwardConvolution(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, pad: { top: number; bottom: number; left: number; right: number }): TensorInfo {
   const xT = transposed(backend, x, [3, 1, 2, 0]);
   const dyT = transposed(backend, dy, [1, 2, 0, 3]);
-  const y = kernel('Conv2D')({
+  const y = backendKernel('Conv2D')({
     inputs: { x: xT, filter: dyT },
     backend: backend as never,
     attrs: { strides: [1, 1], dilations: [1, 1], pad: [[0, 0], [pad.top, pad.bottom], [pad.left, pad.right], [0, 0]], dataFormat: 'NHWC' },

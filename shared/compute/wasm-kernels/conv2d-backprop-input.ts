@@ -9,8 +9,8 @@
  * degrees and its channel axes swapped, padded so that it lines up. That goes to the backend's own
  * XNNPACK Conv2D, about twice as fast here as dy · W^T plus col2im.
  */
-import { getKernel, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs';
-import { alloc, asShape, free, matMul, view, type WasmBackendLike } from './wasm-backend.js';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
+import { alloc, asShape, backendKernel, free, matMul, view, type WasmBackendLike } from './wasm-backend.js';
 import { convGeometry, type ConvAttrs } from './geometry.js';
 import { col2im, patchSize, type ConvGeometry } from './im2col.js';
 import { rowWindows } from './chunking.js';
@@ -19,8 +19,6 @@ import { transpose2d } from './transpose.js';
 interface Attrs extends ConvAttrs {
   inputShape: [number, number, number, number];
 }
-
-let conv2DKernel: KernelFunc | undefined;
 
 /**
  * The stride-1 input gradient as the backend's forward convolution: dx[i] = Σ_f dy[i + padTop - f·d] W[f]
@@ -36,8 +34,6 @@ function asForwardConvolution(dy: TensorInfo, filter: TensorInfo, g: ConvGeometr
   const bottom = g.inH - g.outH - top + extentH - 1;
   const right = g.inW - g.outW - left + extentW - 1;
   if (Math.min(top, left, bottom, right) < 0) return undefined;
-  conv2DKernel ??= getKernel('Conv2D', 'wasm')?.kernelFunc;
-  if (!conv2DKernel) throw new Error('wasm Conv2D kernel is not registered');
 
   const { filterH: FH, filterW: FW, inC } = g;
   const turned = alloc(backend, [FH, FW, outC, inC]);
@@ -47,7 +43,7 @@ function asForwardConvolution(dy: TensorInfo, filter: TensorInfo, g: ConvGeometr
     for (let fw = 0; fw < FW; fw++)
       for (let c = 0; c < inC; c++)
         for (let o = 0; o < outC; o++) t[(((FH - 1 - fh) * FW + (FW - 1 - fw)) * outC + o) * inC + c] = w[((fh * FW + fw) * inC + c) * outC + o];
-  const dx = conv2DKernel({
+  const dx = backendKernel('Conv2D')({
     inputs: { x: dy, filter: turned },
     backend: backend as never,
     attrs: { strides: [1, 1], dilations: [g.dilationH, g.dilationW], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC' },

@@ -25,6 +25,13 @@ export function free(backend: WasmBackendLike, t: TensorInfo): void {
   backend.disposeData(t.dataId, true);
 }
 
+/** One of the wasm backend's own kernels (resolved when called, after the backend has registered them). */
+export function backendKernel(name: string): KernelFunc {
+  const kernel = getKernel(name, 'wasm')?.kernelFunc;
+  if (!kernel) throw new Error(`wasm ${name} kernel is not registered`);
+  return kernel;
+}
+
 let matMulKernel: KernelFunc | undefined;
 
 /**
