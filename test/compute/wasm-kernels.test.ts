@@ -175,6 +175,14 @@ describe('depthwise gradients on wasm', () => {
   });
 });
 
+/** MaxPoolGrad of `input`'s pool (taken on cpu) under a random dy, on wasm and on cpu. */
+async function maxPoolGradOnBoth(rng: ReturnType<typeof seededRandom>, input: ArrayInput, poolAttrs: Record<string, unknown>) {
+  const output = await runOn('cpu', 'MaxPool', { x: input }, poolAttrs);
+  const dy = randomInput(rng, output.shape);
+  const inputs = { dy, input, output: { values: output.values, shape: output.shape } };
+  return { wasm: await runOn('wasm', 'MaxPoolGrad', inputs, poolAttrs), cpu: await runOn('cpu', 'MaxPoolGrad', inputs, poolAttrs) };
+}
+
 describe('MaxPoolGrad on wasm', () => {
   it(`matches cpu on ${CASES} random pools`, async () => {
     for (let s = 0; s < CASES; s++) {
@@ -186,11 +194,7 @@ describe('MaxPoolGrad on wasm', () => {
       if (pad === 'valid' && (shape[1] < size || shape[2] < size)) continue;
       const input = randomInput(rng, shape);
       const poolAttrs = { filterSize: size, strides: stride, pad };
-      const output = await runOn('cpu', 'MaxPool', { x: input }, poolAttrs);
-      const dy = randomInput(rng, output.shape);
-      const inputs = { dy, input, output: { values: output.values, shape: output.shape } };
-      const wasm = await runOn('wasm', 'MaxPoolGrad', inputs, poolAttrs);
-      const cpu = await runOn('cpu', 'MaxPoolGrad', inputs, poolAttrs);
+      const { wasm, cpu } = await maxPoolGradOnBoth(rng, input, poolAttrs);
       expect(maxAbsDiff(wasm.values, cpu.values), `case ${s} ${JSON.stringify({ shape, size, stride, pad })}`).toBeLessThanOrEqual(TOL);
     }
   });
@@ -207,11 +211,7 @@ describe('MaxPoolGrad on wasm: ties and NaN', () => {
       for (let i = 0; i < input.values.length; i++) input.values[i] = Math.floor(Math.abs(input.values[i]) * 2);
       input.values[5] = NaN;
       const poolAttrs = { filterSize: size, strides: stride, pad };
-      const output = await runOn('cpu', 'MaxPool', { x: input }, poolAttrs);
-      const dy = randomInput(rng, output.shape);
-      const inputs = { dy, input, output: { values: output.values, shape: output.shape } };
-      const wasm = await runOn('wasm', 'MaxPoolGrad', inputs, poolAttrs);
-      const cpu = await runOn('cpu', 'MaxPoolGrad', inputs, poolAttrs);
+      const { wasm, cpu } = await maxPoolGradOnBoth(rng, input, poolAttrs);
       expect(maxAbsDiff(wasm.values, cpu.values), JSON.stringify({ size, stride, pad })).toBeLessThanOrEqual(TOL);
     }
   });

@@ -33,9 +33,27 @@ export function patchRows(g: ConvGeometry): number {
   return g.batch * g.outH * g.outW;
 }
 
-/** Where patch row `row` starts: its image n and output position (oh, ow). */
-function rowPosition(g: ConvGeometry, row: number): { n: number; oh: number; ow: number } {
+/** A patch row's image n and output position (oh, ow). */
+interface RowPosition {
+  n: number;
+  oh: number;
+  ow: number;
+}
+
+/** Where patch row `row` is. */
+function rowPosition(g: ConvGeometry, row: number): RowPosition {
   return { ow: row % g.outW, oh: Math.floor(row / g.outW) % g.outH, n: Math.floor(row / (g.outW * g.outH)) };
+}
+
+/** Moves `at` to the next patch row. */
+function nextRow(at: RowPosition, outH: number, outW: number): void {
+  if (++at.ow === outW) {
+    at.ow = 0;
+    if (++at.oh === outH) {
+      at.oh = 0;
+      at.n++;
+    }
+  }
 }
 
 /**
@@ -43,16 +61,17 @@ function rowPosition(g: ConvGeometry, row: number): { n: number; oh: number; ow:
  *
  * Plain indexed loops with no callbacks or subarray views: this runs once per conv layer per training
  * step over millions of elements, and a typed-array view per tap (or a closure call per element) cost
- * two to three times the copy itself here.
+ * two to three times the copy itself here. That is also why im2colTransposed and col2im spell out the
+ * same traversal instead of sharing one that takes a per-tap callback.
  */
 export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array, rowStart = 0, rowCount = patchRows(g)): void {
   const { inH, inW, inC, outH, outW, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = g;
   const tapRun = filterW * inC;
-  let { n, oh, ow } = rowPosition(g, rowStart);
+  const at = rowPosition(g, rowStart);
   let o = 0;
   for (let r = 0; r < rowCount; r++) {
-    const ih0 = oh * strideH - padTop;
-    const iw0 = ow * strideW - padLeft;
+    const ih0 = at.oh * strideH - padTop;
+    const iw0 = at.ow * strideW - padLeft;
     // With no dilation and the whole filter row inside the image, a filter row's taps are one contiguous run.
     const rowContiguous = dilationW === 1 && iw0 >= 0 && iw0 + filterW <= inW;
     for (let fh = 0; fh < filterH; fh++) {
@@ -62,7 +81,7 @@ export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array, rowS
         o += tapRun;
         continue;
       }
-      const xRow = (n * inH + ih) * inW;
+      const xRow = (at.n * inH + ih) * inW;
       if (rowContiguous) {
         const xo = (xRow + iw0) * inC;
         for (let k = 0; k < tapRun; k++) col[o + k] = x[xo + k];
@@ -79,13 +98,7 @@ export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array, rowS
         }
       }
     }
-    if (++ow === outW) {
-      ow = 0;
-      if (++oh === outH) {
-        oh = 0;
-        n++;
-      }
-    }
+    nextRow(at, outH, outW);
   }
 }
 
@@ -97,10 +110,10 @@ export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array, rowS
 export function im2colTransposed(x: Float32Array, g: ConvGeometry, colT: Float32Array, rowStart: number, rowCount: number): void {
   const { inH, inW, inC, outH, outW, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = g;
   const tapRun = filterW * inC;
-  let { n, oh, ow } = rowPosition(g, rowStart);
+  const at = rowPosition(g, rowStart);
   for (let r = 0; r < rowCount; r++) {
-    const ih0 = oh * strideH - padTop;
-    const iw0 = ow * strideW - padLeft;
+    const ih0 = at.oh * strideH - padTop;
+    const iw0 = at.ow * strideW - padLeft;
     const rowContiguous = dilationW === 1 && iw0 >= 0 && iw0 + filterW <= inW;
     let k = 0;
     for (let fh = 0; fh < filterH; fh++) {
@@ -109,7 +122,7 @@ export function im2colTransposed(x: Float32Array, g: ConvGeometry, colT: Float32
         for (let j = 0; j < tapRun; j++, k++) colT[k * rowCount + r] = 0;
         continue;
       }
-      const xRow = (n * inH + ih) * inW;
+      const xRow = (at.n * inH + ih) * inW;
       if (rowContiguous) {
         const xo = (xRow + iw0) * inC;
         for (let j = 0; j < tapRun; j++, k++) colT[k * rowCount + r] = x[xo + j];
@@ -122,13 +135,7 @@ export function im2colTransposed(x: Float32Array, g: ConvGeometry, colT: Float32
         for (let c = 0; c < inC; c++, k++) colT[k * rowCount + r] = inside ? x[xo + c] : 0;
       }
     }
-    if (++ow === outW) {
-      ow = 0;
-      if (++oh === outH) {
-        oh = 0;
-        n++;
-      }
-    }
+    nextRow(at, outH, outW);
   }
 }
 
@@ -136,11 +143,11 @@ export function im2colTransposed(x: Float32Array, g: ConvGeometry, colT: Float32
 export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, rowStart = 0, rowCount = patchRows(g)): void {
   const { inH, inW, inC, outH, outW, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft } = g;
   const tapRun = filterW * inC;
-  let { n, oh, ow } = rowPosition(g, rowStart);
+  const at = rowPosition(g, rowStart);
   let o = 0;
   for (let r = 0; r < rowCount; r++) {
-    const ih0 = oh * strideH - padTop;
-    const iw0 = ow * strideW - padLeft;
+    const ih0 = at.oh * strideH - padTop;
+    const iw0 = at.ow * strideW - padLeft;
     const rowContiguous = dilationW === 1 && iw0 >= 0 && iw0 + filterW <= inW;
     for (let fh = 0; fh < filterH; fh++) {
       const ih = ih0 + fh * dilationH;
@@ -148,7 +155,7 @@ export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, row
         o += tapRun;
         continue;
       }
-      const xRow = (n * inH + ih) * inW;
+      const xRow = (at.n * inH + ih) * inW;
       if (rowContiguous) {
         const xo = (xRow + iw0) * inC;
         for (let k = 0; k < tapRun; k++) dx[xo + k] += col[o + k];
@@ -162,12 +169,6 @@ export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array, row
         for (let c = 0; c < inC; c++) dx[xo + c] += col[o + c];
       }
     }
-    if (++ow === outW) {
-      ow = 0;
-      if (++oh === outH) {
-        oh = 0;
-        n++;
-      }
-    }
+    nextRow(at, outH, outW);
   }
 }
