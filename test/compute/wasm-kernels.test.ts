@@ -205,8 +205,8 @@ describe('MaxPoolGrad on wasm: ties and NaN', () => {
   // one in row-major order, as on cpu. A NaN in a window exercises the fallback rule.
   it('routes to the first maximum of each window, as cpu does', async () => {
     const rng = seededRandom(450);
-    for (const [size, stride, pad] of [[2, 2, 'valid'], [3, 1, 'same'], [3, 2, 'same']] as const) {
-      const shape = [2, 7, 6, 3];
+    for (const [size, stride, pad] of [[2, 2, 'valid'], [2, 2, 'same'], [3, 1, 'same'], [3, 2, 'same']] as const) {
+      const shape = [2, 7, 7, 3];
       const input = randomInput(rng, shape);
       for (let i = 0; i < input.values.length; i++) input.values[i] = Math.floor(Math.abs(input.values[i]) * 2);
       input.values[5] = NaN;
@@ -214,6 +214,15 @@ describe('MaxPoolGrad on wasm: ties and NaN', () => {
       const { wasm, cpu } = await maxPoolGradOnBoth(rng, input, poolAttrs);
       expect(maxAbsDiff(wasm.values, cpu.values), JSON.stringify({ size, stride, pad })).toBeLessThanOrEqual(TOL);
     }
+  });
+
+  it("leaves a 'same' 2x2 pool's padded column alone: the maximum below, not the next row's equal first pixel", async () => {
+    // Rows [0 5 0] and [1 6 1]: the last window holds 0 and 1 (column 2) and padding; its maximum 1 is the
+    // bottom pixel of column 2, and the first pixel of row 1 is also 1.
+    const input = { values: Float32Array.from([0, 5, 0, 1, 6, 1]), shape: [1, 2, 3, 1] };
+    const { wasm, cpu } = await maxPoolGradOnBoth(seededRandom(451), input, { filterSize: 2, strides: 2, pad: 'same' });
+    expect(Array.from(cpu.values).map((v) => v !== 0)).toEqual([false, false, false, false, true, true]);
+    expect(wasm.values).toEqual(cpu.values);
   });
 });
 

@@ -25,7 +25,11 @@ function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output
   const x = view(backend, inputs.input);
   const y = view(backend, inputs.output);
   const dy = view(backend, inputs.dy);
-  if (filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && padTop === 0 && padLeft === 0) {
+  // Only when every window lies inside the image: a 'same' pool of an odd size pads the last row or column,
+  // and the unrolled taps would read the next row's first pixel instead.
+  const twoByTwoInside = filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 && padTop === 0 && padLeft === 0
+    && 2 * outHeight <= inHeight && 2 * outWidth <= inWidth;
+  if (twoByTwoInside) {
     routeTwoByTwo(x, y, dy, dx, batchSize, inHeight, inWidth, C, outHeight, outWidth);
     return out;
   }
