@@ -37,7 +37,7 @@ function repeatBlock(out: Numeric, offset: number, block: number, times: number)
   }
 }
 
-/** Writes the tile of x (shape `xShape`, repeated `reps`) into `out`, whose strides are `outStrides`. */
+/** Writes the tile of x (shape `xShape`, repeated `reps` times along each axis) into `out`, row-major. */
 export function tileInto(x: Numeric, xShape: number[], reps: number[], out: Numeric): void {
   const rank = xShape.length;
   if (rank === 0) {
@@ -56,7 +56,8 @@ export function tileInto(x: Numeric, xShape: number[], reps: number[], out: Nume
     // The block x spans along this axis is now in place; repeat it along the axis.
     repeatBlock(out, outOffset, size * outStrides[dim], reps[dim]);
   };
-  if (x.length > 0) fill(0, 0, 0);
+  // An empty x or a zero repetition leaves nothing to write.
+  if (x.length > 0 && out.length > 0) fill(0, 0, 0);
 }
 
 export function tileConfig(stockConfig: KernelConfig): KernelConfig {
