@@ -8,37 +8,30 @@
  * runs with an indexed loop. Contiguous slices and strings go to the stock kernel, which handles them well.
  */
 import { slice_util, util, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs';
-
-type Numeric = Float32Array | Int32Array | Uint8Array;
-
-interface SliceBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Numeric;
-}
+import { fullStrides, isNumeric, type NumericArray, type NumericBackend } from './wasm-backend.js';
 
 /** Copies the slice (begin, size) of x (shape `shape`) into out, in row-major order. */
-export function sliceInto(x: Numeric, shape: number[], begin: number[], size: number[], out: Numeric): void {
+export function sliceInto(x: NumericArray, shape: number[], begin: number[], size: number[], out: NumericArray): void {
   const rank = shape.length;
-  const strides = util.computeStrides(shape);
-  const stride = (d: number) => (d === rank - 1 ? 1 : strides[d]);
+  const stride = fullStrides(shape);
   // Axis k is the innermost one not taken whole: from it on, each slice row is one contiguous run.
   let k = rank - 1;
   while (k > 0 && size[k] === shape[k]) k--;
-  const run = size[k] * (k === rank - 1 ? 1 : strides[k]);
+  const run = size[k] * stride[k];
   const outer = size.slice(0, k);
   const count = outer.reduce((a, b) => a * b, 1);
   const index = new Array<number>(k).fill(0);
   let base = 0;
-  for (let d = 0; d <= k; d++) base += begin[d] * stride(d);
+  for (let d = 0; d <= k; d++) base += begin[d] * stride[d];
   let o = 0;
   for (let r = 0; r < count; r++) {
     for (let i = 0; i < run; i++) out[o + i] = x[base + i];
     o += run;
     // Odometer over the outer axes, moving `base` with it.
     for (let d = k - 1; d >= 0; d--) {
-      base += stride(d);
+      base += stride[d];
       if (++index[d] < outer[d]) break;
-      base -= outer[d] * stride(d);
+      base -= outer[d] * stride[d];
       index[d] = 0;
     }
   }
@@ -46,10 +39,10 @@ export function sliceInto(x: Numeric, shape: number[], begin: number[], size: nu
 
 export function sliceConfig(stockConfig: KernelConfig): KernelConfig {
   const stock = stockConfig.kernelFunc;
-  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: SliceBackend; attrs: { begin: number | number[]; size: number | number[] } }) => {
+  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: NumericBackend; attrs: { begin: number | number[]; size: number | number[] } }) => {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
-    if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') return stock(args as never);
+    if (!isNumeric(x.dtype)) return stock(args as never);
     const [begin, size] = slice_util.parseSliceParams(x as never, attrs.begin, attrs.size);
     if (x.shape.length === 0 || slice_util.isSliceContinous(x.shape, begin, size)) return stock(args as never);
     const out = backend.makeOutput(size, x.dtype);

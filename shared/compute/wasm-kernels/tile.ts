@@ -8,27 +8,10 @@
  * few bulk copies of the output. Non-numeric tensors go to the stock kernel.
  */
 import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs';
-
-type Numeric = Float32Array | Int32Array | Uint8Array;
-
-interface TileBackend {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Numeric;
-}
-
-/** Row-major strides of `shape`. */
-function stridesOf(shape: number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d];
-  }
-  return strides;
-}
+import { fullStrides, isNumeric, type NumericArray, type NumericBackend } from './wasm-backend.js';
 
 /** Repeats out[offset, offset + block) `times` times in place, doubling the copied span each pass. */
-function repeatBlock(out: Numeric, offset: number, block: number, times: number): void {
+function repeatBlock(out: NumericArray, offset: number, block: number, times: number): void {
   const total = block * times;
   for (let filled = block; filled < total; ) {
     const n = Math.min(filled, total - filled);
@@ -38,14 +21,14 @@ function repeatBlock(out: Numeric, offset: number, block: number, times: number)
 }
 
 /** Writes the tile of x (shape `xShape`, repeated `reps` times along each axis) into `out`, row-major. */
-export function tileInto(x: Numeric, xShape: number[], reps: number[], out: Numeric): void {
+export function tileInto(x: NumericArray, xShape: number[], reps: number[], out: NumericArray): void {
   const rank = xShape.length;
   if (rank === 0) {
     out[0] = x[0];
     return;
   }
-  const xStrides = stridesOf(xShape);
-  const outStrides = stridesOf(xShape.map((s, d) => s * reps[d]));
+  const xStrides = fullStrides(xShape);
+  const outStrides = fullStrides(xShape.map((s, d) => s * reps[d]));
   const fill = (dim: number, xOffset: number, outOffset: number): void => {
     const size = xShape[dim];
     if (dim === rank - 1) {
@@ -62,10 +45,10 @@ export function tileInto(x: Numeric, xShape: number[], reps: number[], out: Nume
 
 export function tileConfig(stockConfig: KernelConfig): KernelConfig {
   const stock = stockConfig.kernelFunc;
-  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: TileBackend; attrs: { reps: number[] } }) => {
+  const kernelFunc = (args: { inputs: { x: TensorInfo }; backend: NumericBackend; attrs: { reps: number[] } }) => {
     const { inputs, backend, attrs } = args;
     const { x } = inputs;
-    if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') return stock(args as never);
+    if (!isNumeric(x.dtype)) return stock(args as never);
     const out = backend.makeOutput(x.shape.map((s, d) => s * attrs.reps[d]), x.dtype);
     tileInto(backend.typedArrayFromHeap(x), x.shape, attrs.reps, backend.typedArrayFromHeap(out));
     return out;

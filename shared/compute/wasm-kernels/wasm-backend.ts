@@ -5,7 +5,7 @@
  * Heap views are only valid until the next allocation (the wasm memory may grow and detach them),
  * so callers take a view right before they read or write.
  */
-import { getKernel, type TensorInfo, type KernelFunc, type NamedAttrMap } from '@tensorflow/tfjs';
+import { getKernel, util, type TensorInfo, type KernelFunc, type NamedAttrMap } from '@tensorflow/tfjs';
 
 export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -48,4 +48,22 @@ export function matMul(backend: WasmBackendLike, a: TensorInfo, b: TensorInfo): 
 /** Reshapes by aliasing: a wasm tensor's bytes are its row-major layout, so only the shape changes. */
 export function asShape(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+/** The dtypes Tile and Slice copy themselves (their heap views are typed arrays); strings go to the stock kernels. */
+export type NumericArray = Float32Array | Int32Array | Uint8Array;
+
+export function isNumeric(dtype: string): dtype is 'float32' | 'int32' | 'bool' {
+  return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
+}
+
+/** The backend as the copying kernels see it: outputs of any numeric dtype and their heap views. */
+export interface NumericBackend {
+  makeOutput(shape: number[], dtype: string): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): NumericArray;
+}
+
+/** Row-major strides of `shape`, the innermost (1) included. */
+export function fullStrides(shape: number[]): number[] {
+  return shape.length ? [...util.computeStrides(shape), 1] : [];
 }
