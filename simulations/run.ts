@@ -1,7 +1,8 @@
 /**
  * Runs one scenario for one seed, in process: the real engine and the real device-side code, wired
  * through in-memory TeacherPorts. Every phase is resumable: teachers are cached, the distillation
- * checkpoints each round, and finished baselines are kept in <out>/baselines.json.
+ * checkpoints each round, and finished baselines are kept in <out>/baselines.json (the slow FedAvg and
+ * centralized ones also in the cache, for other output folders: baseline-cache.ts).
  */
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import type { Scenario } from './scenario.js';
 import { deviceClassStats, prepareTeachers, teacherKey } from './teachers.js';
 import { claimOutputFolder } from './output-folder.js';
 import { averagedAccuracy, centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
+import { cachedBaseline } from './baseline-cache.js';
 import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
 import { workerFleet } from './worker-ports.js';
@@ -132,9 +134,9 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     // average of the teachers under the old name, fedavgOneShot, which must not be mistaken for it.
     if (!('fedavgOneShotShared' in baselines)) baselines.fedavgOneShotShared = await phase('baselines', () => fedavgOneShot(s, train, parts, test, o.seed, log, o.workers ?? 0));
     keep(baselines);
-    baselines.fedavgMultiRound ??= await phase('baselines', () => fedavgMultiRound(s, train, parts, test, o.seed, log));
+    baselines.fedavgMultiRound ??= await phase('baselines', () => cachedBaseline('fedavgMultiRound', s, o.seed, () => fedavgMultiRound(s, train, parts, test, o.seed, log), log));
     keep(baselines);
-    baselines.centralized ??= await phase('baselines', () => centralized(s, train, test, o.seed));
+    baselines.centralized ??= await phase('baselines', () => cachedBaseline('centralized', s, o.seed, () => centralized(s, train, test, o.seed), log));
     keep(baselines);
   }
   const size = modelSize(student);

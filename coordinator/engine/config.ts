@@ -2,6 +2,7 @@
 import { BN_CLASS_MIXES, MAX_SMOOTHGRAD_SAMPLES, type BnClassMix, type DeviceLossWeights } from '../../shared/distill/port.js';
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
+import { MAX_ZOOM } from './zoom.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
 import { MAX_GENERATOR_BRANCHES } from './generator.js';
 import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
@@ -92,6 +93,12 @@ export interface DistillConfig {
    */
   cutout: number;
   /**
+   * Largest relative change of scale of the random zoom each query image gets, about its centre, before the
+   * jitter (zoom.ts): scales log-uniform in [1 / (1 + zoom), 1 + zoom], drawn per sample (0: off). Images only;
+   * the devices label, and the replay buffer keeps, the zoomed images.
+   */
+  zoom: number;
+  /**
    * The same shift and flip drawn per sample and applied to every replayed batch before a student step; the
    * sample's stored soft label is kept (see jitter.ts). No device traffic. Images only.
    */
@@ -178,6 +185,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   imagePrior: { tv: 0, l2: 0 },
   jitter: { shift: 0, flip: false },
   cutout: 0,
+  zoom: 0,
   studentJitter: { shift: 0, flip: false },
   relabel: NO_RELABEL,
   historyContrast: { weight: 0, bank: 256, temperature: 0.1 },
@@ -221,6 +229,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);
   for (const k of ['coordinatorAdv', 'diversity', 'bnFirstLayer'] as const) nonNeg(c[k], k);
+  if (typeof c.zoom !== 'number' || !(c.zoom >= 0 && c.zoom <= MAX_ZOOM)) throw new Error(`${path}.zoom: must be a number in 0..${MAX_ZOOM} (largest relative change of scale; 0: off), got ${JSON.stringify(c.zoom)}`);
   if (!Number.isInteger(c.cutout) || c.cutout < 0) throw new Error(`${path}.cutout: must be an integer >= 0 (side of the occluded square in pixels; 0: off), got ${JSON.stringify(c.cutout)}`);
   for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel], ['historyContrast', r.historyContrast], ['smoothGrad', r.smoothGrad]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);

@@ -25,6 +25,7 @@ import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
 import { applyCutout, drawCutoutMask } from './cutout.js';
+import { applyZoom, drawZoomScales } from './zoom.js';
 import { mixTargets, softTargetWeights } from './label-mix.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
@@ -273,8 +274,10 @@ export class Distiller {
       // Draws only when jitter is on, so runs without it keep their random stream (and their checkpoints).
       const jitter = c.synthesis === 'generator' && jitterEnabled(c.jitter) ? drawJitter(c.jitter, rng) : undefined;
       const mask = c.synthesis === 'generator' && c.cutout > 0 && sampleShape.length === 3 ? drawCutoutMask(c.batchSize, sampleShape[0], sampleShape[1], c.cutout, rng) : undefined;
-      const augment = jitter || mask ? (t: tf.Tensor) => tf.tidy(() => {
-        const moved = jitter ? applyJitter(t, jitter) : t;
+      const scales = c.synthesis === 'generator' && c.zoom > 0 && sampleShape.length === 3 ? drawZoomScales(c.batchSize, c.zoom, rng) : undefined;
+      const augment = jitter || mask || scales ? (t: tf.Tensor) => tf.tidy(() => {
+        const zoomed = scales ? applyZoom(t, scales) : t;
+        const moved = jitter ? applyJitter(zoomed, jitter) : zoomed;
         return mask ? applyCutout(moved, mask) : moved;
       }) : undefined;
       const x = c.synthesis === 'noise'

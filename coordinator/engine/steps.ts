@@ -29,7 +29,7 @@ export interface GeneratorStepInputs {
   imagePrior?: { tv: number; l2: number };
   /** History repulsion against a bank of earlier samples; absent: off. */
   history?: HistoryRepulsionInputs;
-  /** The same jitter and cutout the devices' inputs went through (identity when absent). */
+  /** The same zoom, jitter and cutout the devices' inputs went through (identity when absent). */
   augment?: (x: tf.Tensor) => tf.Tensor;
 }
 

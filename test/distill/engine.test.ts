@@ -145,6 +145,29 @@ describe('data-free distillation engine', () => {
     await expect(distill({ ...SMALL, rounds: 1, cutout: 8 }, 5)).rejects.toThrow(/distill.cutout: 8 pixels would cover the whole 8 × 8 image; use a side below 8/);
   });
 
+  it('with zoom on, about one query image in five is shrunken inside a frame of background', async () => {
+    /** Per sample of a batch [n, 8, 8, 1]: whether its first and last rows and columns are all exact zeros. */
+    const framed = ({ shape, values }: { shape: number[]; values: Float32Array }) =>
+      Array.from({ length: shape[0] }, (_, n) => {
+        const at = (r: number, c: number) => values[n * 64 + r * 8 + c];
+        return [0, 7].every((e) => Array.from({ length: 8 }, (_, k) => at(e, k) === 0 && at(k, e) === 0).every(Boolean));
+      });
+    const queried = () => gradientRequests.map((q) => q.inputs);
+    await distill({ ...SMALL, rounds: 1 }, 5);
+    // The generator ends in a sigmoid: without zoom no pixel is exactly zero.
+    expect(queried().flatMap(framed).filter(Boolean)).toHaveLength(0);
+    await distill({ ...SMALL, rounds: 1, zoom: 0.5 }, 5);
+    // Scales are log-uniform in [2/3, 3/2]; below 3.5 / 4.5 (about 19% of draws) the border rows and columns read
+    // outside the frame. Each query batch draws its own scales, the same for every device of one step.
+    const flags = queried().map(framed);
+    const share = flags.flat().filter(Boolean).length / flags.flat().length;
+    expect(share).toBeGreaterThan(0.08);
+    expect(share).toBeLessThan(0.35);
+    const D = fleet.models.length;
+    for (let step = 0; step < SMALL.generatorSteps; step++) for (let d = 1; d < D; d++) expect(flags[step * D + d]).toEqual(flags[step * D]);
+    await expect(distill({ ...SMALL, rounds: 1, zoom: 2 }, 5)).rejects.toThrow(/distill.zoom: must be a number in 0..1/);
+  });
+
   it('with label mixtures, the devices get soft-target CE weights that sum to two-class mixtures led by the requested class', async () => {
     await distill({ ...SMALL, rounds: 1, labelMix: 1 }, 5);
     const D = fleet.models.length;
