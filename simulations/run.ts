@@ -25,7 +25,8 @@ import type { Scenario } from './scenario.js';
 import { deviceClassStats, prepareTeachers, teacherKey } from './teachers.js';
 import { claimOutputFolder } from './output-folder.js';
 import { averagedAccuracy, centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
-import { cachedBaseline } from './baseline-cache.js';
+import { cachedBaseline, SLOW_BASELINES, type CachedBaseline } from './baseline-cache.js';
+import { baselinesInBackground } from './background-baselines.js';
 import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
 import { workerFleet } from './worker-ports.js';
@@ -96,6 +97,11 @@ export async function runScenario(o: RunOptions): Promise<Report> {
 
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: o.seed });
   const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: s.distill.zDim, width: s.distill.generatorWidth, branches: s.distill.generators, seed: o.seed });
+  const baselinesFile = join(o.out, 'baselines.json');
+  const cached = existsSync(baselinesFile) ? JSON.parse(readFileSync(baselinesFile, 'utf8')) : {};
+  // The slow baselines train on a thread of their own while the distillation runs (background-baselines.ts).
+  const slow = o.skipBaselines ? [] : SLOW_BASELINES.filter((k) => !(k in cached));
+  const background = slow.length ? baselinesInBackground(s, o.seed, slow, log) : undefined;
   let roundsDone = 0;
   const distiller = new Distiller({
     ports,
@@ -114,15 +120,16 @@ export async function runScenario(o: RunOptions): Promise<Report> {
       return acc;
     },
   });
-  const state = await phase('distill', () => distiller.run()).finally(() => fleet?.close());
+  const state = await phase('distill', () => distiller.run()).finally(() => fleet?.close()).catch(async (e: unknown) => {
+    await background?.close();
+    throw e;
+  });
   bar.done();
   const studentAcc = accuracyOf(student, test);
   await saveModel(student, join(o.out, 'student'));
   if (train.sampleShape.length === 3) writeSamples(join(o.out, 'samples.png'), generator, train.numClasses, s.distill.zDim, train.sampleShape, o.seed);
 
   const histograms = parts.map((p) => p.histogram);
-  const baselinesFile = join(o.out, 'baselines.json');
-  const cached = existsSync(baselinesFile) ? JSON.parse(readFileSync(baselinesFile, 'utf8')) : {};
   const keep = (b: Record<string, unknown>) => writeFileAtomic(baselinesFile, JSON.stringify(b));
   const baselines = { ...cached };
   baselines.localMean ??= teacherReport.reduce((a, t) => a + t.acc, 0) / teacherReport.length;
@@ -134,10 +141,23 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     // average of the teachers under the old name, fedavgOneShot, which must not be mistaken for it.
     if (!('fedavgOneShotShared' in baselines)) baselines.fedavgOneShotShared = await phase('baselines', () => fedavgOneShot(s, train, parts, test, o.seed, log, o.workers ?? 0));
     keep(baselines);
-    baselines.fedavgMultiRound ??= await phase('baselines', () => cachedBaseline('fedavgMultiRound', s, o.seed, () => fedavgMultiRound(s, train, parts, test, o.seed, log), log));
-    keep(baselines);
-    baselines.centralized ??= await phase('baselines', () => cachedBaseline('centralized', s, o.seed, () => centralized(s, train, test, o.seed), log));
-    keep(baselines);
+    const slowBaseline = (kind: CachedBaseline, compute: () => Promise<number>) => {
+      const here = () => cachedBaseline(kind, s, o.seed, compute, log);
+      return background
+        ? background.accuracy(kind).catch((e: Error) => {
+            log(`${kind}: its thread failed (${e.message}); training it here`);
+            return here();
+          })
+        : here();
+    };
+    try {
+      baselines.fedavgMultiRound ??= await phase('baselines', () => slowBaseline('fedavgMultiRound', () => fedavgMultiRound(s, train, parts, test, o.seed, log)));
+      keep(baselines);
+      baselines.centralized ??= await phase('baselines', () => slowBaseline('centralized', () => centralized(s, train, test, o.seed)));
+      keep(baselines);
+    } finally {
+      await background?.close();
+    }
   }
   const size = modelSize(student);
   const report: Report = {

@@ -1,7 +1,9 @@
-/** Messages between the scenario runner and its device worker threads. */
+/** Messages between the scenario runner and its worker threads (devices, teacher training, baselines). */
 import type { Dataset } from '../shared/data/dataset.js';
 import type { FitOptions } from '../shared/train/fit.js';
 import type { ClassBatchNormStats } from '../edge-agent/teacher/class-stats.js';
+import type { Scenario } from './scenario.js';
+import type { CachedBaseline } from './baseline-cache.js';
 
 export interface WorkerDevice {
   index: number;
@@ -41,3 +43,13 @@ export interface TrainingProgress {
 export type WorkerProgress = { progress: TrainingProgress };
 
 export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+
+/** Sent to the baseline thread once: train (or read from the cache) these baselines for this scenario and seed. */
+export interface BaselineRequest {
+  scenario: Scenario;
+  seed: number;
+  kinds: CachedBaseline[];
+}
+
+/** From the baseline thread: a log line, one finished baseline, the end, or the error that stopped it. */
+export type BaselineWorkerMessage = { log: string } | { kind: CachedBaseline; accuracy: number } | { done: true } | { error: string };

@@ -1,0 +1,64 @@
+/**
+ * The slow baselines on their own thread: the same accuracies as trained in process, cached for the next run,
+ * and a failure reported as a rejected accuracy (the runner then trains the baseline itself), never a crash.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { initBackend } from '../../shared/compute/backend.js';
+import { loadDataset } from '../../shared/data/registry.js';
+import { partitionDataset } from '../../shared/data/partition.js';
+import { loadScenario } from '../../simulations/scenario.js';
+import { centralized, fedavgMultiRound } from '../../simulations/baselines.js';
+import { baselineFile } from '../../simulations/baseline-cache.js';
+import { baselinesInBackground } from '../../simulations/background-baselines.js';
+
+const SEED = 6;
+const cache = mkdtempSync(join(tmpdir(), 'distillery-background-baselines-'));
+const previous = process.env.DISTILLERY_CACHE;
+beforeAll(async () => {
+  // Worker threads read the environment as it was when they start, so this reaches the baseline thread too.
+  process.env.DISTILLERY_CACHE = cache;
+  await initBackend(() => {});
+});
+afterAll(() => {
+  if (previous === undefined) delete process.env.DISTILLERY_CACHE;
+  else process.env.DISTILLERY_CACHE = previous;
+  rmSync(cache, { recursive: true, force: true });
+});
+
+const base = loadScenario(new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname);
+const s = { ...base, baselines: { fedavgRounds: 2, fedavgLocalEpochs: 1, centralizedEpochs: 2 } };
+
+describe('baselines in the background', () => {
+  it('gives the accuracies an in-process run gives, and caches them', async () => {
+    const lines: string[] = [];
+    const background = baselinesInBackground(s, SEED, ['fedavgMultiRound', 'centralized'], (l) => lines.push(l));
+    try {
+      const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: SEED });
+      const parts = partitionDataset(train, { ...s.partition, seed: SEED });
+      const fedavg = await fedavgMultiRound(s, train, parts, test, SEED, () => {});
+      const pooled = await centralized(s, train, test, SEED);
+      expect(await background.accuracy('fedavgMultiRound')).toBe(fedavg);
+      expect(await background.accuracy('centralized')).toBe(pooled);
+      for (const [kind, accuracy] of [['fedavgMultiRound', fedavg], ['centralized', pooled]] as const) {
+        expect(JSON.parse(readFileSync(baselineFile(kind, s, SEED), 'utf8')).accuracy).toBe(accuracy);
+      }
+      expect(lines.filter((l) => /^fedavg round \d\/2: test accuracy/.test(l))).toHaveLength(2);
+    } finally {
+      await background.close();
+    }
+  });
+
+  it('rejects what it could not deliver, naming why, without throwing anywhere else', async () => {
+    const broken = baselinesInBackground({ ...s, dataset: 'no-such-data' }, SEED, ['centralized'], () => {});
+    await expect(broken.accuracy('centralized')).rejects.toThrow(/no-such-data/);
+    await broken.close();
+    expect(existsSync(baselineFile('centralized', { ...s, dataset: 'no-such-data' }, SEED))).toBe(false);
+    const stopped = baselinesInBackground({ ...s, baselines: { ...s.baselines, centralizedEpochs: 20 } }, SEED, ['centralized'], () => {});
+    await stopped.close();
+    await expect(stopped.accuracy('centralized')).rejects.toThrow(/the baseline thread exited with code \d+ before it finished/);
+    await expect(stopped.accuracy('fedavgMultiRound')).rejects.toThrow(/fedavgMultiRound was not asked of the baseline thread/);
+  });
+});
