@@ -4,27 +4,32 @@
  * delivered; the caller decides what to do then (the runner trains them in process).
  */
 import { Worker } from 'node:worker_threads';
-import type { CachedBaseline } from './baseline-cache.js';
 import type { Scenario } from './scenario.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
 
+/**
+ * The baselines that train: the two cached by baseline-cache.ts, and one-shot FedAvg, whose clients are cached
+ * like teachers (null when the fleet's architectures differ).
+ */
+export type BackgroundBaseline = 'fedavgOneShot' | 'fedavgMultiRound' | 'centralized';
+
 export interface BackgroundBaselines {
   /** The accuracy of `kind` once the thread has it. */
-  accuracy(kind: CachedBaseline): Promise<number>;
+  accuracy(kind: BackgroundBaseline): Promise<number | null>;
   /** Stops the thread (whatever it was doing). */
   close(): Promise<void>;
 }
 
 interface Pending {
-  promise: Promise<number>;
-  resolve: (v: number) => void;
+  promise: Promise<number | null>;
+  resolve: (v: number | null) => void;
   reject: (e: Error) => void;
 }
 
 function pending(): Pending {
-  let resolve!: (v: number) => void;
+  let resolve!: (v: number | null) => void;
   let reject!: (e: Error) => void;
-  const promise = new Promise<number>((res, rej) => {
+  const promise = new Promise<number | null>((res, rej) => {
     resolve = res;
     reject = rej;
   });
@@ -33,7 +38,7 @@ function pending(): Pending {
   return { promise, resolve, reject };
 }
 
-export function baselinesInBackground(scenario: Scenario, seed: number, kinds: CachedBaseline[], log: (line: string) => void): BackgroundBaselines {
+export function baselinesInBackground(scenario: Scenario, seed: number, kinds: BackgroundBaseline[], log: (line: string) => void): BackgroundBaselines {
   const results = new Map(kinds.map((k) => [k, pending()]));
   const failAll = (e: Error) => results.forEach((p) => p.reject(e));
   const worker = new Worker(new URL('./teacher-worker-boot.mjs', import.meta.url), { workerData: { module: 'baseline-worker' } });

@@ -1,5 +1,5 @@
 /**
- * A worker thread that trains the slow baselines (multi-round FedAvg, centralized) while the coordinator
+ * A worker thread that trains the baselines (one-shot and multi-round FedAvg, centralized) while the coordinator
  * thread distills: the distillation keeps one core busy and the device threads use the other only while they
  * answer queries, so the baselines mostly run on time that would otherwise idle. The thread loads the data set
  * and partition itself from the scenario and seed, exactly as the runner does, and reads and writes the same
@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { partitionDataset } from '../shared/data/partition.js';
-import { centralized, fedavgMultiRound } from './baselines.js';
+import { centralized, fedavgMultiRound, fedavgOneShot } from './baselines.js';
 import { cachedBaseline } from './baseline-cache.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
 
@@ -21,13 +21,13 @@ parentPort!.on('message', async (req: BaselineRequest) => {
     const s = req.scenario;
     const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: req.seed });
     const log = (line: string) => post({ log: line });
-    const results: Partial<Record<BaselineRequest['kinds'][number], number>> = {};
+    const parts = partitionDataset(train, { ...s.partition, seed: req.seed });
     for (const kind of req.kinds) {
-      const compute = kind === 'centralized'
-        ? () => centralized(s, train, test, req.seed)
-        : () => fedavgMultiRound(s, train, partitionDataset(train, { ...s.partition, seed: req.seed }), test, req.seed, log);
-      results[kind] = await cachedBaseline(kind, s, req.seed, compute, log);
-      post({ kind, accuracy: results[kind]! });
+      // One-shot FedAvg's clients train one after another here: the other core is the distillation's.
+      const accuracy = kind === 'fedavgOneShot'
+        ? await fedavgOneShot(s, train, parts, test, req.seed, log, 0)
+        : await cachedBaseline(kind, s, req.seed, kind === 'centralized' ? () => centralized(s, train, test, req.seed) : () => fedavgMultiRound(s, train, parts, test, req.seed, log), log);
+      post({ kind, accuracy });
     }
     post({ done: true });
   } catch (e) {

@@ -53,7 +53,8 @@ export function averagedAccuracy(s: Scenario, models: tf.LayersModel[], parts: D
 
 /**
  * One-shot FedAvg as published (e.g. DENSE's baseline): the clients' models, trained from one shared
- * initialisation with the teachers' data and budget (cached like teachers, trained on `workers` threads), averaged once.
+ * initialisation with the teachers' data and budget (cached like teachers, trained on `workers` threads, or in this
+ * thread with 0), averaged once.
  * The clients train the plain way: input noise and BN recalibration (`teachers.augment`, `teachers.recalibrateBn`)
  * shape the teachers' input gradients for the generator, which FedAvg has no use for.
  */

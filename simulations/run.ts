@@ -25,8 +25,8 @@ import type { Scenario } from './scenario.js';
 import { deviceClassStats, prepareTeachers, teacherKey } from './teachers.js';
 import { claimOutputFolder } from './output-folder.js';
 import { averagedAccuracy, centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
-import { cachedBaseline, SLOW_BASELINES, type CachedBaseline } from './baseline-cache.js';
-import { baselinesInBackground } from './background-baselines.js';
+import { cachedBaseline } from './baseline-cache.js';
+import { baselinesInBackground, type BackgroundBaseline } from './background-baselines.js';
 import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
 import { workerFleet } from './worker-ports.js';
@@ -45,6 +45,13 @@ export interface Report {
   wallSeconds: number;
   phases: Record<string, number>;
 }
+
+/**
+ * Where each trained baseline is kept in <out>/baselines.json. One-shot FedAvg is kept as fedavgOneShotShared:
+ * files from before it was trained from a shared initialisation hold an average of the teachers under the old
+ * name, fedavgOneShot, which must not be mistaken for it.
+ */
+const BASELINE_KEYS: Record<BackgroundBaseline, string> = { fedavgOneShot: 'fedavgOneShotShared', fedavgMultiRound: 'fedavgMultiRound', centralized: 'centralized' };
 
 export interface RunOptions {
   scenario: Scenario;
@@ -99,8 +106,8 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: s.distill.zDim, width: s.distill.generatorWidth, branches: s.distill.generators, seed: o.seed });
   const baselinesFile = join(o.out, 'baselines.json');
   const cached = existsSync(baselinesFile) ? JSON.parse(readFileSync(baselinesFile, 'utf8')) : {};
-  // The slow baselines train on a thread of their own while the distillation runs (background-baselines.ts).
-  const slow = o.skipBaselines ? [] : SLOW_BASELINES.filter((k) => !(k in cached));
+  // The baselines that train do so on a thread of their own while the distillation runs (background-baselines.ts).
+  const slow = o.skipBaselines ? [] : (Object.keys(BASELINE_KEYS) as BackgroundBaseline[]).filter((k) => !(BASELINE_KEYS[k] in cached));
   const background = slow.length ? baselinesInBackground(s, o.seed, slow, log) : undefined;
   let roundsDone = 0;
   const distiller = new Distiller({
@@ -137,23 +144,19 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   if (!('averagedTeachers' in baselines)) baselines.averagedTeachers = await phase('baselines', () => averagedAccuracy(s, teachers, parts, test, o.seed));
   keep(baselines);
   if (!o.skipBaselines) {
-    // Cached as fedavgOneShotShared: caches from before it was trained from a shared initialisation hold an
-    // average of the teachers under the old name, fedavgOneShot, which must not be mistaken for it.
-    if (!('fedavgOneShotShared' in baselines)) baselines.fedavgOneShotShared = await phase('baselines', () => fedavgOneShot(s, train, parts, test, o.seed, log, o.workers ?? 0));
-    keep(baselines);
-    const slowBaseline = (kind: CachedBaseline, compute: () => Promise<number>) => {
-      const here = () => cachedBaseline(kind, s, o.seed, compute, log);
-      return background
+    const trained = (kind: BackgroundBaseline, here: () => Promise<number | null>): Promise<number | null> =>
+      background
         ? background.accuracy(kind).catch((e: Error) => {
             log(`${kind}: its thread failed (${e.message}); training it here`);
             return here();
           })
         : here();
-    };
     try {
-      baselines.fedavgMultiRound ??= await phase('baselines', () => slowBaseline('fedavgMultiRound', () => fedavgMultiRound(s, train, parts, test, o.seed, log)));
+      if (!(BASELINE_KEYS.fedavgOneShot in baselines)) baselines[BASELINE_KEYS.fedavgOneShot] = await phase('baselines', () => trained('fedavgOneShot', () => fedavgOneShot(s, train, parts, test, o.seed, log, o.workers ?? 0)));
       keep(baselines);
-      baselines.centralized ??= await phase('baselines', () => slowBaseline('centralized', () => centralized(s, train, test, o.seed)));
+      baselines.fedavgMultiRound ??= await phase('baselines', () => trained('fedavgMultiRound', () => cachedBaseline('fedavgMultiRound', s, o.seed, () => fedavgMultiRound(s, train, parts, test, o.seed, log), log)));
+      keep(baselines);
+      baselines.centralized ??= await phase('baselines', () => trained('centralized', () => cachedBaseline('centralized', s, o.seed, () => centralized(s, train, test, o.seed), log)));
       keep(baselines);
     } finally {
       await background?.close();

@@ -3,7 +3,7 @@ import type { Dataset } from '../shared/data/dataset.js';
 import type { FitOptions } from '../shared/train/fit.js';
 import type { ClassBatchNormStats } from '../edge-agent/teacher/class-stats.js';
 import type { Scenario } from './scenario.js';
-import type { CachedBaseline } from './baseline-cache.js';
+import type { BackgroundBaseline } from './background-baselines.js';
 
 export interface WorkerDevice {
   index: number;
@@ -48,8 +48,8 @@ export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: n
 export interface BaselineRequest {
   scenario: Scenario;
   seed: number;
-  kinds: CachedBaseline[];
+  kinds: BackgroundBaseline[];
 }
 
 /** From the baseline thread: a log line, one finished baseline, the end, or the error that stopped it. */
-export type BaselineWorkerMessage = { log: string } | { kind: CachedBaseline; accuracy: number } | { done: true } | { error: string };
+export type BaselineWorkerMessage = { log: string } | { kind: BackgroundBaseline; accuracy: number | null } | { done: true } | { error: string };

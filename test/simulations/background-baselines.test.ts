@@ -1,5 +1,5 @@
 /**
- * The slow baselines on their own thread: the same accuracies as trained in process, cached for the next run,
+ * The baselines that train, on their own thread: the same accuracies as trained in process, cached for the next run,
  * and a failure reported as a rejected accuracy (the runner then trains the baseline itself), never a crash.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,15 +10,17 @@ import { initBackend } from '../../shared/compute/backend.js';
 import { loadDataset } from '../../shared/data/registry.js';
 import { partitionDataset } from '../../shared/data/partition.js';
 import { loadScenario } from '../../simulations/scenario.js';
-import { centralized, fedavgMultiRound } from '../../simulations/baselines.js';
+import { centralized, fedavgMultiRound, fedavgOneShot } from '../../simulations/baselines.js';
 import { baselineFile } from '../../simulations/baseline-cache.js';
 import { baselinesInBackground } from '../../simulations/background-baselines.js';
 
 const SEED = 6;
+// One cache for the baseline thread, another for the same baselines trained here, so that neither reads the other's.
 const cache = mkdtempSync(join(tmpdir(), 'distillery-background-baselines-'));
+const hereCache = mkdtempSync(join(tmpdir(), 'distillery-baselines-here-'));
 const previous = process.env.DISTILLERY_CACHE;
 beforeAll(async () => {
-  // Worker threads read the environment as it was when they start, so this reaches the baseline thread too.
+  // A worker thread gets a copy of the environment as it is when the thread starts.
   process.env.DISTILLERY_CACHE = cache;
   await initBackend(() => {});
 });
@@ -26,27 +28,36 @@ afterAll(() => {
   if (previous === undefined) delete process.env.DISTILLERY_CACHE;
   else process.env.DISTILLERY_CACHE = previous;
   rmSync(cache, { recursive: true, force: true });
+  rmSync(hereCache, { recursive: true, force: true });
 });
 
 const base = loadScenario(new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname);
-const s = { ...base, baselines: { fedavgRounds: 2, fedavgLocalEpochs: 1, centralizedEpochs: 2 } };
+const s = { ...base, teacherTraining: { ...base.teacherTraining, epochs: 3 }, baselines: { fedavgRounds: 2, fedavgLocalEpochs: 1, centralizedEpochs: 2 } };
 
 describe('baselines in the background', () => {
   it('gives the accuracies an in-process run gives, and caches them', async () => {
     const lines: string[] = [];
-    const background = baselinesInBackground(s, SEED, ['fedavgMultiRound', 'centralized'], (l) => lines.push(l));
+    const background = baselinesInBackground(s, SEED, ['fedavgOneShot', 'fedavgMultiRound', 'centralized'], (l) => lines.push(l));
     try {
+      process.env.DISTILLERY_CACHE = hereCache;
       const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: SEED });
       const parts = partitionDataset(train, { ...s.partition, seed: SEED });
+      const oneShot = await fedavgOneShot(s, train, parts, test, SEED, () => {}, 0);
       const fedavg = await fedavgMultiRound(s, train, parts, test, SEED, () => {});
       const pooled = await centralized(s, train, test, SEED);
+      process.env.DISTILLERY_CACHE = cache;
+      expect(oneShot).toBeGreaterThan(0.2);
+      expect(await background.accuracy('fedavgOneShot')).toBe(oneShot);
       expect(await background.accuracy('fedavgMultiRound')).toBe(fedavg);
       expect(await background.accuracy('centralized')).toBe(pooled);
       for (const [kind, accuracy] of [['fedavgMultiRound', fedavg], ['centralized', pooled]] as const) {
         expect(JSON.parse(readFileSync(baselineFile(kind, s, SEED), 'utf8')).accuracy).toBe(accuracy);
       }
+      // The thread trained (and cached) its own one-shot FedAvg clients.
+      expect(lines.filter((l) => /^FedAvg client \d: trained on \d+ local samples .*\(cached in .*fedavg-clients/.test(l) && l.includes(cache))).toHaveLength(s.partition.devices);
       expect(lines.filter((l) => /^fedavg round \d\/2: test accuracy/.test(l))).toHaveLength(2);
     } finally {
+      process.env.DISTILLERY_CACHE = cache;
       await background.close();
     }
   });
