@@ -2,7 +2,8 @@
  * Runs one scenario for one seed, in process: the real engine and the real device-side code, wired
  * through in-memory TeacherPorts. Every phase is resumable: teachers are cached, the distillation
  * checkpoints each round, and finished baselines are kept in <out>/baselines.json (the slow FedAvg and
- * centralized ones also in the cache, for other output folders: baseline-cache.ts).
+ * centralized ones also in the cache, for other output folders: baseline-cache.ts). The baselines that train
+ * run on a thread of their own during the distillation (background-baselines.ts).
  */
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
