@@ -2,11 +2,11 @@
  * The baselines that train, on their own thread: the same accuracies as trained in process, cached for the next run,
  * and a failure reported as a rejected accuracy (the runner then trains the baseline itself), never a crash.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { initBackend } from '../../shared/compute/backend.js';
+import { useTemporaryCache } from './helpers/temporary-cache.js';
 import { loadDataset } from '../../shared/data/registry.js';
 import { partitionDataset } from '../../shared/data/partition.js';
 import { loadScenario } from '../../simulations/scenario.js';
@@ -15,21 +15,11 @@ import { baselineFile } from '../../simulations/baseline-cache.js';
 import { baselinesInBackground } from '../../simulations/background-baselines.js';
 
 const SEED = 6;
-// One cache for the baseline thread, another for the same baselines trained here, so that neither reads the other's.
-const cache = mkdtempSync(join(tmpdir(), 'distillery-background-baselines-'));
+// One cache for the baseline thread, another for the same baselines trained here, so that neither reads the
+// other's. A worker thread gets a copy of the environment as it is when the thread starts.
+const cache = useTemporaryCache('background-baselines');
 const hereCache = mkdtempSync(join(tmpdir(), 'distillery-baselines-here-'));
-const previous = process.env.DISTILLERY_CACHE;
-beforeAll(async () => {
-  // A worker thread gets a copy of the environment as it is when the thread starts.
-  process.env.DISTILLERY_CACHE = cache;
-  await initBackend(() => {});
-});
-afterAll(() => {
-  if (previous === undefined) delete process.env.DISTILLERY_CACHE;
-  else process.env.DISTILLERY_CACHE = previous;
-  rmSync(cache, { recursive: true, force: true });
-  rmSync(hereCache, { recursive: true, force: true });
-});
+afterAll(() => rmSync(hereCache, { recursive: true, force: true }));
 
 const base = loadScenario(new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname);
 const s = { ...base, teacherTraining: { ...base.teacherTraining, epochs: 3 }, baselines: { fedavgRounds: 2, fedavgLocalEpochs: 1, centralizedEpochs: 2 } };

@@ -2,28 +2,17 @@
  * The slow baselines' disk cache: a second run, in any output folder and with any distillation recipe, reads the
  * accuracy the first one trained; anything a baseline depends on gives it a new entry; a damaged entry is retrained.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { initBackend } from '../../shared/compute/backend.js';
+import { useTemporaryCache } from './helpers/temporary-cache.js';
 import { loadDataset } from '../../shared/data/registry.js';
 import { loadScenario } from '../../simulations/scenario.js';
 import { centralized } from '../../simulations/baselines.js';
 import { baselineFile, cachedBaseline } from '../../simulations/baseline-cache.js';
 
 const SEED = 4;
-const cache = mkdtempSync(join(tmpdir(), 'distillery-baseline-cache-'));
-const previous = process.env.DISTILLERY_CACHE;
-beforeAll(async () => {
-  process.env.DISTILLERY_CACHE = cache;
-  await initBackend(() => {});
-});
-afterAll(() => {
-  if (previous === undefined) delete process.env.DISTILLERY_CACHE;
-  else process.env.DISTILLERY_CACHE = previous;
-  rmSync(cache, { recursive: true, force: true });
-});
+const cache = useTemporaryCache('baseline-cache');
 
 const base = loadScenario(new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname);
 const s = { ...base, baselines: { ...base.baselines, centralizedEpochs: 1 } };

@@ -2,11 +2,9 @@
  * One-shot FedAvg against its definition: every client starts from one shared model, trains on its own
  * partition only, and the server averages once. Averaging independently initialised teachers is not FedAvg.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { initBackend } from '../../shared/compute/backend.js';
+import { useTemporaryCache } from './helpers/temporary-cache.js';
 import { buildModel } from '../../shared/models/build.js';
 import { fit } from '../../shared/train/fit.js';
 import { subset } from '../../shared/data/dataset.js';
@@ -17,17 +15,7 @@ import { prepareTeachers } from '../../simulations/teachers.js';
 import { averagedAccuracy, fedavgOneShot } from '../../simulations/baselines.js';
 
 const SEED = 3;
-const cache = mkdtempSync(join(tmpdir(), 'distillery-baselines-'));
-const previous = process.env.DISTILLERY_CACHE;
-beforeAll(async () => {
-  process.env.DISTILLERY_CACHE = cache;
-  await initBackend(() => {});
-});
-afterAll(() => {
-  if (previous === undefined) delete process.env.DISTILLERY_CACHE;
-  else process.env.DISTILLERY_CACHE = previous;
-  rmSync(cache, { recursive: true, force: true });
-});
+const cache = useTemporaryCache('baselines');
 
 const base = loadScenario(new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname);
 const s = { ...base, partition: { ...base.partition, devices: 3 }, teacherSpecs: base.teacherSpecs.slice(0, 3), teacherTraining: { ...base.teacherTraining, epochs: 3 } };
