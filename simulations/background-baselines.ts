@@ -41,7 +41,7 @@ function pending(): Pending {
 export function baselinesInBackground(scenario: Scenario, seed: number, kinds: BackgroundBaseline[], log: (line: string) => void): BackgroundBaselines {
   const results = new Map(kinds.map((k) => [k, pending()]));
   const failAll = (e: Error) => results.forEach((p) => p.reject(e));
-  const worker = new Worker(new URL('./teacher-worker-boot.mjs', import.meta.url), { workerData: { module: 'baseline-worker' } });
+  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { module: 'baseline-worker' } });
   worker.on('message', (m: BaselineWorkerMessage) => {
     if ('log' in m) log(m.log);
     else if ('kind' in m) results.get(m.kind)?.resolve(m.accuracy);

@@ -19,7 +19,7 @@ class WorkerClient {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(onProgress?: (p: TrainingProgress) => void) {
-    this.worker = new Worker(new URL('./teacher-worker-boot.mjs', import.meta.url));
+    this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url));
     this.worker.on('message', (r: WorkerResponse | WorkerProgress) => {
       if ('progress' in r) return onProgress?.(r.progress);
       const p = this.pending.get(r.id);
