@@ -3,7 +3,8 @@
  * thread distills: the distillation keeps one core busy and the device threads use the other only while they
  * answer queries, so the baselines mostly run on time that would otherwise idle. The thread loads the data set
  * and partition itself from the scenario and seed, exactly as the runner does, and reads and writes the same
- * baseline cache, so its accuracies are the ones an in-process run gives.
+ * caches, so its accuracies are the ones an in-process run gives. It asks for one baseline at a time
+ * (background-baselines.ts), so the runner can take back those it has not started.
  */
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../shared/compute/backend.js';
@@ -11,26 +12,40 @@ import { loadDataset } from '../shared/data/registry.js';
 import { partitionDataset } from '../shared/data/partition.js';
 import { centralized, fedavgMultiRound, fedavgOneShot } from './baselines.js';
 import { cachedBaseline } from './baseline-cache.js';
+import type { BackgroundBaseline } from './background-baselines.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
 
 const post = (m: BaselineWorkerMessage) => parentPort!.postMessage(m);
+const log = (line: string) => post({ log: line });
+let train: (kind: BackgroundBaseline) => Promise<number | null>;
+
+async function prepare(s: Extract<BaselineRequest, { scenario: unknown }>['scenario'], seed: number): Promise<void> {
+  await initBackend(() => {});
+  const { train: data, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: seed });
+  const parts = partitionDataset(data, { ...s.partition, seed });
+  train = (kind) => {
+    // One-shot FedAvg's clients train one after another here: the other core is the distillation's.
+    if (kind === 'fedavgOneShot') return fedavgOneShot(s, data, parts, test, seed, log, 0);
+    if (kind === 'centralized') return cachedBaseline(kind, s, seed, () => centralized(s, data, test, seed), log);
+    return cachedBaseline(kind, s, seed, () => fedavgMultiRound(s, data, parts, test, seed, log), log);
+  };
+}
 
 parentPort!.on('message', async (req: BaselineRequest) => {
-  try {
-    await initBackend(() => {});
-    const s = req.scenario;
-    const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: req.seed });
-    const log = (line: string) => post({ log: line });
-    const parts = partitionDataset(train, { ...s.partition, seed: req.seed });
-    for (const kind of req.kinds) {
-      // One-shot FedAvg's clients train one after another here: the other core is the distillation's.
-      const accuracy = kind === 'fedavgOneShot'
-        ? await fedavgOneShot(s, train, parts, test, req.seed, log, 0)
-        : await cachedBaseline(kind, s, req.seed, kind === 'centralized' ? () => centralized(s, train, test, req.seed) : () => fedavgMultiRound(s, train, parts, test, req.seed, log), log);
-      post({ kind, accuracy });
+  if ('scenario' in req) {
+    try {
+      await prepare(req.scenario, req.seed);
+      post({ next: true });
+    } catch (e) {
+      post({ error: (e as Error).message });
     }
-    post({ done: true });
-  } catch (e) {
-    post({ error: (e as Error).message });
+    return;
   }
+  if (!req.kind) return parentPort!.close();
+  try {
+    post({ kind: req.kind, accuracy: await train(req.kind) });
+  } catch (e) {
+    post({ kind: req.kind, error: (e as Error).message });
+  }
+  post({ next: true });
 });

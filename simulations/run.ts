@@ -145,20 +145,29 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   if (!('averagedTeachers' in baselines)) baselines.averagedTeachers = await phase('baselines', () => averagedAccuracy(s, teachers, parts, test, o.seed));
   keep(baselines);
   if (!o.skipBaselines) {
-    const trained = (kind: BackgroundBaseline, here: () => Promise<number | null>): Promise<number | null> =>
-      background
-        ? background.accuracy(kind).catch((e: Error) => {
-            log(`${kind}: its thread failed (${e.message}); training it here`);
-            return here();
-          })
-        : here();
+    const here: Record<BackgroundBaseline, () => Promise<number | null>> = {
+      fedavgOneShot: () => fedavgOneShot(s, train, parts, test, o.seed, log, o.workers ?? 0),
+      fedavgMultiRound: () => cachedBaseline('fedavgMultiRound', s, o.seed, () => fedavgMultiRound(s, train, parts, test, o.seed, log), log),
+      centralized: () => cachedBaseline('centralized', s, o.seed, () => centralized(s, train, test, o.seed), log),
+    };
+    const missing = (Object.keys(BASELINE_KEYS) as BackgroundBaseline[]).filter((k) => !(BASELINE_KEYS[k] in baselines));
+    // What the thread has not started is trained here, now that the distillation's cores are free, while the
+    // thread finishes the one it is on; then the thread's results are collected.
+    const inThread = new Map(missing.map((k) => [k, background?.claim(k)]));
     try {
-      if (!(BASELINE_KEYS.fedavgOneShot in baselines)) baselines[BASELINE_KEYS.fedavgOneShot] = await phase('baselines', () => trained('fedavgOneShot', () => fedavgOneShot(s, train, parts, test, o.seed, log, o.workers ?? 0)));
-      keep(baselines);
-      baselines.fedavgMultiRound ??= await phase('baselines', () => trained('fedavgMultiRound', () => cachedBaseline('fedavgMultiRound', s, o.seed, () => fedavgMultiRound(s, train, parts, test, o.seed, log), log)));
-      keep(baselines);
-      baselines.centralized ??= await phase('baselines', () => trained('centralized', () => cachedBaseline('centralized', s, o.seed, () => centralized(s, train, test, o.seed), log)));
-      keep(baselines);
+      for (const kind of missing.filter((k) => !inThread.get(k))) {
+        baselines[BASELINE_KEYS[kind]] = await phase('baselines', here[kind]);
+        keep(baselines);
+      }
+      for (const kind of missing.filter((k) => inThread.get(k))) {
+        baselines[BASELINE_KEYS[kind]] = await phase('baselines', () =>
+          inThread.get(kind)!.catch((e: Error) => {
+            log(`${kind}: its thread failed (${e.message}); training it here`);
+            return here[kind]();
+          }),
+        );
+        keep(baselines);
+      }
     } finally {
       await background?.close();
     }

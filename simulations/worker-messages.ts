@@ -44,12 +44,15 @@ export type WorkerProgress = { progress: TrainingProgress };
 
 export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
-/** Sent to the baseline thread once: train (or read from the cache) these baselines for this scenario and seed. */
-export interface BaselineRequest {
-  scenario: Scenario;
-  seed: number;
-  kinds: BackgroundBaseline[];
-}
+/** To the baseline thread: first its scenario and seed, then, each time it asks, the baseline to train next (null: none). */
+export type BaselineRequest = { scenario: Scenario; seed: number } | { kind: BackgroundBaseline | null };
 
-/** From the baseline thread: a log line, one finished baseline, the end, or the error that stopped it. */
-export type BaselineWorkerMessage = { log: string } | { kind: BackgroundBaseline; accuracy: number | null } | { done: true } | { error: string };
+/**
+ * From the baseline thread: a log line, a request for the next baseline, one finished baseline, or an error
+ * (with `kind`, that baseline's; without, the one that stopped the thread).
+ */
+export type BaselineWorkerMessage =
+  | { log: string }
+  | { next: true }
+  | { kind: BackgroundBaseline; accuracy: number | null }
+  | { error: string; kind?: BackgroundBaseline };

@@ -52,6 +52,23 @@ describe('baselines in the background', () => {
     }
   });
 
+  it('gives back what it has not started, and never trains it', async () => {
+    const cheap = { ...s, limit: 700 };
+    const background = baselinesInBackground(cheap, SEED, ['fedavgMultiRound', 'centralized'], () => {});
+    try {
+      // Claimed before the thread has even loaded its data: it stays with the caller.
+      expect(background.claim('centralized')).toBeUndefined();
+      const fedavg = await background.accuracy('fedavgMultiRound');
+      expect(fedavg).toBeGreaterThan(0);
+      // Started (here: finished) by the thread: claiming it hands over the thread's result.
+      expect(await background.claim('fedavgMultiRound')).toBe(fedavg);
+      expect(existsSync(baselineFile('fedavgMultiRound', cheap, SEED))).toBe(true);
+      expect(existsSync(baselineFile('centralized', cheap, SEED))).toBe(false);
+    } finally {
+      await background.close();
+    }
+  });
+
   it('rejects what it could not deliver, naming why, without throwing anywhere else', async () => {
     const broken = baselinesInBackground({ ...s, dataset: 'no-such-data' }, SEED, ['centralized'], () => {});
     await expect(broken.accuracy('centralized')).rejects.toThrow(/no-such-data/);
