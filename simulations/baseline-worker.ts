@@ -7,6 +7,7 @@
  * (background-baselines.ts), so the runner can take back those it has not started.
  */
 import { parentPort } from 'node:worker_threads';
+import { getPriority, platform, setPriority } from 'node:os';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { partitionDataset } from '../shared/data/partition.js';
@@ -15,11 +16,29 @@ import { cachedBaseline } from './baseline-cache.js';
 import type { BackgroundBaseline } from './background-baselines.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
 
+/** How much nicer than the distillation the baseline thread runs, on Linux (19 is the most there is). */
+const NICER_BY = 10;
 const post = (m: BaselineWorkerMessage) => parentPort!.postMessage(m);
 const log = (line: string) => post({ log: line });
 let train: (kind: BackgroundBaseline) => Promise<number | null>;
 
+/**
+ * On Linux a thread has its own nice value, and setpriority on "this process" sets the calling thread's only, so
+ * the baselines yield the cores to the distillation and take what it leaves idle. (Elsewhere it would slow the
+ * whole process, so the thread keeps its priority there.)
+ */
+function yieldToDistillation(): void {
+  if (platform() !== 'linux') return;
+  try {
+    setPriority(Math.min(19, getPriority() + NICER_BY));
+    log(`baseline thread: nice ${getPriority()}, so the distillation keeps the cores it needs`);
+  } catch (e) {
+    log(`baseline thread: could not lower its priority (${(e as Error).message}); it shares the cores evenly`);
+  }
+}
+
 async function prepare(s: Extract<BaselineRequest, { scenario: unknown }>['scenario'], seed: number): Promise<void> {
+  yieldToDistillation();
   await initBackend(() => {});
   const { train: data, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: seed });
   const parts = partitionDataset(data, { ...s.partition, seed });

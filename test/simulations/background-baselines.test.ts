@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
+import { getPriority, platform, tmpdir } from 'node:os';
 import { useTemporaryCache } from './helpers/temporary-cache.js';
 import { loadDataset } from '../../shared/data/registry.js';
 import { partitionDataset } from '../../shared/data/partition.js';
@@ -27,6 +27,7 @@ const s = { ...base, teacherTraining: { ...base.teacherTraining, epochs: 3 }, ba
 describe('baselines in the background', () => {
   it('gives the accuracies an in-process run gives, and caches them', async () => {
     const lines: string[] = [];
+    const priorityHere = getPriority();
     const background = baselinesInBackground(s, SEED, ['fedavgOneShot', 'fedavgMultiRound', 'centralized'], (l) => lines.push(l));
     try {
       process.env.DISTILLERY_CACHE = hereCache;
@@ -46,6 +47,11 @@ describe('baselines in the background', () => {
       // The thread trained (and cached) its own one-shot FedAvg clients.
       expect(lines.filter((l) => /^FedAvg client \d: trained on \d+ local samples .*\(cached in .*fedavg-clients/.test(l) && l.includes(cache))).toHaveLength(s.partition.devices);
       expect(lines.filter((l) => /^fedavg round \d\/2: test accuracy/.test(l))).toHaveLength(2);
+      // On Linux the thread lowers its own priority only: this thread keeps the one it had.
+      if (platform() === 'linux') {
+        expect(lines).toContain(`baseline thread: nice ${Math.min(19, priorityHere + 10)}, so the distillation keeps the cores it needs`);
+        expect(getPriority()).toBe(priorityHere);
+      }
     } finally {
       process.env.DISTILLERY_CACHE = cache;
       await background.close();
