@@ -14,6 +14,7 @@ import { partitionDataset } from '../shared/data/partition.js';
 import { centralized, fedavgMultiRound, fedavgOneShot } from './baselines.js';
 import { cachedBaseline } from './baseline-cache.js';
 import type { BackgroundBaseline } from './background-baselines.js';
+import type { Scenario } from './scenario.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
 
 /** How much nicer than the distillation the baseline thread runs, on Linux (19 is the most there is). */
@@ -37,7 +38,7 @@ function yieldToDistillation(): void {
   }
 }
 
-async function prepare(s: Extract<BaselineRequest, { scenario: unknown }>['scenario'], seed: number): Promise<void> {
+async function prepare(s: Scenario, seed: number): Promise<void> {
   yieldToDistillation();
   await initBackend(() => {});
   const { train: data, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: seed });
