@@ -7,13 +7,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Scenario } from './scenario.js';
+import type { TrainedBaseline } from './baseline-cache.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
 
-/**
- * The baselines that train: the two cached by baseline-cache.ts, and one-shot FedAvg, whose clients are cached
- * like teachers (null when the fleet's architectures differ).
- */
-export type BackgroundBaseline = 'fedavgOneShot' | 'fedavgMultiRound' | 'centralized';
+/** The baselines that train (baseline-cache.ts). */
+export type BackgroundBaseline = TrainedBaseline;
 
 export interface BackgroundBaselines {
   /** The thread's accuracy of `kind`, waiting for the thread to get to it. */

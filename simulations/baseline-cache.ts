@@ -8,8 +8,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
+import type { Dataset } from '../shared/data/dataset.js';
+import type { DevicePartition } from '../shared/data/partition.js';
 import type { Scenario } from './scenario.js';
 import { cacheRoot } from './teachers.js';
+import { centralized, fedavgMultiRound, fedavgOneShot } from './baselines.js';
 
 export type CachedBaseline = 'fedavgMultiRound' | 'centralized';
 
@@ -58,4 +61,19 @@ export async function cachedBaseline(kind: CachedBaseline, s: Scenario, seed: nu
   mkdirSync(join(cacheRoot(), 'baselines'), { recursive: true });
   writeFileAtomic(file, JSON.stringify({ ...inputsOf(kind, s, seed), accuracy, seconds: (performance.now() - t0) / 1000 }, null, 2) + '\n');
   return accuracy;
+}
+
+/** The baselines that train: the two cached here, and one-shot FedAvg, whose clients are cached like teachers. */
+export type TrainedBaseline = CachedBaseline | 'fedavgOneShot';
+
+/**
+ * Trains one of them (or reads it from its cache), the same way on the runner's thread and on the baseline
+ * thread; `workers` threads train one-shot FedAvg's clients (0: this thread). Null: one-shot FedAvg of a fleet
+ * whose architectures differ.
+ */
+export function trainBaseline(kind: TrainedBaseline, s: Scenario, seed: number, data: { train: Dataset; test: Dataset; parts: DevicePartition[] }, log: (line: string) => void, workers: number): Promise<number | null> {
+  const { train, test, parts } = data;
+  if (kind === 'fedavgOneShot') return fedavgOneShot(s, train, parts, test, seed, log, workers);
+  if (kind === 'centralized') return cachedBaseline(kind, s, seed, () => centralized(s, train, test, seed), log);
+  return cachedBaseline(kind, s, seed, () => fedavgMultiRound(s, train, parts, test, seed, log), log);
 }

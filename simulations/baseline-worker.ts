@@ -11,8 +11,7 @@ import { getPriority, platform, setPriority } from 'node:os';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { partitionDataset } from '../shared/data/partition.js';
-import { centralized, fedavgMultiRound, fedavgOneShot } from './baselines.js';
-import { cachedBaseline } from './baseline-cache.js';
+import { trainBaseline } from './baseline-cache.js';
 import type { BackgroundBaseline } from './background-baselines.js';
 import type { Scenario } from './scenario.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
@@ -43,12 +42,8 @@ async function prepare(s: Scenario, seed: number): Promise<void> {
   await initBackend(() => {});
   const { train: data, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: seed });
   const parts = partitionDataset(data, { ...s.partition, seed });
-  train = (kind) => {
-    // One-shot FedAvg's clients train one after another here: the other core is the distillation's.
-    if (kind === 'fedavgOneShot') return fedavgOneShot(s, data, parts, test, seed, log, 0);
-    if (kind === 'centralized') return cachedBaseline(kind, s, seed, () => centralized(s, data, test, seed), log);
-    return cachedBaseline(kind, s, seed, () => fedavgMultiRound(s, data, parts, test, seed, log), log);
-  };
+  // One-shot FedAvg's clients train one after another here (0 workers): the other core is the distillation's.
+  train = (kind) => trainBaseline(kind, s, seed, { train: data, test, parts }, log, 0);
 }
 
 parentPort!.on('message', async (req: BaselineRequest) => {

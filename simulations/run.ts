@@ -25,8 +25,8 @@ import { accountedPort, emptyTraffic, totalBytes, type Traffic } from '../coordi
 import type { Scenario } from './scenario.js';
 import { deviceClassStats, prepareTeachers, teacherKey } from './teachers.js';
 import { claimOutputFolder } from './output-folder.js';
-import { averagedAccuracy, centralized, ensembleAccuracy, fedavgMultiRound, fedavgOneShot } from './baselines.js';
-import { cachedBaseline } from './baseline-cache.js';
+import { averagedAccuracy, ensembleAccuracy } from './baselines.js';
+import { trainBaseline } from './baseline-cache.js';
 import { baselinesInBackground, type BackgroundBaseline } from './background-baselines.js';
 import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
@@ -107,7 +107,8 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: s.distill.zDim, width: s.distill.generatorWidth, branches: s.distill.generators, seed: o.seed });
   const baselinesFile = join(o.out, 'baselines.json');
   const cached = existsSync(baselinesFile) ? JSON.parse(readFileSync(baselinesFile, 'utf8')) : {};
-  // The baselines that train do so on a thread of their own while the distillation runs (background-baselines.ts).
+  // The baselines that train do so on a thread of their own while the distillation runs (background-baselines.ts);
+  // those <out>/baselines.json already holds are not trained again.
   const slow = o.skipBaselines ? [] : (Object.keys(BASELINE_KEYS) as BackgroundBaseline[]).filter((k) => !(BASELINE_KEYS[k] in cached));
   const background = slow.length ? baselinesInBackground(s, o.seed, slow, log) : undefined;
   let roundsDone = 0;
@@ -145,25 +146,20 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   if (!('averagedTeachers' in baselines)) baselines.averagedTeachers = await phase('baselines', () => averagedAccuracy(s, teachers, parts, test, o.seed));
   keep(baselines);
   if (!o.skipBaselines) {
-    const here: Record<BackgroundBaseline, () => Promise<number | null>> = {
-      fedavgOneShot: () => fedavgOneShot(s, train, parts, test, o.seed, log, o.workers ?? 0),
-      fedavgMultiRound: () => cachedBaseline('fedavgMultiRound', s, o.seed, () => fedavgMultiRound(s, train, parts, test, o.seed, log), log),
-      centralized: () => cachedBaseline('centralized', s, o.seed, () => centralized(s, train, test, o.seed), log),
-    };
-    const missing = (Object.keys(BASELINE_KEYS) as BackgroundBaseline[]).filter((k) => !(BASELINE_KEYS[k] in baselines));
+    const here = (kind: BackgroundBaseline) => trainBaseline(kind, s, o.seed, { train, test, parts }, log, o.workers ?? 0);
     // What the thread has not started is trained here, now that the distillation's cores are free, while the
     // thread finishes the one it is on; then the thread's results are collected.
-    const inThread = new Map(missing.map((k) => [k, background?.claim(k)]));
+    const inThread = new Map(slow.map((k) => [k, background?.claim(k)]));
     try {
-      for (const kind of missing.filter((k) => !inThread.get(k))) {
-        baselines[BASELINE_KEYS[kind]] = await phase('baselines', here[kind]);
+      for (const kind of slow.filter((k) => !inThread.get(k))) {
+        baselines[BASELINE_KEYS[kind]] = await phase('baselines', () => here(kind));
         keep(baselines);
       }
-      for (const kind of missing.filter((k) => inThread.get(k))) {
+      for (const kind of slow.filter((k) => inThread.get(k))) {
         baselines[BASELINE_KEYS[kind]] = await phase('baselines', () =>
           inThread.get(kind)!.catch((e: Error) => {
             log(`${kind}: its thread failed (${e.message}); training it here`);
-            return here[kind]();
+            return here(kind);
           }),
         );
         keep(baselines);
