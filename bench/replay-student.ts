@@ -19,7 +19,7 @@ import { loadDataset } from '../shared/data/registry.js';
 import { buildModel } from '../shared/models/build.js';
 import { accuracyOf } from '../shared/train/fit.js';
 import { retemperRows } from '../shared/math/softmax.js';
-import { seededRandom } from '../shared/random.js';
+import { seededRandom, type Random } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { loadScenario, type Scenario } from '../simulations/scenario.js';
 import { prepareTeachers } from '../simulations/teachers.js';
@@ -32,6 +32,7 @@ import { studentLearningRate } from '../coordinator/engine/distiller.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
 import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
 import { arg, checkFlags, positiveInt } from './args.js';
+import { drawJitter, jitterEachSample, type JitterSettings } from '../coordinator/engine/jitter.js';
 import { buildJacobianSet, jacobianLoss, meanGradientNorm, type JacobianSet } from './jacobian-set.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -64,6 +65,12 @@ interface Variant {
    * `--jacobian-samples` buffer samples (central differences of step `epsilon`). Absent: off.
    */
   jacobian?: { weight: number; epsilon: number };
+  /**
+   * Fresh labels for every step (DENSE's KD, which holds the teachers white-box): each drawn batch is shifted
+   * and flipped per sample (`shift` 0: as stored), and the run's cached teachers label that batch, combined as the
+   * run combines them. What devices answering a logits query per student step would give. Absent: stored labels.
+   */
+  freshLabels?: JitterSettings;
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -88,13 +95,18 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-jacobian0.03': { init: 'scratch', schedule: 'cosine', jacobian: { weight: 0.03, epsilon: 0.02 } },
   'scratch-jacobian0.3-eps0.1': { init: 'scratch', schedule: 'cosine', jacobian: { weight: 0.3, epsilon: 0.1 } },
   'continue-jacobian0.03': { init: 'continue', schedule: 'constant', jacobian: { weight: 0.03, epsilon: 0.02 } },
+  'scratch-relabel': { init: 'scratch', schedule: 'cosine', freshLabels: { shift: 0, flip: false } },
+  'scratch-augrelabel': { init: 'scratch', schedule: 'cosine', freshLabels: { shift: 3, flip: true } },
+  'continue-augrelabel': { init: 'continue', schedule: 'constant', freshLabels: { shift: 3, flip: true } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
 const JACOBIAN_BATCH = 64;
 
 /** The run's teachers from the simulation cache (trained first if missing), which only a simulated run has. */
-async function runTeachers(scenario: Scenario, seed: number): Promise<{ models: tf.LayersModel[]; histograms: number[][]; sampleShape: number[] }> {
+type Teachers = { models: tf.LayersModel[]; histograms: number[][]; sampleShape: number[] };
+
+async function runTeachers(scenario: Scenario, seed: number): Promise<Teachers> {
   const { train } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
   const parts = partitionDataset(train, { ...scenario.partition, seed });
   const { models } = await prepareTeachers(scenario, seed, train, parts, () => {}, 2);
@@ -116,6 +128,17 @@ async function relabelled(scenario: Scenario, seed: number, x: Float32Array, agg
   }
   models.forEach((m) => m.dispose());
   return aggregateTargets(aggregation, { logits, numClasses: C, tau, histograms }, voteTau);
+}
+
+/** `batch` jittered per sample and labelled afresh by the teachers, combined by `aggregation` at τ. */
+function freshlyLabelled(batch: Batch, teachers: Teachers, jitter: JitterSettings, aggregation: string, tau: number, rng: Random): Batch {
+  const shape = [batch.n, ...teachers.sampleShape];
+  const x = jitterEachSample(batch.x, shape, () => drawJitter(jitter, rng));
+  const input = tf.tensor(x, shape);
+  const logits = teachers.models.map((m) => tf.tidy(() => (m.predict(input) as tf.Tensor).dataSync() as Float32Array));
+  input.dispose();
+  const targets = aggregateTargets(aggregation, { logits, numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms });
+  return { x, targets, n: batch.n };
 }
 
 const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants', 'out', 'jacobian-samples'];
@@ -196,11 +219,13 @@ async function main(): Promise<void> {
     const loss: StudentLoss = match && set
       ? (z, p, t) => tf.add(base(z, p, t), tf.mul(match.weight, jacobianLoss(student, set, JACOBIAN_BATCH, train.sampleShape, numClasses, match.epsilon, rng))) as tf.Scalar
       : base;
+    const labellers = v.freshLabels ? await runTeachers(scenario, seed) : undefined;
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
       const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
-      const batch = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
+      const picked = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
+      const batch = v.freshLabels && labellers ? freshlyLabelled(picked, labellers, v.freshLabels, config.aggregation, tau, rng) : picked;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
       studentStep(student, optimizer, x, y, tau, loss);
@@ -213,6 +238,7 @@ async function main(): Promise<void> {
     }
     results[name] = { ...v, tau, curve, final: curve.at(-1)!.acc, seconds: (performance.now() - t0) / 1000 };
     average?.dispose();
+    labellers?.models.forEach((m) => m.dispose());
     student.dispose();
     optimizer.dispose();
     mkdirSync(join(out, '..'), { recursive: true });
