@@ -113,31 +113,33 @@ async function runTeachers(scenario: Scenario, seed: number): Promise<Teachers> 
   return { models, histograms: parts.map((p) => p.histogram), sampleShape: train.sampleShape };
 }
 
-/** The buffer's soft labels as the run's teachers vote at `voteTau` (re-expressed at τ). */
-async function relabelled(scenario: Scenario, seed: number, x: Float32Array, aggregation: string, tau: number, voteTau: number): Promise<Float32Array> {
-  const { models, histograms, sampleShape } = await runTeachers(scenario, seed);
-  const features = sampleShape.reduce((a, b) => a * b, 1);
+/** Every teacher's logits on the samples in `x` (rows of the teachers' sample shape), 1,000 at a time. */
+function teacherLogits(teachers: Teachers, x: Float32Array): Float32Array[] {
+  const features = teachers.sampleShape.reduce((a, b) => a * b, 1);
   const n = x.length / features;
-  const C = histograms[0].length;
-  const logits = models.map(() => new Float32Array(n * C));
+  const C = teachers.histograms[0].length;
+  const logits = teachers.models.map(() => new Float32Array(n * C));
   for (let i = 0; i < n; i += 1000) {
     const rows = Math.min(1000, n - i);
-    const batch = tf.tensor(x.subarray(i * features, (i + rows) * features), [rows, ...sampleShape]);
-    models.forEach((m, d) => logits[d].set(tf.tidy(() => (m.predict(batch) as tf.Tensor).dataSync()), i * C));
+    const batch = tf.tensor(x.subarray(i * features, (i + rows) * features), [rows, ...teachers.sampleShape]);
+    teachers.models.forEach((m, d) => logits[d].set(tf.tidy(() => (m.predict(batch) as tf.Tensor).dataSync()), i * C));
     batch.dispose();
   }
-  models.forEach((m) => m.dispose());
-  return aggregateTargets(aggregation, { logits, numClasses: C, tau, histograms }, voteTau);
+  return logits;
+}
+
+/** The buffer's soft labels as the run's teachers vote at `voteTau` (re-expressed at τ). */
+async function relabelled(scenario: Scenario, seed: number, x: Float32Array, aggregation: string, tau: number, voteTau: number): Promise<Float32Array> {
+  const teachers = await runTeachers(scenario, seed);
+  const logits = teacherLogits(teachers, x);
+  teachers.models.forEach((m) => m.dispose());
+  return aggregateTargets(aggregation, { logits, numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms }, voteTau);
 }
 
 /** `batch` jittered per sample and labelled afresh by the teachers, combined by `aggregation` at τ. */
 function freshlyLabelled(batch: Batch, teachers: Teachers, jitter: JitterSettings, aggregation: string, tau: number, rng: Random): Batch {
-  const shape = [batch.n, ...teachers.sampleShape];
-  const x = jitterEachSample(batch.x, shape, () => drawJitter(jitter, rng));
-  const input = tf.tensor(x, shape);
-  const logits = teachers.models.map((m) => tf.tidy(() => (m.predict(input) as tf.Tensor).dataSync() as Float32Array));
-  input.dispose();
-  const targets = aggregateTargets(aggregation, { logits, numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms });
+  const x = jitterEachSample(batch.x, [batch.n, ...teachers.sampleShape], () => drawJitter(jitter, rng));
+  const targets = aggregateTargets(aggregation, { logits: teacherLogits(teachers, x), numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms });
   return { x, targets, n: batch.n };
 }
 
