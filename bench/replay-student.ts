@@ -30,9 +30,9 @@ import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
+import { drawJitter, jitterEachSample, type JitterSettings } from '../coordinator/engine/jitter.js';
 import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
 import { arg, checkFlags, positiveInt } from './args.js';
-import { drawJitter, jitterEachSample, type JitterSettings } from '../coordinator/engine/jitter.js';
 import { buildJacobianSet, jacobianLoss, meanGradientNorm, type JacobianSet } from './jacobian-set.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -221,13 +221,13 @@ async function main(): Promise<void> {
     const loss: StudentLoss = match && set
       ? (z, p, t) => tf.add(base(z, p, t), tf.mul(match.weight, jacobianLoss(student, set, JACOBIAN_BATCH, train.sampleShape, numClasses, match.epsilon, rng))) as tf.Scalar
       : base;
-    const labellers = v.freshLabels ? await runTeachers(scenario, seed) : undefined;
+    const fresh = v.freshLabels ? { teachers: await runTeachers(scenario, seed), jitter: v.freshLabels } : undefined;
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
       const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
       const picked = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
-      const batch = v.freshLabels && labellers ? freshlyLabelled(picked, labellers, v.freshLabels, config.aggregation, tau, rng) : picked;
+      const batch = fresh ? freshlyLabelled(picked, fresh.teachers, fresh.jitter, config.aggregation, tau, rng) : picked;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
       studentStep(student, optimizer, x, y, tau, loss);
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
     }
     results[name] = { ...v, tau, curve, final: curve.at(-1)!.acc, seconds: (performance.now() - t0) / 1000 };
     average?.dispose();
-    labellers?.models.forEach((m) => m.dispose());
+    fresh?.teachers.models.forEach((m) => m.dispose());
     student.dispose();
     optimizer.dispose();
     mkdirSync(join(out, '..'), { recursive: true });

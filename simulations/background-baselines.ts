@@ -10,17 +10,14 @@ import type { Scenario } from './scenario.js';
 import type { TrainedBaseline } from './baseline-cache.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
 
-/** The baselines that train (baseline-cache.ts). */
-export type BackgroundBaseline = TrainedBaseline;
-
-export interface BackgroundBaselines {
+export interface TrainedBaselines {
   /** The thread's accuracy of `kind`, waiting for the thread to get to it. */
-  accuracy(kind: BackgroundBaseline): Promise<number | null>;
+  accuracy(kind: TrainedBaseline): Promise<number | null>;
   /**
    * The thread's accuracy of `kind` if the thread has started on it; undefined if not, and then the thread
    * never will: the caller trains it.
    */
-  claim(kind: BackgroundBaseline): Promise<number | null> | undefined;
+  claim(kind: TrainedBaseline): Promise<number | null> | undefined;
   /** Stops the thread (whatever it was doing). */
   close(): Promise<void>;
 }
@@ -43,7 +40,7 @@ function pending(): Pending {
   return { promise, resolve, reject };
 }
 
-export function baselinesInBackground(scenario: Scenario, seed: number, kinds: BackgroundBaseline[], log: (line: string) => void): BackgroundBaselines {
+export function baselinesInBackground(scenario: Scenario, seed: number, kinds: TrainedBaseline[], log: (line: string) => void): TrainedBaselines {
   const results = new Map(kinds.map((k) => [k, pending()]));
   const queue = [...kinds];
   const failAll = (e: Error) => results.forEach((p) => p.reject(e));

@@ -11,8 +11,7 @@ import { getPriority, platform, setPriority } from 'node:os';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { partitionDataset } from '../shared/data/partition.js';
-import { trainBaseline } from './baseline-cache.js';
-import type { BackgroundBaseline } from './background-baselines.js';
+import { trainBaseline, type TrainedBaseline } from './baseline-cache.js';
 import type { Scenario } from './scenario.js';
 import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.js';
 
@@ -20,7 +19,7 @@ import type { BaselineRequest, BaselineWorkerMessage } from './worker-messages.j
 const NICER_BY = 10;
 const post = (m: BaselineWorkerMessage) => parentPort!.postMessage(m);
 const log = (line: string) => post({ log: line });
-let train: (kind: BackgroundBaseline) => Promise<number | null>;
+let train: (kind: TrainedBaseline) => Promise<number | null>;
 
 /**
  * On Linux a thread has its own nice value, and setpriority on "this process" sets the calling thread's only, so

@@ -26,8 +26,8 @@ import type { Scenario } from './scenario.js';
 import { deviceClassStats, prepareTeachers, teacherKey } from './teachers.js';
 import { claimOutputFolder } from './output-folder.js';
 import { averagedAccuracy, ensembleAccuracy } from './baselines.js';
-import { trainBaseline } from './baseline-cache.js';
-import { baselinesInBackground, type BackgroundBaseline } from './background-baselines.js';
+import { trainBaseline, type TrainedBaseline } from './baseline-cache.js';
+import { baselinesInBackground } from './background-baselines.js';
 import { writeSamples } from '../coordinator/samples.js';
 import { progressBar } from './progress.js';
 import { workerFleet } from './worker-ports.js';
@@ -52,7 +52,7 @@ export interface Report {
  * files from before it was trained from a shared initialisation hold an average of the teachers under the old
  * name, fedavgOneShot, which must not be mistaken for it.
  */
-const BASELINE_KEYS: Record<BackgroundBaseline, string> = { fedavgOneShot: 'fedavgOneShotShared', fedavgMultiRound: 'fedavgMultiRound', centralized: 'centralized' };
+const BASELINE_KEYS: Record<TrainedBaseline, string> = { fedavgOneShot: 'fedavgOneShotShared', fedavgMultiRound: 'fedavgMultiRound', centralized: 'centralized' };
 
 export interface RunOptions {
   scenario: Scenario;
@@ -109,7 +109,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const cached = existsSync(baselinesFile) ? JSON.parse(readFileSync(baselinesFile, 'utf8')) : {};
   // The baselines that train do so on a thread of their own while the distillation runs (background-baselines.ts);
   // those <out>/baselines.json already holds are not trained again.
-  const slow = o.skipBaselines ? [] : (Object.keys(BASELINE_KEYS) as BackgroundBaseline[]).filter((k) => !(BASELINE_KEYS[k] in cached));
+  const slow = o.skipBaselines ? [] : (Object.keys(BASELINE_KEYS) as TrainedBaseline[]).filter((k) => !(BASELINE_KEYS[k] in cached));
   const background = slow.length ? baselinesInBackground(s, o.seed, slow, log) : undefined;
   let roundsDone = 0;
   const distiller = new Distiller({
@@ -146,7 +146,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   if (!('averagedTeachers' in baselines)) baselines.averagedTeachers = await phase('baselines', () => averagedAccuracy(s, teachers, parts, test, o.seed));
   keep(baselines);
   if (!o.skipBaselines) {
-    const here = (kind: BackgroundBaseline) => trainBaseline(kind, s, o.seed, { train, test, parts }, log, o.workers ?? 0);
+    const here = (kind: TrainedBaseline) => trainBaseline(kind, s, o.seed, { train, test, parts }, log, o.workers ?? 0);
     // What the thread has not started is trained here, now that the distillation's cores are free, while the
     // thread finishes the one it is on; then the thread's results are collected.
     const inThread = new Map(slow.map((k) => [k, background?.claim(k)]));

@@ -3,7 +3,7 @@ import type { Dataset } from '../shared/data/dataset.js';
 import type { FitOptions } from '../shared/train/fit.js';
 import type { ClassBatchNormStats } from '../edge-agent/teacher/class-stats.js';
 import type { Scenario } from './scenario.js';
-import type { BackgroundBaseline } from './background-baselines.js';
+import type { TrainedBaseline } from './baseline-cache.js';
 
 export interface WorkerDevice {
   index: number;
@@ -45,7 +45,7 @@ export type WorkerProgress = { progress: TrainingProgress };
 export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
 
 /** To the baseline thread: first its scenario and seed, then, each time it asks, the baseline to train next (null: none). */
-export type BaselineRequest = { scenario: Scenario; seed: number } | { kind: BackgroundBaseline | null };
+export type BaselineRequest = { scenario: Scenario; seed: number } | { kind: TrainedBaseline | null };
 
 /**
  * From the baseline thread: a log line, a request for the next baseline, one finished baseline, or an error
@@ -54,5 +54,5 @@ export type BaselineRequest = { scenario: Scenario; seed: number } | { kind: Bac
 export type BaselineWorkerMessage =
   | { log: string }
   | { next: true }
-  | { kind: BackgroundBaseline; accuracy: number | null }
-  | { error: string; kind?: BackgroundBaseline };
+  | { kind: TrainedBaseline; accuracy: number | null }
+  | { error: string; kind?: TrainedBaseline };
