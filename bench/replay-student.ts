@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { buildModel } from '../shared/models/build.js';
+import { parseModelSpec } from '../shared/models/spec.js';
 import { accuracyOf } from '../shared/train/fit.js';
 import { retemperRows } from '../shared/math/softmax.js';
 import { seededRandom, type Random } from '../shared/random.js';
@@ -71,6 +72,8 @@ interface Variant {
    * run combines them. What devices answering a logits query per student step would give. Absent: stored labels.
    */
   freshLabels?: JitterSettings;
+  /** A fresh student of the scenario's spec with batch norm after every conv and dense layer (scratch only). */
+  studentBatchNorm?: boolean;
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -98,6 +101,8 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-relabel': { init: 'scratch', schedule: 'cosine', freshLabels: { shift: 0, flip: false } },
   'scratch-augrelabel': { init: 'scratch', schedule: 'cosine', freshLabels: { shift: 3, flip: true } },
   'continue-augrelabel': { init: 'continue', schedule: 'constant', freshLabels: { shift: 3, flip: true } },
+  'scratch-bn': { init: 'scratch', schedule: 'cosine', studentBatchNorm: true },
+  'scratch-bn-augrelabel': { init: 'scratch', schedule: 'cosine', studentBatchNorm: true, freshLabels: { shift: 3, flip: true } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
@@ -192,7 +197,9 @@ async function main(): Promise<void> {
   for (const name of names) {
     const v = VARIANTS[name];
     const tau = v.tau ?? config.tau;
-    const student = buildModel(scenario.studentSpec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
+    if (v.studentBatchNorm && v.init !== 'scratch') throw new Error(`variant ${name}: a batch-norm student can only start from scratch`);
+    const spec = v.studentBatchNorm ? { ...parseModelSpec(scenario.studentSpec), batchNorm: true } : scenario.studentSpec;
+    const student = buildModel(spec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
     if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
     const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);
     // Relabelling runs five teachers over the whole buffer: once per vote temperature, shared by its variants.
