@@ -102,7 +102,6 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-augrelabel': { init: 'scratch', schedule: 'cosine', freshLabels: { shift: 3, flip: true } },
   'continue-augrelabel': { init: 'continue', schedule: 'constant', freshLabels: { shift: 3, flip: true } },
   'scratch-bn': { init: 'scratch', schedule: 'cosine', studentBatchNorm: true },
-  'scratch-bn-augrelabel': { init: 'scratch', schedule: 'cosine', studentBatchNorm: true, freshLabels: { shift: 3, flip: true } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
