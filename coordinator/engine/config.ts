@@ -150,6 +150,12 @@ export interface DistillConfig {
    * on Fashion-MNIST a third of the buffer is labelled "bag" and about one sample in a hundred "sneaker".
    */
   studentBalance: number;
+  /**
+   * Generator requests that favour the classes the buffer lacks (label-requests.ts): each round asks for class c
+   * with share ∝ (buffered samples whose top class is c + 1)^(−requestBalance); 0 asks for every class alike.
+   * Unlike studentBalance, which repeats the few samples of a scarce class, this draws new ones.
+   */
+  requestBalance: number;
   replayCapacity: number;
   zDim: number;
   generatorWidth?: number;
@@ -197,6 +203,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   studentLrSchedule: 'constant',
   studentEma: 0,
   studentBalance: 0,
+  requestBalance: 0,
   replayCapacity: 20000,
   zDim: 64,
   zerothOrder: { directions: 8, mu: 0.005, seeded: true },
@@ -268,6 +275,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (c.labelMix > 0 && c.generatorCe === 'ensemble') throw new Error(`${path}.labelMix: cannot be combined with generatorCe 'ensemble' (its CE is on one requested class per sample); set one of them off`);
   if (c.voteTau !== undefined) positive(c.voteTau, 'voteTau');
   if (typeof c.studentBalance !== 'number' || !(c.studentBalance >= 0 && c.studentBalance <= 1)) throw new Error(`${path}.studentBalance: must be a number in [0, 1] (0: uniform draws, 1: every labelled class alike), got ${JSON.stringify(c.studentBalance)}`);
+  if (typeof c.requestBalance !== 'number' || !(c.requestBalance >= 0 && c.requestBalance <= 1)) throw new Error(`${path}.requestBalance: must be a number in [0, 1] (0: every class asked alike, 1: in inverse proportion to the buffer's top classes), got ${JSON.stringify(c.requestBalance)}`);
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);
   if (c.studentLrSchedule !== 'constant' && c.studentLrSchedule !== 'cosine') throw new Error(`${path}.studentLrSchedule: must be 'constant' or 'cosine', got ${JSON.stringify(c.studentLrSchedule)}`);
   if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);

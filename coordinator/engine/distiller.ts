@@ -32,6 +32,7 @@ import { relabelInputs, towardDisagreement } from './relabel.js';
 import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
 import { ceSampleWeights, ensembleCeWeights } from './ce-weights.js';
+import { balancedLabels, labelsByShares, scarcityShares } from './label-requests.js';
 
 /** One device's part in a round: queries answered in time, failed, and left behind at the deadline. */
 export interface Participation {
@@ -89,13 +90,6 @@ export interface DistillState {
   history: RoundReport[];
   /** Cumulative traffic per port up to this round (when the Distiller was given counters). */
   traffic?: Traffic[];
-}
-
-function balancedLabels(n: number, C: number, rng: Random): Int32Array {
-  // Pairs (i, i + n/2) share a label, as mode-seeking diversity compares them.
-  const half = Math.ceil(n / 2);
-  const first = rng.shuffle(Int32Array.from({ length: half }, (_, i) => i % C));
-  return Int32Array.from({ length: n }, (_, i) => first[i % half]);
 }
 
 /** Noise inputs with the generator's output shape: uniform [0, 1] for images, N(0, 1) for tabular rows. */
@@ -264,8 +258,10 @@ export class Distiller {
     const histograms = this.infos.map((i) => i.labelHistogram);
     // How the devices weigh their own BN term: sent only when not the default, and the same every query.
     const bnOptions = { ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}) };
+    // Fixed for the round from what the buffer holds at its start, so a resumed round asks for the same classes.
+    const requestShares = c.requestBalance > 0 && this.replay.length > 0 ? scarcityShares(this.replay.topLabels().counts, c.requestBalance) : undefined;
     for (let step = 0; step < c.generatorSteps; step++) {
-      const targets = balancedLabels(c.batchSize, C, rng);
+      const targets = requestShares ? labelsByShares(c.batchSize, requestShares, rng) : balancedLabels(c.batchSize, C, rng);
       const zValues = Float32Array.from({ length: c.batchSize * c.zDim }, () => rng.normal());
       const z = tf.tensor2d(zValues, [c.batchSize, c.zDim]);
       // Draws only when on, so runs without label mixtures keep their random stream (and their checkpoints).

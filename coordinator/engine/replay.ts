@@ -60,15 +60,7 @@ export class ReplayBuffer {
   classBalancedSampler(balance: number): (batch: number, rng: Random) => ReplayBatch {
     if (!(balance >= 0 && balance <= 1)) throw new Error(`replay: class balance must be in [0, 1], got ${balance}`);
     if (balance === 0 || this.size === 0) return (batch, rng) => this.sample(batch, rng);
-    const C = this.numClasses;
-    const label = new Int32Array(this.size);
-    const counts = new Float64Array(C);
-    for (let i = 0; i < this.size; i++) {
-      let best = 0;
-      for (let c = 1; c < C; c++) if (this.targets[i * C + c] > this.targets[i * C + best]) best = c;
-      label[i] = best;
-      counts[best]++;
-    }
+    const { label, counts } = this.topLabels();
     const cumulative = new Float64Array(this.size);
     let total = 0;
     for (let i = 0; i < this.size; i++) cumulative[i] = total += Math.pow(counts[label[i]], -balance);
@@ -85,6 +77,20 @@ export class ReplayBuffer {
     };
     // A heavily weighted small class may hold fewer samples than a batch asks of it: a few retries, then a repeat.
     return (batch, rng) => this.gather(batch, () => draw(rng), 8);
+  }
+
+  /** Each buffered sample's top class (the class its soft label ranks first), and how many samples each class tops. */
+  topLabels(): { label: Int32Array; counts: Float64Array } {
+    const C = this.numClasses;
+    const label = new Int32Array(this.size);
+    const counts = new Float64Array(C);
+    for (let i = 0; i < this.size; i++) {
+      let best = 0;
+      for (let c = 1; c < C; c++) if (this.targets[i * C + c] > this.targets[i * C + best]) best = c;
+      label[i] = best;
+      counts[best]++;
+    }
+    return { label, counts };
   }
 
   /** Up to `batch` samples, each index from `draw`, redrawn up to `retries` times while it repeats one in the batch. */

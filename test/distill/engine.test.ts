@@ -14,7 +14,9 @@ import { buildModel } from '../../shared/models/build.js';
 import { accuracyOf } from '../../shared/train/fit.js';
 import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
-import { DirectoryCheckpoints } from '../../coordinator/engine/checkpoint.js';
+import { DirectoryCheckpoints, readCheckpointContents } from '../../coordinator/engine/checkpoint.js';
+import { ReplayBuffer } from '../../coordinator/engine/replay.js';
+import { scarcityShares } from '../../coordinator/engine/label-requests.js';
 import { parseDistillConfig, type DistillConfig } from '../../coordinator/engine/config.js';
 import type { GradientQuery } from '../../shared/distill/port.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from './fleet-fixture.js';
@@ -183,6 +185,41 @@ describe('data-free distillation engine', () => {
     }
     await distill({ ...SMALL, rounds: 1 }, 5);
     expect(gradientRequests.every((q) => q.classWeights === undefined)).toBe(true);
+  });
+
+  it("with requestBalance on, a round asks for each class in inverse proportion to the buffer's top classes at its start", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-requests-'));
+    try {
+      const config = { ...SMALL, generatorSteps: 4, requestBalance: 1 };
+      await distill({ ...config, rounds: 1 }, 5, dir);
+      const D = fleet.models.length;
+      const classCounts = (qs: GradientQuery[]) => {
+        const counts = new Array<number>(10).fill(0);
+        qs.forEach((q) => q.targets.forEach((y) => counts[y]++));
+        return counts;
+      };
+      // Round 1 finds the buffer empty and asks for every class alike (16 distinct requests a step, pairs doubled).
+      const firstRound = gradientRequests.filter((_, i) => i % D === 0);
+      firstRound.forEach((q) => classCounts([q]).forEach((k) => expect(k === 2 * Math.floor(16 / 10) || k === 2 * Math.ceil(16 / 10)).toBe(true)));
+      const { counts } = (() => {
+        const { replay } = readCheckpointContents(dir);
+        const buffer = new ReplayBuffer(replay.size, replay.x.length / replay.size, 10);
+        buffer.restore(replay);
+        return buffer.topLabels();
+      })();
+      expect(Math.max(...counts)).toBeGreaterThan(Math.min(...counts));
+      const shares = scarcityShares(counts, 1);
+      await distill({ ...config, rounds: 2 }, 5, dir);
+      expect(gradientRequests).toHaveLength(config.generatorSteps * D);
+      // Every device of a step is asked for the same labels; each step's 16 distinct requests follow the shares to within one.
+      for (let step = 0; step < config.generatorSteps; step++) {
+        const asked = gradientRequests.slice(step * D, (step + 1) * D);
+        asked.forEach((q) => expect(Array.from(q.targets)).toEqual(Array.from(asked[0].targets)));
+        classCounts([asked[0]]).forEach((k, c) => expect(Math.abs(k / 2 - shares[c] * 16)).toBeLessThanOrEqual(1));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('with SmoothGrad on, every device gets the same noise seed for a step, and a new one each step', async () => {
