@@ -101,9 +101,10 @@ function generatorBody(z: tf.SymbolicTensor, y: tf.SymbolicTensor, o: GeneratorO
       h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
     }
     h = tf.layers.conv2d({ filters: C, kernelSize: 3, padding: 'same', kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
-    // A non-affine batch norm before the sigmoid (as DENSE's generator ends in BN without affine terms):
-    // every pixel keeps unit variance across the batch, which keeps samples diverse and the sigmoid out of
-    // saturation, where it would stop passing the devices' gradients back.
+    // A batch norm before the sigmoid (DENSE's generator ends in one without affine terms; this one learns a
+    // scale and shift per channel, starting at 1 and 0): each channel's pre-activations, over the batch and all
+    // positions, are brought back to zero mean and unit variance, which keeps samples diverse and the sigmoid
+    // out of saturation, where it would stop passing the devices' gradients back.
     h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
     h = tf.layers.activation({ activation: 'sigmoid' }).apply(h) as tf.SymbolicTensor;
   } else {
