@@ -18,7 +18,7 @@ import { accuracyOf } from '../shared/train/fit.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { generateKeyFile } from '../shared/security/keyfile.js';
 import { LocalTeacher } from '../edge-agent/teacher/local-teacher.js';
-import { buildGenerator } from '../coordinator/engine/generator.js';
+import { generatorFor } from '../coordinator/engine/generator.js';
 import { Distiller } from '../coordinator/engine/distiller.js';
 import { versionDir } from '../coordinator/model-registry.js';
 import { loadScenario } from '../simulations/scenario.js';
@@ -48,7 +48,7 @@ try {
 
   const t0 = performance.now();
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: SEED });
-  const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: distill.zDim, width: distill.generatorWidth, branches: distill.generators, seed: SEED });
+  const generator = generatorFor(distill, train.sampleShape, train.numClasses, SEED);
   const ports = models.map((model, d) => new LocalTeacher({ deviceId: keys[d].identity.id, model, labelHistogram: parts[d].histogram }));
   await new Distiller({ ports, student, generator, config: distill, seed: SEED }).run();
   const inProcess = { accuracy: accuracyOf(student, test), seconds: (performance.now() - t0) / 1000 };

@@ -13,7 +13,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
-import { buildGenerator } from '../coordinator/engine/generator.js';
+import { generatorFor } from '../coordinator/engine/generator.js';
 import { loadScenario } from '../simulations/scenario.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 
@@ -24,7 +24,7 @@ export async function seedEconomics(root: string): Promise<void> {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const s = loadScenario(join(dir, file));
     const { train } = loadDataset(s.dataset, { limit: 1, splitSeed: 1 });
-    const g = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: s.distill.zDim, width: s.distill.generatorWidth, branches: s.distill.generators, seed: 1 });
+    const g = generatorFor(s.distill, train.sampleShape, train.numClasses, 1);
     const d = train.sampleShape.reduce((a, b) => a * b, 1);
     const n = s.distill.batchSize;
     const K = s.distill.zerothOrder.directions;

@@ -24,7 +24,7 @@ import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { loadScenario } from '../simulations/scenario.js';
 import { prepareTeachers } from '../simulations/teachers.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
-import { buildGenerator } from '../coordinator/engine/generator.js';
+import { generatorFor } from '../coordinator/engine/generator.js';
 import { arg, checkFlags } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const buffer = labelShares(ckpt.replay.targets, C, config.tau);
   const real = labelShares(vote(models.map((m) => predictLogits(m, train)), config.tau), C, config.tau);
 
-  const G = buildGenerator({ sampleShape: train.sampleShape, numClasses: C, zDim: config.zDim, width: config.generatorWidth, branches: config.generators, seed });
+  const G = generatorFor(config, train.sampleShape, C, seed);
   G.setWeights(ckpt.generator.map((a) => tf.tensor(a.values, a.shape)));
   const rng = seededRandom(seed * 31 + 7);
   const n = PER_CLASS * C;

@@ -15,7 +15,7 @@ import { buildModel } from '../shared/models/build.js';
 import { accuracyOf } from '../shared/train/fit.js';
 import type { TeacherPort } from '../shared/distill/port.js';
 import { zerothOrderPort } from '../shared/distill/zeroth-order.js';
-import { buildGenerator } from './engine/generator.js';
+import { generatorFor } from './engine/generator.js';
 import { Distiller } from './engine/distiller.js';
 import { DirectoryCheckpoints, type CheckpointStore } from './engine/checkpoint.js';
 import { fromWireError, toWireError, type EngineStart, type FromEngine, type ToEngine } from './engine-messages.js';
@@ -53,7 +53,7 @@ async function run(s: EngineStart): Promise<void> {
     throw new Error(`evaluation data set ${job.evaluation!.dataset} has samples of shape [${test.sampleShape}], the devices' teachers take [${inputShape}]`);
   // Built exactly as the in-process runner builds them (simulations/run.ts), so the same seed means the same run.
   const student = buildModel(job.studentSpec, { inputShape, numClasses, seed: job.seed });
-  const generator = buildGenerator({ sampleShape: inputShape, numClasses, zDim: job.distill.zDim, width: job.distill.generatorWidth, branches: job.distill.generators, seed: job.seed });
+  const generator = generatorFor(job.distill, inputShape, numClasses, job.seed);
   const ports: TeacherPort[] = s.devices.map((d) => {
     const remote: TeacherPort = {
       deviceId: d.id,

@@ -18,7 +18,7 @@ import { zerothOrderPort } from '../shared/distill/zeroth-order.js';
 import { float16Port } from '../shared/distill/float16-port.js';
 import type { TeacherPort } from '../shared/distill/port.js';
 import { LocalTeacher } from '../edge-agent/teacher/local-teacher.js';
-import { buildGenerator } from '../coordinator/engine/generator.js';
+import { generatorFor } from '../coordinator/engine/generator.js';
 import { Distiller } from '../coordinator/engine/distiller.js';
 import { DirectoryCheckpoints } from '../coordinator/engine/checkpoint.js';
 import { accountedPort, emptyTraffic, totalBytes, type Traffic } from '../coordinator/engine/accounting.js';
@@ -104,7 +104,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   });
 
   const student = buildModel(s.studentSpec, { inputShape: train.sampleShape, numClasses: train.numClasses, seed: o.seed });
-  const generator = buildGenerator({ sampleShape: train.sampleShape, numClasses: train.numClasses, zDim: s.distill.zDim, width: s.distill.generatorWidth, branches: s.distill.generators, seed: o.seed });
+  const generator = generatorFor(s.distill, train.sampleShape, train.numClasses, o.seed);
   const baselinesFile = join(o.out, 'baselines.json');
   const cached = existsSync(baselinesFile) ? JSON.parse(readFileSync(baselinesFile, 'utf8')) : {};
   // The baselines that train do so on a thread of their own while the distillation runs (background-baselines.ts);

@@ -4,7 +4,7 @@ import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { MAX_ZOOM } from './zoom.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
-import { MAX_GENERATOR_BRANCHES } from './generator.js';
+import { GENERATOR_UPSAMPLES, MAX_GENERATOR_BRANCHES } from './generator.js';
 import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
 
 export interface DistillConfig {
@@ -160,6 +160,11 @@ export interface DistillConfig {
   zDim: number;
   generatorWidth?: number;
   /**
+   * Image generators draw at 1/generatorUpsample of the resolution and enlarge by bilinear interpolation
+   * (generator.ts): 1 draws at full resolution, 2 leaves out the last transposed convolution.
+   */
+  generatorUpsample: number;
+  /**
    * Forward-difference settings for black-box devices. `seeded` (default true) sends each query's inputs
    * once with a seed and lets the device expand the 1 + directions probes (shared/distill/probes.ts);
    * false sends every probe, for devices that answer plain logits queries only.
@@ -206,6 +211,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   requestBalance: 0,
   replayCapacity: 20000,
   zDim: 64,
+  generatorUpsample: 1,
   zerothOrder: { directions: 8, mu: 0.005, seeded: true },
 };
 
@@ -232,6 +238,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of ['rounds', 'generatorSteps', 'batchSize', 'studentBatchSize', 'replayCapacity', 'zDim'] as const) posInt(c[k], k);
   if (!Number.isInteger(c.studentSteps) || c.studentSteps < 0) throw new Error(`${path}.studentSteps: must be an integer >= 0, got ${c.studentSteps}`);
   if (!Number.isInteger(c.generatorRestart) || c.generatorRestart < 0) throw new Error(`${path}.generatorRestart: must be an integer >= 0 (rounds between generator restarts; 0: never), got ${JSON.stringify(c.generatorRestart)}`);
+  if (!GENERATOR_UPSAMPLES.includes(c.generatorUpsample)) throw new Error(`${path}.generatorUpsample: must be one of ${GENERATOR_UPSAMPLES.join(', ')} (1: draw at full resolution), got ${JSON.stringify(c.generatorUpsample)}`);
   if (!Number.isInteger(c.generators) || c.generators < 1 || c.generators > MAX_GENERATOR_BRANCHES || c.generators > c.zDim) throw new Error(`${path}.generators: must be an integer in 1..${MAX_GENERATOR_BRANCHES} and at most zDim (${c.zDim}), got ${JSON.stringify(c.generators)}`);
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);

@@ -22,6 +22,28 @@ export interface GeneratorOptions {
    * class, behind the one G(z, y) interface that the distiller, checkpoints and sample grids use.
    */
   branches?: number;
+  /**
+   * Images only: draw at 1/upsample of the resolution and enlarge by bilinear interpolation (default 1, full
+   * resolution; 2 drops the last transposed convolution). A coarser drawing cannot paint a class as a
+   * one-pixel mark, only as a shape at least two pixels across.
+   */
+  upsample?: number;
+}
+
+/** The upsampling factors an image generator accepts. */
+export const GENERATOR_UPSAMPLES = [1, 2];
+
+/** The settings of a distillation config that shape its generator. */
+export interface GeneratorSettings {
+  zDim: number;
+  generatorWidth?: number;
+  generators: number;
+  generatorUpsample: number;
+}
+
+/** The generator a distillation config describes, for samples of `sampleShape` in `numClasses` classes. */
+export function generatorFor(c: GeneratorSettings, sampleShape: number[], numClasses: number, seed: number): tf.LayersModel {
+  return buildGenerator({ sampleShape, numClasses, zDim: c.zDim, width: c.generatorWidth, branches: c.generators, upsample: c.generatorUpsample, seed });
 }
 
 /** The maximum number of generator branches (each costs a full generator pass per step). */
@@ -96,7 +118,9 @@ function generatorBody(z: tf.SymbolicTensor, y: tf.SymbolicTensor, o: GeneratorO
     h = tf.layers.dense({ units: (H / 4) * (W / 4) * width, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
     h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
     h = tf.layers.reshape({ targetShape: [H / 4, W / 4, width] }).apply(h) as tf.SymbolicTensor;
-    for (const filters of [width, Math.max(8, width / 2)]) {
+    const upsample = o.upsample ?? 1;
+    if (!GENERATOR_UPSAMPLES.includes(upsample)) throw new Error(`generator upsample must be one of ${GENERATOR_UPSAMPLES.join(', ')}, got ${upsample}`);
+    for (const filters of [width, Math.max(8, width / 2)].slice(0, upsample === 2 ? 1 : 2)) {
       h = tf.layers.conv2dTranspose({ filters, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
       h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
     }
@@ -107,6 +131,7 @@ function generatorBody(z: tf.SymbolicTensor, y: tf.SymbolicTensor, o: GeneratorO
     // out of saturation, where it would stop passing the devices' gradients back.
     h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
     h = tf.layers.activation({ activation: 'sigmoid' }).apply(h) as tf.SymbolicTensor;
+    if (upsample > 1) h = tf.layers.upSampling2d({ size: [upsample, upsample], interpolation: 'bilinear' }).apply(h) as tf.SymbolicTensor;
   } else {
     const width = o.width ?? 64;
     for (let i = 0; i < 2; i++) {
