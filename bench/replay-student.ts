@@ -74,6 +74,13 @@ interface Variant {
   freshLabels?: JitterSettings;
   /** A fresh student of the scenario's spec with batch norm after every conv and dense layer (scratch only). */
   studentBatchNorm?: boolean;
+  /**
+   * MixUp between replayed samples: each drawn sample is blended with another of the batch, x = λ·a + (1 − λ)·b
+   * with λ uniform in [0, 1] per sample. `labels: 'mixed'` blends the stored soft labels the same way (no device
+   * asked); `'fresh'` has the cached teachers label the blend (what a logits query per student step would give).
+   * Runs after `freshLabels`' jitter when both are set.
+   */
+  mixup?: { labels: 'mixed' | 'fresh' };
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -102,6 +109,9 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-augrelabel': { init: 'scratch', schedule: 'cosine', freshLabels: { shift: 3, flip: true } },
   'continue-augrelabel': { init: 'continue', schedule: 'constant', freshLabels: { shift: 3, flip: true } },
   'scratch-bn': { init: 'scratch', schedule: 'cosine', studentBatchNorm: true },
+  'scratch-mixup': { init: 'scratch', schedule: 'cosine', mixup: { labels: 'mixed' } },
+  'scratch-mixup-relabel': { init: 'scratch', schedule: 'cosine', mixup: { labels: 'fresh' } },
+  'continue-mixup-relabel': { init: 'continue', schedule: 'constant', mixup: { labels: 'fresh' } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
@@ -145,6 +155,25 @@ function freshlyLabelled(batch: Batch, teachers: Teachers, jitter: JitterSetting
   const x = jitterEachSample(batch.x, [batch.n, ...teachers.sampleShape], () => drawJitter(jitter, rng));
   const targets = aggregateTargets(aggregation, { logits: teacherLogits(teachers, x), numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms });
   return { x, targets, n: batch.n };
+}
+
+/**
+ * `batch` with every sample blended with a random partner of the batch (λ uniform per sample); the soft labels
+ * blended alike, or, given `fresh`, the teachers' vote on the blends.
+ */
+function mixedUp(batch: Batch, C: number, rng: Random, fresh?: { teachers: Teachers; aggregation: string; tau: number }): Batch {
+  const F = batch.x.length / batch.n;
+  const x = new Float32Array(batch.x.length);
+  const targets = new Float32Array(batch.targets.length);
+  for (let i = 0; i < batch.n; i++) {
+    const j = rng.int(batch.n);
+    const lambda = rng.next();
+    for (let f = 0; f < F; f++) x[i * F + f] = lambda * batch.x[i * F + f] + (1 - lambda) * batch.x[j * F + f];
+    for (let c = 0; c < C; c++) targets[i * C + c] = lambda * batch.targets[i * C + c] + (1 - lambda) * batch.targets[j * C + c];
+  }
+  if (!fresh) return { x, targets, n: batch.n };
+  const { teachers, aggregation, tau } = fresh;
+  return { x, targets: aggregateTargets(aggregation, { logits: teacherLogits(teachers, x), numClasses: C, tau, histograms: teachers.histograms }), n: batch.n };
 }
 
 const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants', 'out', 'jacobian-samples'];
@@ -227,13 +256,16 @@ async function main(): Promise<void> {
     const loss: StudentLoss = match && set
       ? (z, p, t) => tf.add(base(z, p, t), tf.mul(match.weight, jacobianLoss(student, set, JACOBIAN_BATCH, train.sampleShape, numClasses, match.epsilon, rng))) as tf.Scalar
       : base;
-    const fresh = v.freshLabels ? { teachers: await runTeachers(scenario, seed), jitter: v.freshLabels } : undefined;
+    const labellers = v.freshLabels || v.mixup?.labels === 'fresh' ? await runTeachers(scenario, seed) : undefined;
+    const fresh = v.freshLabels && labellers ? { teachers: labellers, jitter: v.freshLabels } : undefined;
+    const mixup = v.mixup;
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
       const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
       const picked = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
-      const batch = fresh ? freshlyLabelled(picked, fresh.teachers, fresh.jitter, config.aggregation, tau, rng) : picked;
+      const viewed = fresh ? freshlyLabelled(picked, fresh.teachers, fresh.jitter, config.aggregation, tau, rng) : picked;
+      const batch = mixup ? mixedUp(viewed, numClasses, rng, mixup.labels === 'fresh' && labellers ? { teachers: labellers, aggregation: config.aggregation, tau } : undefined) : viewed;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
       studentStep(student, optimizer, x, y, tau, loss);
@@ -246,7 +278,7 @@ async function main(): Promise<void> {
     }
     results[name] = { ...v, tau, curve, final: curve.at(-1)!.acc, seconds: (performance.now() - t0) / 1000 };
     average?.dispose();
-    fresh?.teachers.models.forEach((m) => m.dispose());
+    labellers?.models.forEach((m) => m.dispose());
     student.dispose();
     optimizer.dispose();
     mkdirSync(join(out, '..'), { recursive: true });
