@@ -27,6 +27,7 @@ import { prepareTeachers } from '../simulations/teachers.js';
 import { partitionDataset } from '../shared/data/partition.js';
 import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
+import { blendPairs, type LabelledRows } from '../coordinator/engine/relabel.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';
@@ -142,56 +143,63 @@ function teacherLogits(teachers: Teachers, x: Float32Array): Float32Array[] {
   return logits;
 }
 
+/** The teachers' votes on `x`, combined by `aggregation` at τ (voting at `voteTau` when given, as the engine can). */
+function teacherVote(teachers: Teachers, x: Float32Array, aggregation: string, tau: number, voteTau?: number): Float32Array {
+  return aggregateTargets(aggregation, { logits: teacherLogits(teachers, x), numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms }, voteTau);
+}
+
 /** The buffer's soft labels as the run's teachers vote at `voteTau` (re-expressed at τ). */
 async function relabelled(scenario: Scenario, seed: number, x: Float32Array, aggregation: string, tau: number, voteTau: number): Promise<Float32Array> {
   const teachers = await runTeachers(scenario, seed);
-  const logits = teacherLogits(teachers, x);
+  const targets = teacherVote(teachers, x, aggregation, tau, voteTau);
   teachers.models.forEach((m) => m.dispose());
-  return aggregateTargets(aggregation, { logits, numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms }, voteTau);
+  return targets;
 }
 
 /** `batch` jittered per sample and labelled afresh by the teachers, combined by `aggregation` at τ. */
 function freshlyLabelled(batch: Batch, teachers: Teachers, jitter: JitterSettings, aggregation: string, tau: number, rng: Random): Batch {
   const x = jitterEachSample(batch.x, [batch.n, ...teachers.sampleShape], () => drawJitter(jitter, rng));
-  const targets = aggregateTargets(aggregation, { logits: teacherLogits(teachers, x), numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms });
-  return { x, targets, n: batch.n };
+  return { x, targets: teacherVote(teachers, x, aggregation, tau), n: batch.n };
 }
 
 /**
  * `batch` with every sample blended with a random partner of the batch (λ uniform per sample); the soft labels
  * blended alike, or, given `fresh`, the teachers' vote on the blends.
  */
-function mixedUp(batch: Batch, C: number, rng: Random, fresh?: { teachers: Teachers; aggregation: string; tau: number }): Batch {
-  const F = batch.x.length / batch.n;
-  const x = new Float32Array(batch.x.length);
-  const targets = new Float32Array(batch.targets.length);
+function mixedUp(batch: Batch, rng: Random, fresh?: { teachers: Teachers; aggregation: string; tau: number }): Batch {
+  // Partner and weight drawn in turn per row: the order the committed bench results were measured with.
+  const partners: number[] = [];
+  const lambdas: number[] = [];
   for (let i = 0; i < batch.n; i++) {
-    const j = rng.int(batch.n);
-    const lambda = rng.next();
-    for (let f = 0; f < F; f++) x[i * F + f] = lambda * batch.x[i * F + f] + (1 - lambda) * batch.x[j * F + f];
-    for (let c = 0; c < C; c++) targets[i * C + c] = lambda * batch.targets[i * C + c] + (1 - lambda) * batch.targets[j * C + c];
+    partners.push(rng.int(batch.n));
+    lambdas.push(rng.next());
   }
-  if (!fresh) return { x, targets, n: batch.n };
-  const { teachers, aggregation, tau } = fresh;
-  return { x, targets: aggregateTargets(aggregation, { logits: teacherLogits(teachers, x), numClasses: C, tau, histograms: teachers.histograms }), n: batch.n };
+  const mixed = blendPairs(batch, gatherRows(batch, partners), lambdas);
+  return fresh ? { ...mixed, targets: teacherVote(fresh.teachers, mixed.x, fresh.aggregation, fresh.tau) } : mixed;
 }
 
 const FLAGS = ['run', 'scenario', 'steps', 'every', 'variants', 'out', 'jacobian-samples'];
 
-type Batch = { x: Float32Array; targets: Float32Array; n: number };
+type Batch = LabelledRows;
 
 /** The `keep` samples of `drawn` on which the student's KL to the stored soft labels is largest. */
 function hardest(student: tf.LayersModel, drawn: Batch, sampleShape: number[], C: number, tau: number, keep: number): Batch {
   const kl = tf.tidy(() => kdPerSample(student.apply(tf.tensor(drawn.x, [drawn.n, ...sampleShape]), { training: false }) as tf.Tensor, tf.tensor2d(drawn.targets, [drawn.n, C]), tau).dataSync());
   const order = Array.from({ length: drawn.n }, (_, i) => i).sort((a, b) => kl[b] - kl[a]).slice(0, Math.min(keep, drawn.n));
-  const F = drawn.x.length / drawn.n;
-  const x = new Float32Array(order.length * F);
-  const targets = new Float32Array(order.length * C);
-  order.forEach((j, i) => {
-    x.set(drawn.x.subarray(j * F, (j + 1) * F), i * F);
-    targets.set(drawn.targets.subarray(j * C, (j + 1) * C), i * C);
+  return gatherRows(drawn, order);
+}
+
+/** The rows `rows` of `batch` (repeats allowed), in that order. */
+function gatherRows(batch: Batch, rows: number[]): Batch {
+  const F = batch.x.length / batch.n;
+  const C = batch.targets.length / batch.n;
+  const x = new Float32Array(rows.length * F);
+  const targets = new Float32Array(rows.length * C);
+  rows.forEach((j, i) => {
+    x.set(batch.x.subarray(j * F, (j + 1) * F), i * F);
+    targets.set(batch.targets.subarray(j * C, (j + 1) * C), i * C);
   });
-  return { x, targets, n: order.length };
+  return { x, targets, n: rows.length };
 }
 
 async function main(): Promise<void> {
@@ -256,16 +264,16 @@ async function main(): Promise<void> {
     const loss: StudentLoss = match && set
       ? (z, p, t) => tf.add(base(z, p, t), tf.mul(match.weight, jacobianLoss(student, set, JACOBIAN_BATCH, train.sampleShape, numClasses, match.epsilon, rng))) as tf.Scalar
       : base;
+    // The cached teachers, when a variant has them label its batches.
     const labellers = v.freshLabels || v.mixup?.labels === 'fresh' ? await runTeachers(scenario, seed) : undefined;
-    const fresh = v.freshLabels && labellers ? { teachers: labellers, jitter: v.freshLabels } : undefined;
-    const mixup = v.mixup;
+    const mixLabellers = v.mixup?.labels === 'fresh' ? labellers : undefined;
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
       const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
       const picked = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
-      const viewed = fresh ? freshlyLabelled(picked, fresh.teachers, fresh.jitter, config.aggregation, tau, rng) : picked;
-      const batch = mixup ? mixedUp(viewed, numClasses, rng, mixup.labels === 'fresh' && labellers ? { teachers: labellers, aggregation: config.aggregation, tau } : undefined) : viewed;
+      const viewed = v.freshLabels && labellers ? freshlyLabelled(picked, labellers, v.freshLabels, config.aggregation, tau, rng) : picked;
+      const batch = v.mixup ? mixedUp(viewed, rng, mixLabellers && { teachers: mixLabellers, aggregation: config.aggregation, tau }) : viewed;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
       studentStep(student, optimizer, x, y, tau, loss);

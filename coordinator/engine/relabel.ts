@@ -41,6 +41,31 @@ export interface RelabelSettings {
 
 export const NO_RELABEL: RelabelSettings = { batches: 0, mixup: true, shift: 0, flip: false, adversarial: 0, fromRound: 1 };
 
+/** Rows of samples (`x`, row-major) with their soft labels (`targets`). */
+export interface LabelledRows {
+  x: Float32Array;
+  targets: Float32Array;
+  n: number;
+}
+
+/**
+ * MixUp of two equally long batches: row i is λ_i a_i + (1 − λ_i) b_i, inputs and soft labels alike
+ * (`lambdas[i]` = λ_i, one per row).
+ */
+export function blendPairs(a: LabelledRows, b: LabelledRows, lambdas: ArrayLike<number>): LabelledRows {
+  if (b.n !== a.n || lambdas.length !== a.n) throw new Error(`blendPairs: ${a.n} rows, ${b.n} partners and ${lambdas.length} weights must match`);
+  const features = a.x.length / a.n;
+  const C = a.targets.length / a.n;
+  const x = new Float32Array(a.x.length);
+  const targets = new Float32Array(a.targets.length);
+  for (let i = 0; i < a.n; i++) {
+    const lambda = lambdas[i];
+    for (let k = i * features; k < (i + 1) * features; k++) x[k] = lambda * a.x[k] + (1 - lambda) * b.x[k];
+    for (let k = i * C; k < (i + 1) * C; k++) targets[k] = lambda * a.targets[k] + (1 - lambda) * b.targets[k];
+  }
+  return { x, targets, n: a.n };
+}
+
 /**
  * One batch of up to `n` inputs to relabel, drawn from the buffer, as row-major values for `sampleShape`.
  * Draws from `rng` in a fixed order (pairs, mixing weights, then jitter), so runs and resumes repeat exactly.
@@ -51,15 +76,7 @@ export function relabelInputs(replay: ReplayBuffer, n: number, sampleShape: read
   let targets = a.targets;
   if (s.mixup) {
     const b = replay.sample(a.n, rng);
-    const features = replay.features;
-    const C = replay.numClasses;
-    values = new Float32Array(a.x.length);
-    targets = new Float32Array(a.targets.length);
-    for (let i = 0; i < a.n; i++) {
-      const lambda = rng.next();
-      for (let k = i * features; k < (i + 1) * features; k++) values[k] = lambda * a.x[k] + (1 - lambda) * b.x[k];
-      for (let k = i * C; k < (i + 1) * C; k++) targets[k] = lambda * a.targets[k] + (1 - lambda) * b.targets[k];
-    }
+    ({ x: values, targets } = blendPairs(a, b, Array.from({ length: a.n }, () => rng.next())));
   }
   const shape = [a.n, ...sampleShape];
   const jitter: JitterSettings = { shift: s.shift, flip: s.flip };

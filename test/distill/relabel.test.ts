@@ -10,7 +10,7 @@ import { getAggregator } from '../../shared/distill/aggregation/index.js';
 import type { LogitsQuery, TeacherPort } from '../../shared/distill/port.js';
 import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
 import { ReplayBuffer } from '../../coordinator/engine/replay.js';
-import { relabelInputs, NO_RELABEL, towardDisagreement } from '../../coordinator/engine/relabel.js';
+import { blendPairs, relabelInputs, NO_RELABEL, towardDisagreement } from '../../coordinator/engine/relabel.js';
 import * as tf from '@tensorflow/tfjs';
 import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
@@ -26,6 +26,24 @@ function constantBuffer(samples: number): ReplayBuffer {
   for (let k = 0; k < samples; k++) replay.push(new Float32Array(4).fill(k + 1), Float32Array.from([0.5, 0.5]));
   return replay;
 }
+
+describe('blendPairs', () => {
+  it('blends each row with its partner by its own weight, inputs and soft labels alike', () => {
+    const a = { x: Float32Array.from([1, 2, 3, 4]), targets: Float32Array.from([1, 0, 0.5, 0.5]), n: 2 };
+    const b = { x: Float32Array.from([5, 6, 7, 8]), targets: Float32Array.from([0, 1, 0.1, 0.9]), n: 2 };
+    const mixed = blendPairs(a, b, [0.25, 1]);
+    // Row 0: 0.25 a + 0.75 b; row 1: a unchanged.
+    expect(Array.from(mixed.x)).toEqual([4, 5, 3, 4]);
+    expect(Array.from(mixed.targets)).toEqual([0.25, 0.75, 0.5, 0.5].map((v) => Math.fround(v)));
+    expect(mixed.n).toBe(2);
+  });
+
+  it('names the mismatch when batches or weights differ in length', () => {
+    const a = { x: new Float32Array(4), targets: new Float32Array(4), n: 2 };
+    expect(() => blendPairs(a, { x: new Float32Array(2), targets: new Float32Array(2), n: 1 }, [0.5, 0.5])).toThrow(/2 rows, 1 partners and 2 weights/);
+    expect(() => blendPairs(a, a, [0.5])).toThrow(/2 rows, 2 partners and 1 weights/);
+  });
+});
 
 describe('relabelInputs', () => {
   it('mixes pairs of replayed samples: every pixel of a mixture is the same point between two samples', () => {
