@@ -1,5 +1,5 @@
 /** Distillation hyper-parameters, their defaults, and validation that names the bad field. */
-import { BN_CLASS_MIXES, MAX_SMOOTHGRAD_SAMPLES, type BnClassMix, type DeviceLossWeights } from '../../shared/distill/port.js';
+import { BN_CLASS_MIXES, MAX_CE_FOCAL, MAX_SMOOTHGRAD_SAMPLES, type BnClassMix, type DeviceLossWeights } from '../../shared/distill/port.js';
 import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { MAX_ZOOM } from './zoom.js';
@@ -62,6 +62,13 @@ export interface DistillConfig {
   bnClassMix: BnClassMix;
   /** Multiplier of the devices' first BN layer within the BN term (DeepInversion's reference code uses 10). */
   bnFirstLayer: number;
+  /**
+   * Focusing exponent γ of the devices' CE term (GradientQuery.ceFocal; 0: plain CE): each sample's CE is
+   * weighted by (1 − p_y)^γ with the device's own probability p_y of the requested class, so the generator
+   * stops sharpening samples a teacher already calls y and keeps drawing ones it is unsure of — Co-Boosting's
+   * hard-sample loss (ICLR 2024), computed on each device. No extra traffic but the number.
+   */
+  ceFocal: number;
   /**
    * SmoothGrad on the devices (GradientQuery.smoothGrad; sigma 0: off): each device evaluates its CE and
    * adversarial terms at `samples` copies of every query input with Gaussian noise of `sigma` added, so the
@@ -190,6 +197,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   labelMix: 0,
   bnClassMix: 'batch',
   bnFirstLayer: 1,
+  ceFocal: 0,
   smoothGrad: { sigma: 0, samples: 1 },
   coordinatorAdv: 0.5,
   diversity: 5,
@@ -277,6 +285,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
     throw new Error(`${path}.zerothOrder.directions: a device expands at most ${MAX_PROBE_DIRECTIONS} seeded directions per sample, got ${c.zerothOrder.directions} (or set zerothOrder.seeded false to send every probe)`);
   if (!BN_CLASS_MIXES.includes(c.bnClassMix)) throw new Error(`${path}.bnClassMix: must be one of ${BN_CLASS_MIXES.join(', ')}, got ${JSON.stringify(c.bnClassMix)}`);
   if (typeof c.ceFloor !== 'number' || !(c.ceFloor >= 0 && c.ceFloor <= 1)) throw new Error(`${path}.ceFloor: must be a number in [0, 1] (0: CE weight by class share only, 1: every device alike), got ${JSON.stringify(c.ceFloor)}`);
+  if (typeof c.ceFocal !== 'number' || !(c.ceFocal >= 0 && c.ceFocal <= MAX_CE_FOCAL)) throw new Error(`${path}.ceFocal: must be a number in 0..${MAX_CE_FOCAL} (focusing exponent of the devices' CE; 0: plain CE), got ${JSON.stringify(c.ceFocal)}`);
   if (c.generatorCe !== 'devices' && c.generatorCe !== 'ensemble') throw new Error(`${path}.generatorCe: must be 'devices' or 'ensemble', got ${JSON.stringify(c.generatorCe)}`);
   if (typeof c.labelMix !== 'number' || !(c.labelMix >= 0 && c.labelMix <= 1)) throw new Error(`${path}.labelMix: must be a number in [0, 1] (share of each query batch drawn for two-class soft targets; 0: off), got ${JSON.stringify(c.labelMix)}`);
   if (c.labelMix > 0 && c.generatorCe === 'ensemble') throw new Error(`${path}.labelMix: cannot be combined with generatorCe 'ensemble' (its CE is on one requested class per sample); set one of them off`);

@@ -256,8 +256,12 @@ export class Distiller {
     if (c.synthesis === 'generator' && c.generatorRestart > 0 && round > 1 && (round - 1) % c.generatorRestart === 0) this.restartGenerator(round);
 
     const histograms = this.infos.map((i) => i.labelHistogram);
-    // How the devices weigh their own BN term: sent only when not the default, and the same every query.
-    const bnOptions = { ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}), ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}) };
+    // How the devices weigh their own BN and CE terms: sent only when not the default, and the same every query.
+    const deviceOptions = {
+      ...(c.bnClassMix !== 'batch' ? { bnClassMix: c.bnClassMix } : {}),
+      ...(c.bnFirstLayer !== 1 ? { bnFirstLayer: c.bnFirstLayer } : {}),
+      ...(c.ceFocal > 0 ? { ceFocal: c.ceFocal } : {}),
+    };
     // Fixed for the round from what the buffer holds at its start, so a resumed round asks for the same classes.
     const requestShares = c.requestBalance > 0 && this.replay.length > 0 ? scarcityShares(this.replay.topLabels().counts, c.requestBalance) : undefined;
     for (let step = 0; step < c.generatorSteps; step++) {
@@ -295,7 +299,7 @@ export class Distiller {
       const weights = { ...c.device, adv: adversarial ? c.device.adv : 0 };
       // Draws only when on, so runs without SmoothGrad keep their random stream (and their checkpoints).
       const smoothGrad = c.synthesis === 'generator' && c.smoothGrad.sigma > 0 ? { ...c.smoothGrad, seed: rng.int(0x7fffffff) } : undefined;
-      const extras = smoothGrad ? { ...bnOptions, smoothGrad } : bnOptions;
+      const extras = smoothGrad ? { ...deviceOptions, smoothGrad } : deviceOptions;
       // Labelled noise trains no generator, so it needs the teachers' logits only: no gradients, no student
       // probabilities, a fraction of the bytes.
       const collected = await collectReplies<GradientReply>(

@@ -13,6 +13,8 @@
  * statistics of class c, weighted by w_c = (1/n) Σ_{i: y_i = c} w_i (the CE term's sample weights).
  * With SmoothGrad (GradientQuery.smoothGrad) the CE and adversarial terms are averaged over k noisy copies
  * x + σε_k, each copy's row weighted like its sample's; the BN term and the logits stay at x.
+ * With a focusing exponent γ (GradientQuery.ceFocal) each row's CE is also weighted by (1 − p_y)^γ, p_y the
+ * teacher's probability of the requested class at that row, held constant (no gradient flows through it).
  * Everything is computed on the device: only dL/dx and the logits leave it.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -56,6 +58,20 @@ export interface DeviceLossInputs {
   classBn?: ClassBnTerms;
   /** SmoothGrad: noise [k·n, ...] (copy-major, smoothGradNoise) added to k copies of x, at which the CE and adversarial terms are evaluated. */
   smoothGradNoise?: tf.Tensor;
+  /** Focusing exponent γ of the CE term (GradientQuery.ceFocal); 0 or absent: plain CE. */
+  ceFocal?: number;
+}
+
+/** t's value with no gradient through it (TF.js has no stopGradient op). */
+const constantInGrad = tf.customGrad((t) => ({
+  value: (t as tf.Tensor).clone(),
+  gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
+})) as (t: tf.Tensor) => tf.Tensor;
+
+/** Each row's CE weight (1 − p_y)^γ, p = softmax(logits) and y the row's one-hot target, held constant. */
+export function focalWeights(logits: tf.Tensor, targetsOneHot: tf.Tensor, gamma: number): tf.Tensor {
+  const py = tf.sum(tf.mul(tf.softmax(logits), tf.cast(targetsOneHot, 'float32')), -1);
+  return constantInGrad(tf.pow(tf.relu(tf.sub(1, py)), gamma));
 }
 
 /** The SmoothGrad noise σ·ε for k copies of a batch of `size` values, copy-major, drawn from the query's seed. */
@@ -173,11 +189,13 @@ export function deviceLoss(t: TappedTeacher, q: DeviceLossInputs): DeviceLossTer
   const noise = q.smoothGradNoise;
   const k = noise ? noise.shape[0]! / q.x.shape[0]! : 1;
   const fidelity = noise ? outputList(t.model.apply(tf.add(perCopy(q.x, k), noise), { training: false }) as tf.Tensor | tf.Tensor[])[0] : logits;
-  const ce = !q.weights.ce
-    ? zero
-    : q.classWeights
-      ? (tf.mean(tf.sum(tf.mul(perCopy(q.classWeights, k), tf.neg(tf.logSoftmax(fidelity))), -1)) as tf.Scalar)
-      : (tf.mean(tf.mul(tf.losses.softmaxCrossEntropy(perCopy(q.targets, k), fidelity, undefined, 0, tf.Reduction.NONE), perCopy(q.sampleWeights, k))) as tf.Scalar);
+  let ce: tf.Scalar = zero;
+  if (q.weights.ce) {
+    const rowCe = q.classWeights
+      ? tf.sum(tf.mul(perCopy(q.classWeights, k), tf.neg(tf.logSoftmax(fidelity))), -1)
+      : tf.mul(tf.losses.softmaxCrossEntropy(perCopy(q.targets, k), fidelity, undefined, 0, tf.Reduction.NONE), perCopy(q.sampleWeights, k));
+    ce = tf.mean(q.ceFocal ? tf.mul(rowCe, focalWeights(fidelity, perCopy(q.targets, k), q.ceFocal)) : rowCe) as tf.Scalar;
+  }
   let bn: tf.Scalar = zero;
   if (q.weights.bn && bnInputs.length) {
     const classes = q.classBn?.classes.length ? classMembership(q.targets, q.classBn) : undefined;

@@ -4,7 +4,7 @@
  * neither weights nor samples appear in any reply type.
  */
 import * as tf from '@tensorflow/tfjs';
-import { MAX_SMOOTHGRAD_SAMPLES, type GradientQuery, type GradientReply, type LogitsQuery, type LogitsReply, type SmoothGradQuery, type TeacherInfo, type TeacherPort, type TensorData } from '../../shared/distill/port.js';
+import { MAX_CE_FOCAL, MAX_SMOOTHGRAD_SAMPLES, type GradientQuery, type GradientReply, type LogitsQuery, type LogitsReply, type SmoothGradQuery, type TeacherInfo, type TeacherPort, type TensorData } from '../../shared/distill/port.js';
 import { classBnWeights, deviceLoss, ownClassMix, smoothGradNoise, tapBatchNorm, type ClassBnTerms, type TappedTeacher } from './device-loss.js';
 import { checkClassStats, type ClassBatchNormStats } from './class-stats.js';
 import { probeSpecProblem, seededProbeInputs } from '../../shared/distill/probes.js';
@@ -36,6 +36,10 @@ function checkSmoothGrad(s: SmoothGradQuery, deviceId: string): void {
   if (!(typeof s.sigma === 'number' && s.sigma >= 0 && Number.isFinite(s.sigma))) throw new Error(`device ${deviceId}: smoothGrad.sigma must be a finite number >= 0, got ${JSON.stringify(s.sigma)}`);
   if (!(Number.isInteger(s.samples) && s.samples >= 1 && s.samples <= MAX_SMOOTHGRAD_SAMPLES)) throw new Error(`device ${deviceId}: smoothGrad.samples must be an integer in 1..${MAX_SMOOTHGRAD_SAMPLES}, got ${JSON.stringify(s.samples)}`);
   if (!(Number.isInteger(s.seed) && s.seed >= 0)) throw new Error(`device ${deviceId}: smoothGrad.seed must be an integer >= 0, got ${JSON.stringify(s.seed)}`);
+}
+
+function checkCeFocal(gamma: number, deviceId: string): void {
+  if (!(typeof gamma === 'number' && gamma >= 0 && gamma <= MAX_CE_FOCAL)) throw new Error(`device ${deviceId}: ceFocal must be a number in 0..${MAX_CE_FOCAL}, got ${JSON.stringify(gamma)}`);
 }
 
 export class LocalTeacher implements TeacherPort {
@@ -128,6 +132,7 @@ export class LocalTeacher implements TeacherPort {
       throw new Error(`device ${this.deviceId}: classWeights must be [${n}, ${this.numClasses}], got [${cw.shape}] with ${cw.values.length} values`);
     const classBn = this.classBnTerms(query);
     if (query.smoothGrad) checkSmoothGrad(query.smoothGrad, this.deviceId);
+    if (query.ceFocal !== undefined) checkCeFocal(query.ceFocal, this.deviceId);
     const smooth = query.smoothGrad && query.smoothGrad.sigma > 0 ? query.smoothGrad : undefined;
     // The BN term needs whole-batch statistics, so gradient queries are computed in one piece.
     const result = tf.tidy(() => {
@@ -140,7 +145,7 @@ export class LocalTeacher implements TeacherPort {
       const noise = smooth ? tf.tensor(smoothGradNoise(smooth, query.inputs.values.length), [smooth.samples * n, ...this.inputShape]) : undefined;
       let terms: ReturnType<typeof deviceLoss> | undefined;
       const grad = tf.grad((input: tf.Tensor) => {
-        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, classWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn, smoothGradNoise: noise });
+        terms = deviceLoss(this.tapped, { x: input, targets, sampleWeights, classWeights, studentProbs, weights: query.weights, bnSampleWeights, bnFirstLayer: query.bnFirstLayer, classBn, smoothGradNoise: noise, ceFocal: query.ceFocal });
         // tf.grad disposes everything but the loss; the logits and terms are part of the reply.
         [terms.logits, terms.ce, terms.bn, terms.adv].forEach((t) => tf.keep(t));
         return terms.total;

@@ -102,7 +102,17 @@ export interface GradientQuery {
    * it with input noise), so the soft labels keep its accuracy. Absent: no smoothing.
    */
   smoothGrad?: SmoothGradQuery;
+  /**
+   * Focusing exponent γ of the CE term (Lin et al.'s focal loss; the hard-sample loss of Co-Boosting, ICLR 2024):
+   * each sample's CE is weighted by (1 − p_y)^γ, p_y the device's own probability of the requested class,
+   * treated as a constant. The generator then stops pushing samples a teacher already calls y towards more
+   * confidence, and keeps drawing ones it is unsure of. Absent or 0: plain CE.
+   */
+  ceFocal?: number;
 }
+
+/** Largest focusing exponent a device accepts. */
+export const MAX_CE_FOCAL = 10;
 
 export interface SmoothGradQuery {
   /** Standard deviation of the Gaussian input noise, in input units (pixels in [0, 1]). */

@@ -74,6 +74,7 @@ export function gradientQueryBody(q: GradientQuery, o: QueryEncoding): GradientQ
   if (q.bnClassMix) body.bnClassMix = q.bnClassMix;
   if (q.bnFirstLayer !== undefined) body.bnFirstLayer = q.bnFirstLayer;
   if (q.smoothGrad) body.smoothGrad = { ...q.smoothGrad };
+  if (q.ceFocal) body.ceFocal = q.ceFocal;
   if (o.replyDtype) body.replyDtype = o.replyDtype;
   return body;
 }
@@ -89,6 +90,7 @@ export function gradientQueryFrom(b: GradientQueryBody): GradientQuery {
   if (b.bnClassMix) q.bnClassMix = b.bnClassMix;
   if (b.bnFirstLayer !== undefined) q.bnFirstLayer = b.bnFirstLayer;
   if (b.smoothGrad) q.smoothGrad = { ...b.smoothGrad };
+  if (b.ceFocal) q.ceFocal = b.ceFocal;
   return q;
 }
 

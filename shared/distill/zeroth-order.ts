@@ -36,11 +36,15 @@ function sampleLosses(logits: Float32Array, q: GradientQuery, C: number): { loss
   const p = softmaxRows(logits, C);
   let ceAtX = 0;
   let advAtX = 0;
+  // The focal weights (1 − p_y)^γ are constants of the loss, taken at x (the first n rows), so every probe of a
+  // sample shares its sample's weight, as the white-box device holds them constant in its gradient.
+  const focal = q.ceFocal ? Float64Array.from({ length: n }, (_, i) => Math.pow(Math.max(0, 1 - p[i * C + q.targets[i]]), q.ceFocal!)) : undefined;
   for (let r = 0; r < losses.length; r++) {
     const i = r % n;
     let ce = 0;
     if (q.classWeights) for (let c = 0; c < C; c++) ce -= q.classWeights.values[i * C + c] * logp[r * C + c];
     else ce = -(q.sampleWeights ? q.sampleWeights[i] : 1) * logp[r * C + q.targets[i]];
+    if (focal) ce *= focal[i];
     let loss = (q.weights.ce * ce) / n;
     let l1 = 0;
     if (q.weights.adv && q.studentProbs) {

@@ -5,7 +5,7 @@
  */
 import { checkWireTensor, type DType, type WireTensor } from './tensor.js';
 import { arrayOf, bool, bytes, int, num, obj, oneOf, opt, recordOf, refine, str, type Check } from './validate.js';
-import { MAX_SMOOTHGRAD_SAMPLES, type SmoothGradQuery } from '../distill/port.js';
+import { MAX_CE_FOCAL, MAX_SMOOTHGRAD_SAMPLES, type SmoothGradQuery } from '../distill/port.js';
 import { MAX_PROBE_DIRECTIONS, type ProbeSpec } from '../distill/probes.js';
 
 const KiB = 1024;
@@ -85,6 +85,8 @@ export interface GradientQueryBody {
   bnFirstLayer?: number;
   /** SmoothGrad noise for the CE and adversarial terms (GradientQuery.smoothGrad); absent: none. */
   smoothGrad?: SmoothGradQuery;
+  /** Focusing exponent of the CE term, 0..MAX_CE_FOCAL (GradientQuery.ceFocal); absent: plain CE. */
+  ceFocal?: number;
   deadlineMs: number;
   replyDtype?: ReplyDType;
 }
@@ -262,6 +264,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
         bnClassMix: opt(oneOf(['batch', 'own', 'class'] as const)),
         bnFirstLayer: opt(num({ min: 0, max: 1000 })),
         smoothGrad: opt(obj<SmoothGradQuery>({ sigma: num({ min: 0, max: 1000 }), samples: int({ min: 1, max: MAX_SMOOTHGRAD_SAMPLES }), seed: int({ min: 0, max: 0xffffffff }) })),
+        ceFocal: opt(num({ min: 0, max: MAX_CE_FOCAL })),
         deadlineMs: int({ min: 1, max: 3_600_000 }),
         replyDtype,
       }),

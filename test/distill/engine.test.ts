@@ -237,6 +237,14 @@ describe('data-free distillation engine', () => {
     expect(gradientRequests.every((q) => q.smoothGrad === undefined)).toBe(true);
   });
 
+  it('with ceFocal on, every gradient query carries it; off, none does', async () => {
+    await distill({ ...SMALL, rounds: 1, ceFocal: 2 }, 5);
+    expect(gradientRequests).toHaveLength(SMALL.generatorSteps * fleet.models.length);
+    gradientRequests.forEach((q) => expect(q.ceFocal).toBe(2));
+    await distill({ ...SMALL, rounds: 1 }, 5);
+    expect(gradientRequests.every((q) => q.ceFocal === undefined)).toBe(true);
+  });
+
   it('rejects bad settings with the field named', () => {
     expect(() => parseDistillConfig({ smoothGrad: { sigma: -1 } })).toThrow(/distill.smoothGrad.sigma: must be a number >= 0, got -1/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, samples: 0 } })).toThrow(/distill.smoothGrad.samples: must be an integer in 1..16/);

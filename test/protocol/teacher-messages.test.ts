@@ -60,6 +60,8 @@ describe('teacher messages', () => {
     expect(gradientQueryFrom(gradientQueryBody(firstLayer, { deadlineMs: 1000 }))).toEqual(firstLayer);
     const smoothed = { ...query, smoothGrad: { sigma: 0.1, samples: 2, seed: 12345 } };
     expect(gradientQueryFrom(gradientQueryBody(smoothed, { deadlineMs: 1000 }))).toEqual(smoothed);
+    const focal = { ...query, ceFocal: 1.5 };
+    expect(gradientQueryFrom(gradientQueryBody(focal, { deadlineMs: 1000 }))).toEqual(focal);
     const reply = { logits: { shape: [4, 3], values: floats(12) }, inputGradient: { shape: [4, 2, 3], values: floats(24) }, loss: { ce: 1.5, bn: 0, adv: -0.2 } };
     expect(gradientReplyFrom(gradientReplyBody(reply))).toEqual(reply);
     const half = gradientReplyFrom(gradientReplyBody(reply, 'float16'));
@@ -91,6 +93,8 @@ describe('teacher messages', () => {
     ['more SmoothGrad copies than a device computes', { smoothGrad: { sigma: 0.1, samples: 17, seed: 1 } }, /body\.smoothGrad\.samples/],
     ['a negative SmoothGrad noise', { smoothGrad: { sigma: -0.1, samples: 1, seed: 1 } }, /body\.smoothGrad\.sigma/],
     ['a SmoothGrad setting without its seed', { smoothGrad: { sigma: 0.1, samples: 1 } }, /body\.smoothGrad\.seed/],
+    ['a focusing exponent above the limit', { ceFocal: 11 }, /body\.ceFocal/],
+    ['a negative focusing exponent', { ceFocal: -0.5 }, /body\.ceFocal/],
     ['rank-1 inputs', { inputs: encodeTensor(float32Tensor(new Float32Array(4), [4])) }, /body\.inputs\.shape: expected \[batch, \.\.\.sample\]/],
   ])('refuses a gradient query with %s, on seal and on open', (_, patch, reason) => {
     const body = { ...gradientQueryBody(query, { deadlineMs: 1000 }), ...patch } as GradientQueryBody;
