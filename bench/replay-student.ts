@@ -28,6 +28,7 @@ import { partitionDataset } from '../shared/data/partition.js';
 import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { blendPairs, type LabelledRows } from '../coordinator/engine/relabel.js';
+import { proceduralBatch } from '../coordinator/engine/procedural.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';
@@ -82,6 +83,12 @@ interface Variant {
    * Runs after `freshLabels`' jitter when both are set.
    */
   mixup?: { labels: 'mixed' | 'fresh' };
+  /**
+   * Procedural silhouettes (coordinator/engine/procedural.ts): a pool of `pool` images drawn from no data,
+   * labelled once by the cached teachers as the run combines them (what logits queries on them would store),
+   * and `share` of every batch drawn from that pool instead of the buffer (1: the pool alone).
+   */
+  procedural?: { pool: number; share: number };
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -113,6 +120,9 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-mixup': { init: 'scratch', schedule: 'cosine', mixup: { labels: 'mixed' } },
   'scratch-mixup-relabel': { init: 'scratch', schedule: 'cosine', mixup: { labels: 'fresh' } },
   'continue-mixup-relabel': { init: 'continue', schedule: 'constant', mixup: { labels: 'fresh' } },
+  'scratch-procedural': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.5 } },
+  'scratch-procedural-only': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1 } },
+  'continue-procedural': { init: 'continue', schedule: 'constant', procedural: { pool: 20000, share: 0.5 } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
@@ -154,6 +164,29 @@ async function relabelled(scenario: Scenario, seed: number, x: Float32Array, agg
   const targets = teacherVote(teachers, x, aggregation, tau, voteTau);
   teachers.models.forEach((m) => m.dispose());
   return targets;
+}
+
+/** A pool of procedural images labelled by the teachers, and a sampler of `k` of its rows. */
+function proceduralPool(teachers: Teachers, pool: number, aggregation: string, tau: number, seed: number): Batch {
+  const [height, width] = teachers.sampleShape;
+  if (teachers.sampleShape.length !== 3 || teachers.sampleShape[2] !== 1) throw new Error(`procedural images are single-channel images; this data set's samples are [${teachers.sampleShape}]`);
+  const x = proceduralBatch(seededRandom(seed * 131 + 5), pool, height, width);
+  return { x, targets: teacherVote(teachers, x, aggregation, tau), n: pool };
+}
+
+/** `drawn` with its first `share` of rows replaced by rows drawn from `pool`. */
+function withProcedural(drawn: Batch, pool: Batch, share: number, rng: Random): Batch {
+  const k = Math.round(drawn.n * share);
+  const fromPool = gatherRows(pool, Array.from({ length: k }, () => rng.int(pool.n)));
+  if (k === drawn.n) return fromPool;
+  const rest = gatherRows(drawn, Array.from({ length: drawn.n - k }, (_, i) => k + i));
+  const x = new Float32Array(drawn.x.length);
+  const targets = new Float32Array(drawn.targets.length);
+  x.set(fromPool.x);
+  x.set(rest.x, fromPool.x.length);
+  targets.set(fromPool.targets);
+  targets.set(rest.targets, fromPool.targets.length);
+  return { x, targets, n: drawn.n };
 }
 
 /** `batch` jittered per sample and labelled afresh by the teachers, combined by `aggregation` at τ. */
@@ -267,11 +300,24 @@ async function main(): Promise<void> {
     // The cached teachers, when a variant has them label its batches.
     const labellers = v.freshLabels || v.mixup?.labels === 'fresh' ? await runTeachers(scenario, seed) : undefined;
     const mixLabellers = v.mixup?.labels === 'fresh' ? labellers : undefined;
+    let pool: Batch | undefined;
+    if (v.procedural) {
+      const t = await runTeachers(scenario, seed);
+      pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed);
+      t.models.forEach((m) => m.dispose());
+      const top = new Array(numClasses).fill(0);
+      for (let i = 0; i < pool.n; i++) {
+        const row = pool.targets.subarray(i * numClasses, (i + 1) * numClasses);
+        top[row.indexOf(Math.max(...row))]++;
+      }
+      console.log(`${name}: ${pool.n} procedural images; the teachers' top class: ${top.map((c) => (c / pool!.n * 100).toFixed(1)).join(' / ')}%`);
+    }
     const t0 = performance.now();
     for (let step = 1; step <= steps; step++) {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
       const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
-      const picked = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
+      const hard = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
+      const picked = pool && v.procedural ? withProcedural(hard, pool, v.procedural.share, rng) : hard;
       const viewed = v.freshLabels && labellers ? freshlyLabelled(picked, labellers, v.freshLabels, config.aggregation, tau, rng) : picked;
       const batch = v.mixup ? mixedUp(viewed, rng, mixLabellers && { teachers: mixLabellers, aggregation: config.aggregation, tau }) : viewed;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);

@@ -29,6 +29,8 @@ interface StateFile {
   tensorFile: string;
   manifest: TensorManifestEntry[];
   replay: { size: number; next: number };
+  /** The procedural pool's fill (DistillConfig.procedural), when the run has one. */
+  procedural?: { size: number; next: number };
   optimizerNames: { generator: string[]; student: string[] };
 }
 
@@ -97,6 +99,7 @@ export class DirectoryCheckpoints implements CheckpointStore {
     const g = await optimizerArrays('opt-generator', d.generatorOptimizer);
     const s = await optimizerArrays('opt-student', d.studentOptimizer);
     const replay = d.replay.snapshot();
+    const pool = d.procedural?.snapshot();
     const arrays = [
       ...modelArrays('generator', this.models.generator),
       ...modelArrays('student', this.models.student),
@@ -105,10 +108,11 @@ export class DirectoryCheckpoints implements CheckpointStore {
       ...s.arrays,
       { name: 'replay/x', shape: [replay.x.length], values: replay.x },
       { name: 'replay/targets', shape: [replay.targets.length], values: replay.targets },
+      ...(pool ? [{ name: 'procedural/x', shape: [pool.x.length], values: pool.x }, { name: 'procedural/targets', shape: [pool.targets.length], values: pool.targets }] : []),
     ];
     const tensorFile = `tensors-${String(state.round).padStart(5, '0')}.bin`;
     const manifest = writeTensorFile(join(this.dir, tensorFile), arrays);
-    const file: StateFile = { version: 1, state, setup: d.setup, tensorFile, manifest, replay: { size: replay.size, next: replay.next }, optimizerNames: { generator: g.names, student: s.names } };
+    const file: StateFile = { version: 1, state, setup: d.setup, tensorFile, manifest, replay: { size: replay.size, next: replay.next }, ...(pool ? { procedural: { size: pool.size, next: pool.next } } : {}), optimizerNames: { generator: g.names, student: s.names } };
     writeFileAtomic(this.statePath, JSON.stringify(file));
     for (const f of readdirSync(this.dir)) if (f.startsWith('tensors-') && f !== tensorFile) rmSync(join(this.dir, f), { force: true });
   }
@@ -151,6 +155,7 @@ export class DirectoryCheckpoints implements CheckpointStore {
     await restoreOptimizer('opt-generator', file.optimizerNames.generator, d.generatorOptimizer);
     await restoreOptimizer('opt-student', file.optimizerNames.student, d.studentOptimizer);
     d.replay.restore(replaySnapshot(file, take));
+    if (d.procedural && file.procedural) d.procedural.restore({ ...file.procedural, x: take('procedural/x').values, targets: take('procedural/targets').values });
     return file.state;
   }
 }

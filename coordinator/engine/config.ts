@@ -4,6 +4,7 @@ import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { MAX_ZOOM } from './zoom.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
+import type { ProceduralSettings } from './procedural.js';
 import { GENERATOR_UPSAMPLES, MAX_GENERATOR_BRANCHES } from './generator.js';
 import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
 
@@ -121,6 +122,13 @@ export interface DistillConfig {
    * replay buffer, at temperature `temperature`. Coordinator-side, no device traffic; 0 turns it off.
    */
   historyContrast: { weight: number; bank: number; temperature: number };
+  /**
+   * Procedural silhouettes (procedural.ts): `pool` images drawn from no data, labelled once by the devices in
+   * logits queries at the start of the run and kept in a pool of their own; `share` of every student batch is
+   * drawn from that pool and the rest from the replay buffer. They cover input space the generator leaves
+   * empty. Single-channel images only; pool 0: off.
+   */
+  procedural: ProceduralSettings;
   /** Rounds before the adversarial terms switch on (the generator first learns to draw the classes). */
   warmupRounds: number;
   generatorLr: number;
@@ -208,6 +216,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   studentJitter: { shift: 0, flip: false },
   relabel: NO_RELABEL,
   historyContrast: { weight: 0, bank: 256, temperature: 0.1 },
+  procedural: { pool: 0, share: 0.5 },
   warmupRounds: 2,
   generatorLr: 0.05,
   generatorRestart: 0,
@@ -233,7 +242,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const key of Object.keys(r)) {
     if (!(key in DEFAULT_DISTILL) && !OPTIONAL_SETTINGS.includes(key)) throw new Error(`${path}.${key}: unknown setting; valid: ${[...Object.keys(DEFAULT_DISTILL), ...OPTIONAL_SETTINGS].join(', ')}`);
   }
-  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) }, relabel: { ...DEFAULT_DISTILL.relabel, ...(r.relabel as object) }, historyContrast: { ...DEFAULT_DISTILL.historyContrast, ...(r.historyContrast as object) }, smoothGrad: { ...DEFAULT_DISTILL.smoothGrad, ...(r.smoothGrad as object) } } as DistillConfig;
+  const c = { ...DEFAULT_DISTILL, ...r, device: { ...DEFAULT_DISTILL.device, ...(r.device as object) }, zerothOrder: { ...DEFAULT_DISTILL.zerothOrder, ...(r.zerothOrder as object) }, imagePrior: { ...DEFAULT_DISTILL.imagePrior, ...(r.imagePrior as object) }, jitter: { ...DEFAULT_DISTILL.jitter, ...(r.jitter as object) }, studentJitter: { ...DEFAULT_DISTILL.studentJitter, ...(r.studentJitter as object) }, relabel: { ...DEFAULT_DISTILL.relabel, ...(r.relabel as object) }, procedural: { ...DEFAULT_DISTILL.procedural, ...(r.procedural as object) }, historyContrast: { ...DEFAULT_DISTILL.historyContrast, ...(r.historyContrast as object) }, smoothGrad: { ...DEFAULT_DISTILL.smoothGrad, ...(r.smoothGrad as object) } } as DistillConfig;
   const posInt = (v: number, name: string) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${path}.${name}: must be a positive integer, got ${JSON.stringify(v)}`);
   };
@@ -253,7 +262,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of ['coordinatorAdv', 'diversity', 'bnFirstLayer'] as const) nonNeg(c[k], k);
   if (typeof c.zoom !== 'number' || !(c.zoom >= 0 && c.zoom <= MAX_ZOOM)) throw new Error(`${path}.zoom: must be a number in 0..${MAX_ZOOM} (largest relative change of scale; 0: off), got ${JSON.stringify(c.zoom)}`);
   if (!Number.isInteger(c.cutout) || c.cutout < 0) throw new Error(`${path}.cutout: must be an integer >= 0 (side of the occluded square in pixels; 0: off), got ${JSON.stringify(c.cutout)}`);
-  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel], ['historyContrast', r.historyContrast], ['smoothGrad', r.smoothGrad]] as const) {
+  for (const [name, value] of [['device', r.device], ['zerothOrder', r.zerothOrder], ['imagePrior', r.imagePrior], ['jitter', r.jitter], ['studentJitter', r.studentJitter], ['relabel', r.relabel], ['procedural', r.procedural], ['historyContrast', r.historyContrast], ['smoothGrad', r.smoothGrad]] as const) {
     if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) throw new Error(`${path}.${name}: must be an object`);
   }
   for (const k of Object.keys(c.imagePrior)) if (k !== 'tv' && k !== 'l2') throw new Error(`${path}.imagePrior.${k}: unknown setting; valid: tv, l2`);
@@ -269,6 +278,9 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   posInt(c.relabel.fromRound, 'relabel.fromRound');
   if (typeof c.relabel.mixup !== 'boolean') throw new Error(`${path}.relabel.mixup: must be true or false, got ${JSON.stringify(c.relabel.mixup)}`);
   for (const k of Object.keys(c.historyContrast)) if (!(k in DEFAULT_DISTILL.historyContrast)) throw new Error(`${path}.historyContrast.${k}: unknown setting; valid: weight, bank, temperature`);
+  for (const k of Object.keys(c.procedural)) if (!(k in DEFAULT_DISTILL.procedural)) throw new Error(`${path}.procedural.${k}: unknown setting; valid: pool, share`);
+  if (!Number.isInteger(c.procedural.pool) || c.procedural.pool < 0) throw new Error(`${path}.procedural.pool: must be an integer >= 0 (procedural images labelled at the start; 0: off), got ${JSON.stringify(c.procedural.pool)}`);
+  if (typeof c.procedural.share !== 'number' || !(c.procedural.share > 0 && c.procedural.share <= 1)) throw new Error(`${path}.procedural.share: must be a number in (0, 1] (share of each student batch drawn from the procedural pool), got ${JSON.stringify(c.procedural.share)}`);
   nonNeg(c.historyContrast.weight, 'historyContrast.weight');
   posInt(c.historyContrast.bank, 'historyContrast.bank');
   positive(c.historyContrast.temperature, 'historyContrast.temperature');

@@ -5,7 +5,8 @@
  *     generatorSteps × { x = G(z, y); ask every device for ∂L_d/∂x and its logits at x;
  *                        aggregate the logits into soft labels → replay buffer; update G }
  *     relabel.batches × { ask every device for logits on mixtures of replayed samples → replay buffer }
- *     studentSteps   × { KD step of the student on a replayed batch }
+ *     (first round, with procedural.pool) { ask every device for logits on procedural images → procedural pool }
+ *     studentSteps   × { KD step of the student on a replayed batch (share of it from the procedural pool) }
  *     checkpoint
  *
  * Every query's logits become training data, so no device is ever asked twice about the same batch. With a
@@ -18,7 +19,7 @@ import { softmaxRows } from '../../shared/math/softmax.js';
 import { aggregateTargets } from '../../shared/distill/aggregation/index.js';
 import type { GradientReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
 import type { DistillConfig } from './config.js';
-import { ReplayBuffer } from './replay.js';
+import { ReplayBuffer, type ReplayBatch } from './replay.js';
 import { penultimateFeatures } from '../../shared/models/build.js';
 import { generatorStep, setLearningRate, studentStep, type HistoryRepulsionInputs } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
@@ -29,6 +30,7 @@ import { applyZoom, drawZoomScales } from './zoom.js';
 import { mixTargets, softTargetWeights } from './label-mix.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
+import { PROCEDURAL_QUERY_BATCH, proceduralBatch } from './procedural.js';
 import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
 import { ceSampleWeights, ensembleCeWeights } from './ce-weights.js';
@@ -110,8 +112,25 @@ export function studentLearningRate(c: DistillConfig, round: number, step: numbe
   return floor + 0.5 * (c.studentLr - floor) * (1 + Math.cos(Math.PI * progress));
 }
 
+/** A student batch of `size`: round(share · size) rows from `pool`, the rest drawn by `draw` from the replay buffer. */
+function withPoolShare(draw: (n: number, rng: Random) => ReplayBatch, pool: ReplayBuffer, size: number, share: number, rng: Random): ReplayBatch {
+  const k = Math.round(size * share);
+  const a = pool.sample(k, rng);
+  if (k >= size) return a;
+  const b = draw(size - k, rng);
+  const x = new Float32Array(a.x.length + b.x.length);
+  const targets = new Float32Array(a.targets.length + b.targets.length);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  targets.set(a.targets);
+  targets.set(b.targets, a.targets.length);
+  return { x, targets, n: a.n + b.n };
+}
+
 export class Distiller {
   readonly replay: ReplayBuffer;
+  /** Procedural images and their soft labels (DistillConfig.procedural), when on; filled once, in round 1. */
+  readonly procedural?: ReplayBuffer;
   /** Replaced by a fresh one at each generator restart (see DistillConfig.generatorRestart). */
   generatorOptimizer: tf.Optimizer;
   readonly studentOptimizer: tf.Optimizer;
@@ -126,6 +145,7 @@ export class Distiller {
     const features = o.student.inputs[0].shape.slice(1).reduce((a, b) => (a as number) * (b as number), 1) as number;
     const C = o.student.outputs[0].shape[1] as number;
     this.replay = new ReplayBuffer(o.config.replayCapacity, features, C);
+    if (o.config.procedural.pool > 0) this.procedural = new ReplayBuffer(o.config.procedural.pool, features, C);
     this.generatorOptimizer = tf.train.adam(o.config.generatorLr, 0.5, 0.999);
     this.studentOptimizer = tf.train.adam(o.config.studentLr);
     this.studentFeatures = penultimateFeatures(o.student);
@@ -164,6 +184,9 @@ export class Distiller {
     // A square as large as the image would blank every query: no teacher could say anything about it.
     if (this.o.config.cutout > 0 && shape.length === 3 && this.o.config.cutout >= Math.min(shape[0], shape[1])) {
       throw new Error(`distill.cutout: ${this.o.config.cutout} pixels would cover the whole ${shape[0]} × ${shape[1]} image; use a side below ${Math.min(shape[0], shape[1])}`);
+    }
+    if (this.procedural && (shape.length !== 3 || shape[2] !== 1)) {
+      throw new Error(`distill.procedural: procedural images are single-channel images, and this student takes samples of shape [${shape.join(', ')}]; set procedural.pool to 0`);
     }
     if (!this.infos.length) await this.enroll();
     const restored = await this.o.checkpoints?.load(this);
@@ -206,14 +229,14 @@ export class Distiller {
    * aggregated soft labels. Only devices that answered vote, each with its own histogram, in port order.
    * Returns the logits that voted.
    */
-  private store(inputs: Float32Array, collected: Collected<{ logits: TensorData }>, participation: Participation[]): Float32Array[] {
+  private store(inputs: Float32Array, collected: Collected<{ logits: TensorData }>, participation: Participation[], into: ReplayBuffer = this.replay): Float32Array[] {
     const c = this.o.config;
     collected.replies.forEach(({ index }) => participation[index].answered++);
     collected.failed.forEach(({ index }) => participation[index].failed++);
     collected.late.forEach((index) => participation[index].late++);
     const logits = collected.replies.map((r) => r.value.logits.values);
     const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
-    this.replay.push(inputs, aggregateTargets(c.aggregation, { logits, numClasses: this.infos[0].numClasses, tau: c.tau, histograms, trim: c.trim }, c.voteTau));
+    into.push(inputs, aggregateTargets(c.aggregation, { logits, numClasses: this.infos[0].numClasses, tau: c.tau, histograms, trim: c.trim }, c.voteTau));
     return logits;
   }
 
@@ -230,6 +253,23 @@ export class Distiller {
     const perDevice: (TensorData | undefined)[] = this.o.ports.map(() => undefined);
     answered.forEach((d, k) => (perDevice[d] = { shape: [targets.length, C], values: weights[k] }));
     return { perDevice, ce };
+  }
+
+  /**
+   * Draws the procedural pool (from its own random stream, so it is the same pool whichever round fills it)
+   * and has every device label it, PROCEDURAL_QUERY_BATCH images per logits query. Returns the seconds spent.
+   */
+  private async labelProceduralPool(pool: ReplayBuffer, sampleShape: number[], quorum: QuorumOptions, participation: Participation[]): Promise<number> {
+    const [height, width] = sampleShape;
+    const rng = seededRandom((this.o.seed * 48_271 + 99_991) >>> 0);
+    const t0 = performance.now();
+    for (let done = 0; done < this.o.config.procedural.pool; done += PROCEDURAL_QUERY_BATCH) {
+      const n = Math.min(PROCEDURAL_QUERY_BATCH, this.o.config.procedural.pool - done);
+      const inputs = { shape: [n, ...sampleShape], values: proceduralBatch(rng, n, height, width) };
+      const collected = await collectReplies(this.o.ports.map((p) => p.logits({ inputs })), quorum);
+      this.store(inputs.values, collected, participation, pool);
+    }
+    return performance.now() - t0;
   }
 
   /** The student's features of `bank` replayed samples, for the generator's history repulsion. */
@@ -254,6 +294,8 @@ export class Distiller {
     const participation: Participation[] = ports.map((p) => ({ deviceId: p.deviceId, answered: 0, failed: 0, late: 0 }));
     const sampleShape = S.inputs[0].shape.slice(1) as number[];
     if (c.synthesis === 'generator' && c.generatorRestart > 0 && round > 1 && (round - 1) % c.generatorRestart === 0) this.restartGenerator(round);
+    // Filled once: a resumed run restores the labelled pool from its checkpoint.
+    if (this.procedural && this.procedural.length === 0) t.queries += await this.labelProceduralPool(this.procedural, sampleShape, quorum, participation);
 
     const histograms = this.infos.map((i) => i.labelHistogram);
     // How the devices weigh their own BN and CE terms: sent only when not the default, and the same every query.
@@ -352,7 +394,7 @@ export class Distiller {
     const draw = this.replay.classBalancedSampler(c.studentBalance);
     for (let step = 0; step < c.studentSteps; step++) {
       setLearningRate(this.studentOptimizer, studentLearningRate(c, round, step));
-      const batch = draw(c.studentBatchSize, rng);
+      const batch = this.procedural ? withPoolShare(draw, this.procedural, c.studentBatchSize, c.procedural.share, rng) : draw(c.studentBatchSize, rng);
       const shape = [batch.n, ...sampleShape];
       // As for the query jitter, the random stream is only drawn from when augmentation is on.
       const values = jitterEnabled(c.studentJitter) ? jitterEachSample(batch.x, shape, () => drawJitter(c.studentJitter, rng)) : batch.x;

@@ -237,6 +237,20 @@ describe('data-free distillation engine', () => {
     expect(gradientRequests.every((q) => q.smoothGrad === undefined)).toBe(true);
   });
 
+  it('with a procedural pool, round 1 has the devices label it once, a share of each student batch comes from it, and a resumed run matches exactly', async () => {
+    const procedural = { pool: 150, share: 0.5 };
+    const plain = weights((await distill({ ...SMALL, rounds: 2 }, 5)).student);
+    expect(logitsQueries).toBe(0);
+    const withPool = weights((await distill({ ...SMALL, rounds: 2, procedural }, 5)).student);
+    // 150 images fit one logits query per device, asked in round 1 only.
+    expect(logitsQueries).toBe(fleet.models.length);
+    expect(withPool).not.toEqual(plain);
+    const { straight, resumed } = await straightAndResumed({ procedural });
+    expect(logitsQueries).toBe(0); // the resumed run restored the labelled pool from its checkpoint
+    expect(resumed.student).toEqual(straight.student);
+    expect(resumed.generator).toEqual(straight.generator);
+  });
+
   it('with ceFocal on, every gradient query carries it; off, none does', async () => {
     await distill({ ...SMALL, rounds: 1, ceFocal: 2 }, 5);
     expect(gradientRequests).toHaveLength(SMALL.generatorSteps * fleet.models.length);
@@ -246,6 +260,10 @@ describe('data-free distillation engine', () => {
   });
 
   it('rejects bad settings with the field named', () => {
+    expect(() => parseDistillConfig({ procedural: { pool: -5 } })).toThrow(/distill.procedural.pool: must be an integer >= 0/);
+    expect(() => parseDistillConfig({ procedural: { pool: 100, share: 0 } })).toThrow(/distill.procedural.share: must be a number in \(0, 1\]/);
+    expect(() => parseDistillConfig({ procedural: { pool: 100, size: 3 } })).toThrow(/distill.procedural.size: unknown setting; valid: pool, share/);
+    expect(parseDistillConfig({ procedural: { pool: 100 } }).procedural).toEqual({ pool: 100, share: 0.5 });
     expect(() => parseDistillConfig({ smoothGrad: { sigma: -1 } })).toThrow(/distill.smoothGrad.sigma: must be a number >= 0, got -1/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, samples: 0 } })).toThrow(/distill.smoothGrad.samples: must be an integer in 1..16/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, copies: 2 } })).toThrow(/distill.smoothGrad.copies: unknown setting; valid: sigma, samples/);

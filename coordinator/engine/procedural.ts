@@ -1,0 +1,135 @@
+/**
+ * Procedural silhouettes: images drawn from no data at all, as a generic prior for "an object on a plain
+ * background" (cf. Baradad et al., NeurIPS 2021, learning from procedural noise images). Each image is the
+ * union of one to three random shapes — ellipses, rotated rectangles, star-shaped polygons — filled with a
+ * random intensity, a linear shading and optional stripes, sometimes with a hole cut out and softened by a
+ * box blur. The teachers label them like any other query; the point is to cover input space the generator's
+ * samples leave empty, not to resemble one data set.
+ *
+ * Pure: an image depends only on the random stream it is drawn from.
+ */
+import type { Random } from '../../shared/random.js';
+
+export interface ProceduralSettings {
+  /** Images in the pool, labelled once at the start of a run (0: off). */
+  pool: number;
+  /** Share of each student batch drawn from the pool, in (0, 1]. */
+  share: number;
+}
+
+/** Images per logits query while the pool is labelled (1,000 28×28 images: 3.1 MB of float32 down). */
+export const PROCEDURAL_QUERY_BATCH = 1000;
+
+/** Most shapes united in one image. */
+const MAX_SHAPES = 3;
+
+interface Shape {
+  /** Whether pixel (u, v), in the shape's own rotated frame scaled to its half-axes, lies inside. */
+  inside: (u: number, v: number) => boolean;
+  cx: number;
+  cy: number;
+  a: number;
+  b: number;
+  cos: number;
+  sin: number;
+}
+
+function uniform(rng: Random, lo: number, hi: number): number {
+  return lo + (hi - lo) * rng.next();
+}
+
+/** A star-shaped polygon about its centre: `k` vertices at sorted angles with radii in [0.5, 1]. */
+function starPolygon(rng: Random): (u: number, v: number) => boolean {
+  const k = 3 + rng.int(6);
+  const angles = Array.from({ length: k }, () => uniform(rng, 0, 2 * Math.PI)).sort((x, y) => x - y);
+  const radii = angles.map(() => uniform(rng, 0.5, 1));
+  return (u, v) => {
+    const r = Math.hypot(u, v);
+    if (r === 0) return true;
+    let t = Math.atan2(v, u);
+    if (t < 0) t += 2 * Math.PI;
+    // The edge between the vertices on either side of angle t, interpolated in angle.
+    let j = angles.findIndex((a) => a > t);
+    if (j === -1) j = 0;
+    const i = (j - 1 + k) % k;
+    const span = (angles[j] - angles[i] + 2 * Math.PI) % (2 * Math.PI) || 2 * Math.PI;
+    const along = ((t - angles[i] + 2 * Math.PI) % (2 * Math.PI)) / span;
+    return r <= radii[i] + (radii[j] - radii[i]) * along;
+  };
+}
+
+function drawShape(rng: Random, height: number, width: number): Shape {
+  const kind = rng.int(3);
+  const inside = kind === 0 ? (u: number, v: number) => u * u + v * v <= 1 : kind === 1 ? (u: number, v: number) => Math.abs(u) <= 1 && Math.abs(v) <= 1 : starPolygon(rng);
+  const theta = uniform(rng, 0, Math.PI);
+  return {
+    inside,
+    cx: width / 2 + rng.normal() * width / 10,
+    cy: height / 2 + rng.normal() * height / 10,
+    a: uniform(rng, 0.12, 0.45) * width,
+    b: uniform(rng, 0.12, 0.45) * height,
+    cos: Math.cos(theta),
+    sin: Math.sin(theta),
+  };
+}
+
+/** The shape's frame coordinates of pixel (x, y). */
+function frame(s: Shape, x: number, y: number): [number, number] {
+  const dx = x + 0.5 - s.cx;
+  const dy = y + 0.5 - s.cy;
+  return [(dx * s.cos + dy * s.sin) / s.a, (-dx * s.sin + dy * s.cos) / s.b];
+}
+
+/** One 3×3 box blur, zero outside the frame. */
+function boxBlur(img: Float32Array, height: number, width: number): Float32Array {
+  const out = new Float32Array(img.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let sum = 0;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const yy = y + dy;
+        const xx = x + dx;
+        if (yy >= 0 && yy < height && xx >= 0 && xx < width) sum += img[yy * width + xx];
+      }
+      out[y * width + x] = sum / 9;
+    }
+  }
+  return out;
+}
+
+/** One height × width single-channel image in [0, 1]. */
+export function proceduralImage(rng: Random, height: number, width: number): Float32Array {
+  let img: Float32Array = new Float32Array(height * width);
+  const shapes = 1 + rng.int(MAX_SHAPES);
+  for (let k = 0; k < shapes; k++) {
+    const s = drawShape(rng, height, width);
+    const base = uniform(rng, 0.25, 1);
+    const shade = uniform(rng, -0.3, 0.3);
+    const stripes = rng.next() < 0.3 ? { amplitude: uniform(rng, 0.05, 0.25), frequency: uniform(rng, 1, 4) * Math.PI, phase: uniform(rng, 0, 2 * Math.PI) } : undefined;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const [u, v] = frame(s, x, y);
+        if (!s.inside(u, v)) continue;
+        const stripe = stripes ? stripes.amplitude * Math.sin(stripes.frequency * v + stripes.phase) : 0;
+        img[y * width + x] = base + shade * u + stripe;
+      }
+    }
+  }
+  if (rng.next() < 0.3) {
+    // A hole, as in handles and gaps between sleeves and body.
+    const hole = drawShape(rng, height, width);
+    hole.a *= 0.4;
+    hole.b *= 0.4;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (hole.inside(...frame(hole, x, y))) img[y * width + x] = 0;
+  }
+  if (rng.next() < 0.5) img = boxBlur(img, height, width);
+  for (let i = 0; i < img.length; i++) img[i] = Math.min(1, Math.max(0, img[i]));
+  return img;
+}
+
+/** `n` procedural images of shape [height, width, 1], row after row. */
+export function proceduralBatch(rng: Random, n: number, height: number, width: number): Float32Array {
+  const out = new Float32Array(n * height * width);
+  for (let i = 0; i < n; i++) out.set(proceduralImage(rng, height, width), i * height * width);
+  return out;
+}
