@@ -123,6 +123,9 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-procedural': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.5 } },
   'scratch-procedural-only': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1 } },
   'continue-procedural': { init: 'continue', schedule: 'constant', procedural: { pool: 20000, share: 0.5 } },
+  'scratch-procedural0.25': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.25 } },
+  'scratch-procedural0.75': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.75 } },
+  'scratch-procedural-pool60k': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5 } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
