@@ -30,7 +30,7 @@ import { applyZoom, drawZoomScales } from './zoom.js';
 import { mixTargets, softTargetWeights } from './label-mix.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
-import { PROCEDURAL_QUERY_BATCH, proceduralBatch } from './procedural.js';
+import { PROCEDURAL_QUERY_PIXELS, proceduralBatch } from './procedural.js';
 import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
 import { ceSampleWeights, ensembleCeWeights } from './ce-weights.js';
@@ -257,14 +257,16 @@ export class Distiller {
 
   /**
    * Draws the procedural pool (from its own random stream, so it is the same pool whichever round fills it)
-   * and has every device label it, PROCEDURAL_QUERY_BATCH images per logits query. Returns the seconds spent.
+   * and has every device label it, PROCEDURAL_QUERY_PIXELS pixels' worth of images per logits query. Returns
+   * the milliseconds spent.
    */
   private async labelProceduralPool(pool: ReplayBuffer, sampleShape: number[], quorum: QuorumOptions, participation: Participation[]): Promise<number> {
     const [height, width] = sampleShape;
     const rng = seededRandom((this.o.seed * 48_271 + 99_991) >>> 0);
     const t0 = performance.now();
-    for (let done = 0; done < this.o.config.procedural.pool; done += PROCEDURAL_QUERY_BATCH) {
-      const n = Math.min(PROCEDURAL_QUERY_BATCH, this.o.config.procedural.pool - done);
+    const perQuery = Math.max(1, Math.floor(PROCEDURAL_QUERY_PIXELS / (height * width)));
+    for (let done = 0; done < this.o.config.procedural.pool; done += perQuery) {
+      const n = Math.min(perQuery, this.o.config.procedural.pool - done);
       const inputs = { shape: [n, ...sampleShape], values: proceduralBatch(rng, n, height, width) };
       const collected = await collectReplies(this.o.ports.map((p) => p.logits({ inputs })), quorum);
       this.store(inputs.values, collected, participation, pool);
