@@ -28,7 +28,7 @@ import { partitionDataset } from '../shared/data/partition.js';
 import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { blendPairs, type LabelledRows } from '../coordinator/engine/relabel.js';
-import { proceduralBatch } from '../coordinator/engine/procedural.js';
+import { proceduralBatch } from '../shared/distill/procedural.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
 import { studentLearningRate } from '../coordinator/engine/distiller.js';

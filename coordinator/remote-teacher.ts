@@ -69,7 +69,7 @@ export class RemoteTeacherPort implements TeacherPort {
   async logits(q: LogitsQuery): Promise<LogitsReply> {
     const reply = await this.call({ type: 'round.query', body: logitsQueryBody(q, this.encoding) }, 'round.reply');
     const r = logitsReplyFrom(reply.body);
-    this.checkLogits(r.logits, q.inputs.shape[0] * (1 + (q.probes?.directions ?? 0)));
+    this.checkLogits(r.logits, q.inputs.shape[0] * (1 + (q.probes?.directions ?? 0)) + (q.procedural?.count ?? 0));
     return r;
   }
 

@@ -50,7 +50,8 @@ export function accountedPort(inner: TeacherPort, traffic: Traffic, bytesPerValu
     },
     async logits(q) {
       traffic.roundTrips++;
-      add(traffic.down, 'logits', tensorBytes(q.inputs) + (q.probes ? 12 : 0)); // seeded probes: directions, mu, seed
+      // Seeded probes: directions, mu, seed; procedural images: seed, count.
+      add(traffic.down, 'logits', tensorBytes(q.inputs) + (q.probes ? 12 : 0) + (q.procedural ? 8 : 0));
       const r = await inner.logits(q);
       add(traffic.up, 'logits', tensorBytes(r.logits));
       return r;

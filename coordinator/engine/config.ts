@@ -4,7 +4,7 @@ import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { MAX_ZOOM } from './zoom.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
-import type { ProceduralSettings } from './procedural.js';
+import type { ProceduralSettings } from '../../shared/distill/procedural.js';
 import { GENERATOR_UPSAMPLES, MAX_GENERATOR_BRANCHES } from './generator.js';
 import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
 

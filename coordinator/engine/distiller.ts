@@ -30,7 +30,7 @@ import { applyZoom, drawZoomScales } from './zoom.js';
 import { mixTargets, softTargetWeights } from './label-mix.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
-import { PROCEDURAL_QUERY_PIXELS, proceduralBatch } from './procedural.js';
+import { MAX_PROCEDURAL_PER_QUERY, proceduralImages } from '../../shared/distill/procedural.js';
 import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
 import { ceSampleWeights, ensembleCeWeights } from './ce-weights.js';
@@ -256,20 +256,18 @@ export class Distiller {
   }
 
   /**
-   * Draws the procedural pool (from its own random stream, so it is the same pool whichever round fills it)
-   * and has every device label it, PROCEDURAL_QUERY_PIXELS pixels' worth of images per logits query. Returns
-   * the milliseconds spent.
+   * Has every device draw and label the procedural pool, MAX_PROCEDURAL_PER_QUERY images per logits query:
+   * each query carries a seed and a count, the device draws the images from them, and the coordinator draws
+   * the same ones to store with the answers. The seeds come from the run's seed alone, so it is the same pool
+   * whichever round fills it. Returns the milliseconds spent.
    */
   private async labelProceduralPool(pool: ReplayBuffer, sampleShape: number[], quorum: QuorumOptions, participation: Participation[]): Promise<number> {
-    const [height, width] = sampleShape;
-    const rng = seededRandom((this.o.seed * 48_271 + 99_991) >>> 0);
     const t0 = performance.now();
-    const perQuery = Math.max(1, Math.floor(PROCEDURAL_QUERY_PIXELS / (height * width)));
-    for (let done = 0; done < this.o.config.procedural.pool; done += perQuery) {
-      const n = Math.min(perQuery, this.o.config.procedural.pool - done);
-      const inputs = { shape: [n, ...sampleShape], values: proceduralBatch(rng, n, height, width) };
-      const collected = await collectReplies(this.o.ports.map((p) => p.logits({ inputs })), quorum);
-      this.store(inputs.values, collected, participation, pool);
+    const none = { shape: [0, ...sampleShape], values: new Float32Array(0) };
+    for (let done = 0, k = 0; done < this.o.config.procedural.pool; done += MAX_PROCEDURAL_PER_QUERY, k++) {
+      const spec = { seed: (this.o.seed * 48_271 + k * 99_991 + 1) >>> 0, count: Math.min(MAX_PROCEDURAL_PER_QUERY, this.o.config.procedural.pool - done) };
+      const collected = await collectReplies(this.o.ports.map((p) => p.logits({ inputs: none, procedural: spec })), quorum);
+      this.store(proceduralImages(spec, sampleShape), collected, participation, pool);
     }
     return performance.now() - t0;
   }

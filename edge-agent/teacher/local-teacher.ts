@@ -8,6 +8,7 @@ import { MAX_CE_FOCAL, MAX_SMOOTHGRAD_SAMPLES, type GradientQuery, type Gradient
 import { classBnWeights, deviceLoss, ownClassMix, smoothGradNoise, tapBatchNorm, type ClassBnTerms, type TappedTeacher } from './device-loss.js';
 import { checkClassStats, type ClassBatchNormStats } from './class-stats.js';
 import { probeSpecProblem, seededProbeInputs } from '../../shared/distill/probes.js';
+import { proceduralSpecProblem, withProceduralInputs } from '../../shared/distill/procedural.js';
 
 export interface LocalTeacherOptions {
   deviceId: string;
@@ -105,8 +106,13 @@ export class LocalTeacher implements TeacherPort {
       const problem = probeSpecProblem(query.probes);
       if (problem) throw new Error(`device ${this.deviceId}: ${problem}`);
     }
-    // Seeded probes: the device expands x into x and x + mu·u_k itself (shared/distill/probes.ts).
-    const inputs = query.probes ? seededProbeInputs(query.inputs, query.probes) : query.inputs;
+    if (query.procedural) {
+      const problem = query.probes ? 'procedural images cannot be combined with probes' : proceduralSpecProblem(query.procedural, this.inputShape);
+      if (problem) throw new Error(`device ${this.deviceId}: ${problem}`);
+    }
+    // Seeded probes: the device expands x into x and x + mu·u_k itself (shared/distill/probes.ts); procedural
+    // images it draws from their seed (shared/distill/procedural.ts).
+    const inputs = query.probes ? seededProbeInputs(query.inputs, query.probes) : query.procedural ? withProceduralInputs(query.inputs, query.procedural, this.inputShape) : query.inputs;
     const n = inputs.shape[0];
     const values = new Float32Array(n * this.numClasses);
     const per = this.inputShape.reduce((a, b) => a * b, 1);

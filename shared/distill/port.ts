@@ -7,6 +7,7 @@
  * the compiler rejects a port implementation that tries. The same types become protocol message bodies
  * when the port runs over ws/MQTT, and are what the in-memory simulation passes around.
  */
+import type { ProceduralSpec } from './procedural.js';
 import type { ProbeSpec } from './probes.js';
 
 /** A dense float32 tensor as plain data: row-major values and their shape. */
@@ -37,6 +38,12 @@ export interface LogitsQuery {
    * (1 + directions)·n rows, x's first. Only a seed and two numbers cross the port, not the probes.
    */
   probes?: ProbeSpec;
+  /**
+   * Procedural images the device draws itself (shared/distill/procedural.ts): it answers for the inputs and
+   * then for `count` images drawn from the seed, so the reply has n + count rows. Only a seed and a count
+   * cross the port, not the images. Not with `probes`.
+   */
+  procedural?: ProceduralSpec;
 }
 
 export interface LogitsReply {

@@ -40,12 +40,16 @@ export function logitsQueryBody(q: LogitsQuery, o: QueryEncoding): RoundQueryBod
   const body: RoundQueryBody = { inputs: wireTensor(q.inputs, o.queryDtype), temperature: 1, deadlineMs: o.deadlineMs };
   if (o.replyDtype) body.replyDtype = o.replyDtype;
   if (q.probes) body.probes = { ...q.probes };
+  if (q.procedural) body.procedural = { ...q.procedural };
   return body;
 }
 
 /** A round.query body as the LogitsQuery a TeacherPort answers. */
 export function logitsQueryFrom(b: RoundQueryBody): LogitsQuery {
-  return b.probes ? { inputs: tensorData(b.inputs), probes: { ...b.probes } } : { inputs: tensorData(b.inputs) };
+  const q: LogitsQuery = { inputs: tensorData(b.inputs) };
+  if (b.probes) q.probes = { ...b.probes };
+  if (b.procedural) q.procedural = { ...b.procedural };
+  return q;
 }
 
 /** A logits reply as a round.reply body; logits are divided by the query's temperature. */

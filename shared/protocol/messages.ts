@@ -7,6 +7,7 @@ import { checkWireTensor, type DType, type WireTensor } from './tensor.js';
 import { arrayOf, bool, bytes, int, num, obj, oneOf, opt, recordOf, refine, str, type Check } from './validate.js';
 import { MAX_CE_FOCAL, MAX_SMOOTHGRAD_SAMPLES, type SmoothGradQuery } from '../distill/port.js';
 import { MAX_PROBE_DIRECTIONS, type ProbeSpec } from '../distill/probes.js';
+import { MAX_PROCEDURAL_PER_QUERY, type ProceduralSpec } from '../distill/procedural.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -52,6 +53,11 @@ export interface RoundQueryBody {
    * (1 + directions)·n rows, the inputs' first.
    */
   probes?: ProbeSpec;
+  /**
+   * Procedural images the device draws from the seed (shared/distill/procedural.ts) and answers for after the
+   * inputs; the reply has n + count rows. Not with probes.
+   */
+  procedural?: ProceduralSpec;
 }
 /** round.reply: soft labels (logits) for the query's inputs, one row per input. */
 export interface RoundReplyBody {
@@ -198,6 +204,7 @@ const rows = (t: WireTensor | undefined) => t?.shape[0];
 
 /** Seeded probes multiply the inputs a device evaluates by 1 + directions: hold that to the inputs' own limit. */
 function roundQueryRule(q: RoundQueryBody, path: string): string | undefined {
+  if (q.procedural && q.probes) return `${path}.procedural: cannot be combined with probes`;
   if (!q.probes) return undefined;
   const elements = q.inputs.shape.reduce((a, b) => a * b, 1) * (1 + q.probes.directions);
   if (elements > MAX_INPUT_ELEMENTS)
@@ -242,6 +249,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
       deadlineMs: int({ min: 1, max: 3_600_000 }),
       replyDtype,
       probes: opt(obj<ProbeSpec>({ directions: int({ min: 1, max: MAX_PROBE_DIRECTIONS }), mu: num({ min: 1e-9, max: 1e3 }), seed: int({ min: 0, max: 0xffffffff }) })),
+      procedural: opt(obj<ProceduralSpec>({ seed: int({ min: 0, max: 0xffffffff }), count: int({ min: 1, max: MAX_PROCEDURAL_PER_QUERY }) })),
     }), roundQueryRule),
     maxBytes: 17 * MiB,
     expectsReply: true,

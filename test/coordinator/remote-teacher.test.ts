@@ -19,6 +19,7 @@ import { zerothOrderPort } from '../../shared/distill/zeroth-order.js';
 import { signModel } from '../../shared/security/model-signature.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from '../distill/fleet-fixture.js';
 import { remoteFleet, type RemoteFleet } from './helpers/remote-fleet.js';
+import { proceduralImages } from '../../shared/distill/procedural.js';
 
 let fleet: Fleet;
 let net: RemoteFleet;
@@ -45,6 +46,25 @@ describe('RemoteTeacherPort over serveTeacher', () => {
     const answer = await remote.gradient(perClass);
     expect(answer).toEqual(await local.gradient(perClass));
     expect(answer.loss.ce).not.toBeCloseTo((await local.gradient(q)).loss.ce, 3);
+  });
+
+  it('procedural images cross the wire as a seed and a count: the device labels the images the coordinator draws', async () => {
+    const local = fleet.ports()[2];
+    const remote = net.ports()[2];
+    const spec = { seed: 1234, count: 7 };
+    const none = { shape: [0, 8, 8, 1], values: new Float32Array(0) };
+    const overWire = await remote.logits({ inputs: none, procedural: spec });
+    expect(overWire.logits.shape).toEqual([7, 10]);
+    expect(overWire).toEqual(await local.logits({ inputs: none, procedural: spec }));
+    // The same answers as for the images themselves, sent whole.
+    expect(overWire).toEqual(await local.logits({ inputs: { shape: [7, 8, 8, 1], values: proceduralImages(spec, [8, 8, 1]) } }));
+    // With inputs too, the procedural rows follow the inputs' rows.
+    const x = inputs(2);
+    const both = await remote.logits({ inputs: x, procedural: spec });
+    expect(both.logits.shape).toEqual([9, 10]);
+    expect(Array.from(both.logits.values.slice(0, 20))).toEqual(Array.from((await local.logits({ inputs: x })).logits.values));
+    await expect(remote.logits({ inputs: none, procedural: { seed: 1, count: 5000 } })).rejects.toThrow(/round\.query: body\.procedural\.count/);
+    await expect(remote.logits({ inputs: x, procedural: spec, probes: { directions: 2, mu: 0.01, seed: 1 } })).rejects.toThrow(/body\.procedural: cannot be combined with probes/);
   });
 
   it('turns a device error into a RemoteTeacherError with the device code and reason', async () => {

@@ -18,7 +18,7 @@ import { DirectoryCheckpoints, readCheckpointContents } from '../../coordinator/
 import { ReplayBuffer } from '../../coordinator/engine/replay.js';
 import { scarcityShares } from '../../coordinator/engine/label-requests.js';
 import { parseDistillConfig, type DistillConfig } from '../../coordinator/engine/config.js';
-import type { GradientQuery } from '../../shared/distill/port.js';
+import type { GradientQuery, LogitsQuery } from '../../shared/distill/port.js';
 import { digitsFleet, STUDENT_SPEC, type Fleet } from './fleet-fixture.js';
 
 let fleet: Fleet;
@@ -35,6 +35,8 @@ let gradientQueries = 0;
 let logitsQueries = 0;
 /** The gradient queries the last distill() sent, in order. */
 let gradientRequests: GradientQuery[] = [];
+/** The logits queries the last distill() sent, in order. */
+let logitsRequests: LogitsQuery[] = [];
 
 async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?: string, rounds?: number) {
   const c = parseDistillConfig({ ...QUICK, ...config, ...(rounds ? { rounds } : {}) });
@@ -44,7 +46,8 @@ async function distill(config: Partial<DistillConfig>, seed = 3, checkpointDir?:
   gradientQueries = 0;
   logitsQueries = 0;
   gradientRequests = [];
-  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, gradientRequests.push(q), p.gradient(q)) }));
+  logitsRequests = [];
+  const ports = fleet.ports().map((p) => ({ deviceId: p.deviceId, info: () => p.info(), logits: (q: Parameters<typeof p.logits>[0]) => (logitsQueries++, logitsRequests.push(q), p.logits(q)), gradient: (q: Parameters<typeof p.gradient>[0]) => (gradientQueries++, gradientRequests.push(q), p.gradient(q)) }));
   const d = new Distiller({ ports, student, generator, config: c, seed, checkpoints });
   await d.run();
   return { student, generator };
@@ -242,8 +245,14 @@ describe('data-free distillation engine', () => {
     const plain = weights((await distill({ ...SMALL, rounds: 2 }, 5)).student);
     expect(logitsQueries).toBe(0);
     const withPool = weights((await distill({ ...SMALL, rounds: 2, procedural }, 5)).student);
-    // 150 images fit one logits query per device, asked in round 1 only.
+    // 150 images fit one logits query per device, asked in round 1 only, as a seed and a count: no image is sent.
     expect(logitsQueries).toBe(fleet.models.length);
+    expect(logitsRequests).toHaveLength(fleet.models.length);
+    logitsRequests.forEach((q) => {
+      expect(q.inputs.shape).toEqual([0, 8, 8, 1]);
+      expect(q.procedural).toEqual(logitsRequests[0].procedural);
+      expect(q.procedural!.count).toBe(150);
+    });
     expect(withPool).not.toEqual(plain);
     const { straight, resumed } = await straightAndResumed({ procedural });
     expect(logitsQueries).toBe(0); // the resumed run restored the labelled pool from its checkpoint

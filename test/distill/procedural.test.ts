@@ -1,6 +1,6 @@
 /** Procedural silhouettes: reproducible from the seed, in [0, 1], an object on a plain background, and varied. */
 import { describe, expect, it } from 'vitest';
-import { proceduralBatch, proceduralImage } from '../../coordinator/engine/procedural.js';
+import { MAX_PROCEDURAL_PER_QUERY, proceduralBatch, proceduralImage, proceduralImages, proceduralSpecProblem, withProceduralInputs } from '../../shared/distill/procedural.js';
 import { seededRandom } from '../../shared/random.js';
 
 describe('procedural images', () => {
@@ -32,5 +32,26 @@ describe('procedural images', () => {
       return img.reduce((s, v) => s + v, 0) / img.length;
     }).sort((x, y) => x - y);
     expect(means[270] - means[30]).toBeGreaterThan(0.15);
+  });
+});
+
+describe('seeded procedural queries', () => {
+  it('a spec draws the images of its seed; they follow the query inputs', () => {
+    const spec = { seed: 42, count: 5 };
+    expect(proceduralImages(spec, [28, 28, 1])).toEqual(proceduralBatch(seededRandom(42), 5, 28, 28));
+    const inputs = { shape: [2, 28, 28, 1], values: new Float32Array(2 * 784).fill(0.5) };
+    const all = withProceduralInputs(inputs, spec, [28, 28, 1]);
+    expect(all.shape).toEqual([7, 28, 28, 1]);
+    expect(Array.from(all.values.subarray(0, 2 * 784))).toEqual(Array.from(inputs.values));
+    expect(all.values.subarray(2 * 784)).toEqual(proceduralImages(spec, [28, 28, 1]));
+  });
+
+  it('names what is wrong with a bad spec', () => {
+    expect(proceduralSpecProblem({ seed: 1, count: 3 }, [28, 28, 1])).toBeUndefined();
+    expect(proceduralSpecProblem({ seed: 1, count: 0 }, [28, 28, 1])).toMatch(/procedural.count must be an integer in 1..4096, got 0/);
+    expect(proceduralSpecProblem({ seed: 1, count: MAX_PROCEDURAL_PER_QUERY + 1 }, [28, 28, 1])).toMatch(/procedural.count/);
+    expect(proceduralSpecProblem({ seed: -1, count: 3 }, [28, 28, 1])).toMatch(/procedural.seed must be an integer/);
+    expect(proceduralSpecProblem({ seed: 1, count: 3 }, [30])).toMatch(/single-channel images \[height, width, 1\]; this teacher takes \[30\]/);
+    expect(proceduralSpecProblem({ seed: 1, count: 3 }, [32, 32, 3])).toMatch(/single-channel/);
   });
 });

@@ -8,7 +8,8 @@
  *
  * Pure: an image depends only on the random stream it is drawn from.
  */
-import type { Random } from '../../shared/random.js';
+import { seededRandom, type Random } from '../random.js';
+import type { TensorData } from './port.js';
 
 export interface ProceduralSettings {
   /** Images in the pool, labelled once at the start of a run (0: off). */
@@ -17,8 +18,17 @@ export interface ProceduralSettings {
   share: number;
 }
 
-/** Pixels per logits query while the pool is labelled: 2^20, 4 MiB of float32 (1,337 images of 28×28). */
-export const PROCEDURAL_QUERY_PIXELS = 1 << 20;
+/**
+ * A batch of procedural images a device draws itself (LogitsQuery.procedural): `count` images from `seed`, at
+ * the query's sample shape. Only the two numbers cross the port; the coordinator draws the same images.
+ */
+export interface ProceduralSpec {
+  seed: number;
+  count: number;
+}
+
+/** Most procedural images one query may ask a device to draw and label (bounds its memory and time). */
+export const MAX_PROCEDURAL_PER_QUERY = 4096;
 
 /** Most shapes united in one image. */
 const MAX_SHAPES = 3;
@@ -132,4 +142,26 @@ export function proceduralBatch(rng: Random, n: number, height: number, width: n
   const out = new Float32Array(n * height * width);
   for (let i = 0; i < n; i++) out.set(proceduralImage(rng, height, width), i * height * width);
   return out;
+}
+
+/** What is wrong with a procedural request for samples of `sampleShape`, or undefined. */
+export function proceduralSpecProblem(spec: ProceduralSpec, sampleShape: readonly number[]): string | undefined {
+  if (!(Number.isInteger(spec.count) && spec.count >= 1 && spec.count <= MAX_PROCEDURAL_PER_QUERY)) return `procedural.count must be an integer in 1..${MAX_PROCEDURAL_PER_QUERY}, got ${JSON.stringify(spec.count)}`;
+  if (!(Number.isInteger(spec.seed) && spec.seed >= 0 && spec.seed <= 0xffffffff)) return `procedural.seed must be an integer in 0..2^32 - 1, got ${JSON.stringify(spec.seed)}`;
+  if (sampleShape.length !== 3 || sampleShape[2] !== 1) return `procedural images are single-channel images [height, width, 1]; this teacher takes [${sampleShape.join(', ')}]`;
+  return undefined;
+}
+
+/** The spec's images, drawn from its seed: what a device answering LogitsQuery.procedural labels. */
+export function proceduralImages(spec: ProceduralSpec, sampleShape: readonly number[]): Float32Array {
+  return proceduralBatch(seededRandom(spec.seed), spec.count, sampleShape[0], sampleShape[1]);
+}
+
+/** A query's inputs followed by its procedural images (rows of `sampleShape`). */
+export function withProceduralInputs(inputs: TensorData, spec: ProceduralSpec, sampleShape: readonly number[]): TensorData {
+  const drawn = proceduralImages(spec, sampleShape);
+  const values = new Float32Array(inputs.values.length + drawn.length);
+  values.set(inputs.values);
+  values.set(drawn, inputs.values.length);
+  return { shape: [inputs.shape[0] + spec.count, ...sampleShape], values };
 }
