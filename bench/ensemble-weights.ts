@@ -11,15 +11,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { initBackend } from '../shared/compute/backend.js';
-import { loadDataset } from '../shared/data/registry.js';
-import { partitionDataset } from '../shared/data/partition.js';
 import { predictLogits } from '../shared/train/batches.js';
 import { logSoftmaxRows } from '../shared/math/softmax.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
-import { loadScenario } from '../simulations/scenario.js';
-import { prepareTeachers } from '../simulations/teachers.js';
-import { arg, checkFlags, integer } from './args.js';
+import { checkFlags } from './args.js';
+import { scenarioTeachers } from './scenario-teachers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const FLAGS = ['scenario', 'seed'];
@@ -55,14 +51,7 @@ function voteAccuracy(logProbs: Float32Array[], w: number[][], y: Int32Array, C:
 
 async function main(): Promise<void> {
   checkFlags(FLAGS);
-  const scenarioFile = arg('scenario');
-  if (!scenarioFile) throw new Error('--scenario <file.json> is required');
-  const s = loadScenario(scenarioFile);
-  const seed = integer('seed', s.seeds[0], 0);
-  await initBackend(() => {});
-  const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: seed });
-  const parts = partitionDataset(train, { ...s.partition, seed });
-  const { models } = await prepareTeachers(s, seed, train, parts, console.log, 2);
+  const { scenarioFile, s, seed, train, test, parts, models } = await scenarioTeachers();
   const C = train.numClasses;
   const histograms = parts.map((p) => p.histogram);
   const logProbs = models.map((m) => logSoftmaxRows(predictLogits(m, test), C, 1));

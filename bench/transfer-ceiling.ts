@@ -13,9 +13,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { basename, join } from 'node:path';
 import { accuracy, argmaxRows, perClassAccuracy } from '../shared/metrics/index.js';
-import { initBackend } from '../shared/compute/backend.js';
-import { loadDataset } from '../shared/data/registry.js';
-import { partitionDataset } from '../shared/data/partition.js';
 import { buildModel } from '../shared/models/build.js';
 import { loadModel } from '../shared/models/store.js';
 import { accuracyOf } from '../shared/train/fit.js';
@@ -23,10 +20,9 @@ import { batchTensor, predictLogits } from '../shared/train/batches.js';
 import { getAggregator } from '../shared/distill/aggregation/index.js';
 import { seededRandom } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
-import { loadScenario } from '../simulations/scenario.js';
-import { prepareTeachers } from '../simulations/teachers.js';
 import { studentStep } from '../coordinator/engine/steps.js';
-import { arg, checkFlags, integer, positiveInt } from './args.js';
+import { arg, checkFlags, positiveInt } from './args.js';
+import { scenarioTeachers } from './scenario-teachers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const FLAGS = ['scenario', 'seed', 'steps', 'every', 'student'];
@@ -38,16 +34,9 @@ function perClass(scores: Float32Array, y: Int32Array, classes: number): number[
 
 async function main(): Promise<void> {
   checkFlags(FLAGS);
-  const scenarioFile = arg('scenario');
-  if (!scenarioFile) throw new Error('--scenario <file.json> is required');
-  const s = loadScenario(scenarioFile);
-  const seed = integer('seed', s.seeds[0], 0);
   const steps = positiveInt('steps', 1500);
   const every = positiveInt('every', 500);
-  await initBackend(() => {});
-  const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: seed });
-  const parts = partitionDataset(train, { ...s.partition, seed });
-  const { models } = await prepareTeachers(s, seed, train, parts, console.log, 2);
+  const { scenarioFile, s, seed, train, test, parts, models } = await scenarioTeachers();
   const histograms = parts.map((p) => p.histogram);
   const C = train.numClasses;
   const aggregate = getAggregator(s.distill.aggregation);

@@ -10,6 +10,7 @@ import { LocalTeacher } from '../../edge-agent/teacher/local-teacher.js';
 import { zerothOrderPort } from '../../shared/distill/zeroth-order.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
 import { seededRandom } from '../../shared/random.js';
+import { softmaxRows } from '../../shared/math/softmax.js';
 import { digitsFleet, type Fleet } from './fleet-fixture.js';
 
 /** dense(3 classes) with fixed weights, so each row's probabilities are easy to compute by hand. */
@@ -19,12 +20,8 @@ function linearTeacher(): tf.LayersModel {
   return tf.model({ inputs: input, outputs: out });
 }
 
-function softmax(row: number[]): number[] {
-  const m = Math.max(...row);
-  const e = row.map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
+/** One row's probabilities. */
+const softmax = (row: number[]) => Array.from(softmaxRows(row, row.length));
 
 describe('focal CE on the device', () => {
   const x = tf.tensor2d([[0.3, -1], [1.2, 0.4], [-0.5, 2], [2, 2]]);
