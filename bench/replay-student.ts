@@ -26,12 +26,12 @@ import { loadScenario, type Scenario } from '../simulations/scenario.js';
 import { prepareTeachers } from '../simulations/teachers.js';
 import { partitionDataset } from '../shared/data/partition.js';
 import { aggregateTargets } from '../shared/distill/aggregation/index.js';
+import { argmaxRows } from '../shared/metrics/index.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
-import { blendPairs, type LabelledRows } from '../coordinator/engine/relabel.js';
+import { blendPairs, concatRows, type LabelledRows } from '../coordinator/engine/relabel.js';
 import { proceduralBatch } from '../shared/distill/procedural.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
-import { setLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
-import { studentLearningRate } from '../coordinator/engine/distiller.js';
+import { setLearningRate, studentLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
 import { drawJitter, jitterEachSample, type JitterSettings } from '../coordinator/engine/jitter.js';
 import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
@@ -84,7 +84,7 @@ interface Variant {
    */
   mixup?: { labels: 'mixed' | 'fresh' };
   /**
-   * Procedural silhouettes (coordinator/engine/procedural.ts): a pool of `pool` images drawn from no data,
+   * Procedural silhouettes (shared/distill/procedural.ts): a pool of `pool` images drawn from no data,
    * labelled once by the cached teachers as the run combines them (what logits queries on them would store),
    * and `share` of every batch drawn from that pool instead of the buffer (1: the pool alone).
    */
@@ -169,7 +169,7 @@ async function relabelled(scenario: Scenario, seed: number, x: Float32Array, agg
   return targets;
 }
 
-/** A pool of procedural images labelled by the teachers, and a sampler of `k` of its rows. */
+/** A pool of `pool` procedural images labelled by the teachers. */
 function proceduralPool(teachers: Teachers, pool: number, aggregation: string, tau: number, seed: number): Batch {
   const [height, width] = teachers.sampleShape;
   if (teachers.sampleShape.length !== 3 || teachers.sampleShape[2] !== 1) throw new Error(`procedural images are single-channel images; this data set's samples are [${teachers.sampleShape}]`);
@@ -182,14 +182,7 @@ function withProcedural(drawn: Batch, pool: Batch, share: number, rng: Random): 
   const k = Math.round(drawn.n * share);
   const fromPool = gatherRows(pool, Array.from({ length: k }, () => rng.int(pool.n)));
   if (k === drawn.n) return fromPool;
-  const rest = gatherRows(drawn, Array.from({ length: drawn.n - k }, (_, i) => k + i));
-  const x = new Float32Array(drawn.x.length);
-  const targets = new Float32Array(drawn.targets.length);
-  x.set(fromPool.x);
-  x.set(rest.x, fromPool.x.length);
-  targets.set(fromPool.targets);
-  targets.set(rest.targets, fromPool.targets.length);
-  return { x, targets, n: drawn.n };
+  return concatRows(fromPool, gatherRows(drawn, Array.from({ length: drawn.n - k }, (_, i) => k + i)));
 }
 
 /** `batch` jittered per sample and labelled afresh by the teachers, combined by `aggregation` at τ. */
@@ -309,10 +302,7 @@ async function main(): Promise<void> {
       pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed);
       t.models.forEach((m) => m.dispose());
       const top = new Array(numClasses).fill(0);
-      for (let i = 0; i < pool.n; i++) {
-        const row = pool.targets.subarray(i * numClasses, (i + 1) * numClasses);
-        top[row.indexOf(Math.max(...row))]++;
-      }
+      argmaxRows(pool.targets, numClasses).forEach((c) => top[c]++);
       console.log(`${name}: ${pool.n} procedural images; the teachers' top class: ${top.map((c) => (c / pool!.n * 100).toFixed(1)).join(' / ')}%`);
     }
     const t0 = performance.now();

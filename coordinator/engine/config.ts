@@ -123,9 +123,10 @@ export interface DistillConfig {
    */
   historyContrast: { weight: number; bank: number; temperature: number };
   /**
-   * Procedural silhouettes (procedural.ts): `pool` images drawn from no data, labelled once by the devices in
-   * logits queries at the start of the run and kept in a pool of their own; `share` of every student batch is
-   * drawn from that pool and the rest from the replay buffer. They cover input space the generator leaves
+   * Procedural silhouettes (shared/distill/procedural.ts, procedural-pool.ts): `pool` images drawn from no
+   * data, which the devices draw from seeds and label once in logits queries at the start of the run, kept in a
+   * pool of their own; `share` of every student batch is drawn from that pool and the rest from the replay
+   * buffer. They cover input space the generator leaves
    * empty. Single-channel images only; pool 0: off.
    */
   procedural: ProceduralSettings;

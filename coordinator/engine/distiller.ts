@@ -19,9 +19,9 @@ import { softmaxRows } from '../../shared/math/softmax.js';
 import { aggregateTargets } from '../../shared/distill/aggregation/index.js';
 import type { GradientReply, TeacherInfo, TeacherPort, TensorData } from '../../shared/distill/port.js';
 import type { DistillConfig } from './config.js';
-import { ReplayBuffer, type ReplayBatch } from './replay.js';
+import { ReplayBuffer } from './replay.js';
 import { penultimateFeatures } from '../../shared/models/build.js';
-import { generatorStep, setLearningRate, studentStep, type HistoryRepulsionInputs } from './steps.js';
+import { generatorStep, setLearningRate, studentLearningRate, studentStep, type HistoryRepulsionInputs } from './steps.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
@@ -30,7 +30,8 @@ import { applyZoom, drawZoomScales } from './zoom.js';
 import { mixTargets, softTargetWeights } from './label-mix.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
-import { MAX_PROCEDURAL_PER_QUERY, proceduralImages } from '../../shared/distill/procedural.js';
+import { proceduralImages } from '../../shared/distill/procedural.js';
+import { proceduralPoolQueries, withPoolShare } from './procedural-pool.js';
 import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
 import { ceSampleWeights, ensembleCeWeights } from './ce-weights.js';
@@ -100,31 +101,6 @@ function noiseLike(G: tf.LayersModel, n: number, rng: Random): tf.Tensor {
   const size = n * shape.reduce((a, b) => a * b, 1);
   const image = shape.length === 3;
   return tf.tensor(Float32Array.from({ length: size }, () => (image ? rng.next() : rng.normal())), [n, ...shape]);
-}
-
-/** The student's learning rate at (round, step) under the configured schedule. */
-export function studentLearningRate(c: DistillConfig, round: number, step: number): number {
-  if (c.studentLrSchedule === 'constant') return c.studentLr;
-  const total = c.rounds * c.studentSteps;
-  const k = (round - 1) * c.studentSteps + step;
-  const progress = total > 1 ? Math.min(1, k / (total - 1)) : 0;
-  const floor = 0.01 * c.studentLr;
-  return floor + 0.5 * (c.studentLr - floor) * (1 + Math.cos(Math.PI * progress));
-}
-
-/** A student batch of `size`: round(share · size) rows from `pool`, the rest drawn by `draw` from the replay buffer. */
-function withPoolShare(draw: (n: number, rng: Random) => ReplayBatch, pool: ReplayBuffer, size: number, share: number, rng: Random): ReplayBatch {
-  const k = Math.round(size * share);
-  const a = pool.sample(k, rng);
-  if (k >= size) return a;
-  const b = draw(size - k, rng);
-  const x = new Float32Array(a.x.length + b.x.length);
-  const targets = new Float32Array(a.targets.length + b.targets.length);
-  x.set(a.x);
-  x.set(b.x, a.x.length);
-  targets.set(a.targets);
-  targets.set(b.targets, a.targets.length);
-  return { x, targets, n: a.n + b.n };
 }
 
 export class Distiller {
@@ -256,18 +232,14 @@ export class Distiller {
   }
 
   /**
-   * Has every device draw and label the procedural pool, MAX_PROCEDURAL_PER_QUERY images per logits query:
-   * each query carries a seed and a count, the device draws the images from them, and the coordinator draws
-   * the same ones to store with the answers. The seeds come from the run's seed alone, so it is the same pool
-   * whichever round fills it. Returns the milliseconds spent.
+   * Has every device draw and label the procedural pool from seeds in its logits queries (proceduralPoolQueries),
+   * and stores the answers with the same images drawn here. Returns the milliseconds spent.
    */
   private async labelProceduralPool(pool: ReplayBuffer, sampleShape: number[], quorum: QuorumOptions, participation: Participation[]): Promise<number> {
     const t0 = performance.now();
-    const none = { shape: [0, ...sampleShape], values: new Float32Array(0) };
-    for (let done = 0, k = 0; done < this.o.config.procedural.pool; done += MAX_PROCEDURAL_PER_QUERY, k++) {
-      const spec = { seed: (this.o.seed * 48_271 + k * 99_991 + 1) >>> 0, count: Math.min(MAX_PROCEDURAL_PER_QUERY, this.o.config.procedural.pool - done) };
-      const collected = await collectReplies(this.o.ports.map((p) => p.logits({ inputs: none, procedural: spec })), quorum);
-      this.store(proceduralImages(spec, sampleShape), collected, participation, pool);
+    for (const query of proceduralPoolQueries(this.o.seed, this.o.config.procedural.pool, sampleShape)) {
+      const collected = await collectReplies(this.o.ports.map((p) => p.logits(query)), quorum);
+      this.store(proceduralImages(query.procedural, sampleShape), collected, participation, pool);
     }
     return performance.now() - t0;
   }

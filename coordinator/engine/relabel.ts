@@ -48,6 +48,17 @@ export interface LabelledRows {
   n: number;
 }
 
+/** The rows of `a` followed by those of `b`. */
+export function concatRows(a: LabelledRows, b: LabelledRows): LabelledRows {
+  const x = new Float32Array(a.x.length + b.x.length);
+  const targets = new Float32Array(a.targets.length + b.targets.length);
+  x.set(a.x);
+  x.set(b.x, a.x.length);
+  targets.set(a.targets);
+  targets.set(b.targets, a.targets.length);
+  return { x, targets, n: a.n + b.n };
+}
+
 /**
  * MixUp of two equally long batches: row i is λ_i a_i + (1 − λ_i) b_i, inputs and soft labels alike
  * (`lambdas[i]` = λ_i, one per row).

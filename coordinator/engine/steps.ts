@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { historyRepulsion, kdLoss, l1Disagreement, meanSquare, modeSeeking, totalVariation } from '../../shared/distill/losses.js';
+import type { DistillConfig } from './config.js';
 
 /** History repulsion's inputs (see historyRepulsion in losses.ts). */
 export interface HistoryRepulsionInputs {
@@ -77,6 +78,16 @@ export function studentStep(S: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, 
 }
 
 /** TF.js optimizers read their (protected) learningRate on every update. */
+/** The student's learning rate at (round, step) under the configured schedule. */
+export function studentLearningRate(c: DistillConfig, round: number, step: number): number {
+  if (c.studentLrSchedule === 'constant') return c.studentLr;
+  const total = c.rounds * c.studentSteps;
+  const k = (round - 1) * c.studentSteps + step;
+  const progress = total > 1 ? Math.min(1, k / (total - 1)) : 0;
+  const floor = 0.01 * c.studentLr;
+  return floor + 0.5 * (c.studentLr - floor) * (1 + Math.cos(Math.PI * progress));
+}
+
 export function setLearningRate(opt: tf.Optimizer, lr: number): void {
   (opt as unknown as { learningRate: number }).learningRate = lr;
 }

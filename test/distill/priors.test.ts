@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { meanSquare, totalVariation } from '../../shared/distill/losses.js';
 import { parseDistillConfig } from '../../coordinator/engine/config.js';
-import { studentLearningRate } from '../../coordinator/engine/distiller.js';
+import { studentLearningRate } from '../../coordinator/engine/steps.js';
 
 describe('image priors', () => {
   it('total variation matches a hand-computed value', () => {

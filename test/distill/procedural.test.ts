@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_PROCEDURAL_PER_QUERY, proceduralBatch, proceduralImage, proceduralImages, proceduralSpecProblem, withProceduralInputs } from '../../shared/distill/procedural.js';
 import { seededRandom } from '../../shared/random.js';
+import { proceduralPoolQueries, withPoolShare } from '../../coordinator/engine/procedural-pool.js';
+import { ReplayBuffer } from '../../coordinator/engine/replay.js';
 
 describe('procedural images', () => {
   it('are the same for the same seed and differ between seeds', () => {
@@ -53,5 +55,28 @@ describe('seeded procedural queries', () => {
     expect(proceduralSpecProblem({ seed: -1, count: 3 }, [28, 28, 1])).toMatch(/procedural.seed must be an integer/);
     expect(proceduralSpecProblem({ seed: 1, count: 3 }, [30])).toMatch(/single-channel images \[height, width, 1\]; this teacher takes \[30\]/);
     expect(proceduralSpecProblem({ seed: 1, count: 3 }, [32, 32, 3])).toMatch(/single-channel/);
+  });
+});
+
+describe('the coordinator\'s procedural pool', () => {
+  it('is asked for in queries of at most 4,096 images that carry no inputs, seeded by the run alone', () => {
+    const queries = proceduralPoolQueries(7, 10_000, [28, 28, 1]);
+    expect(queries.map((q) => q.procedural.count)).toEqual([4096, 4096, 1808]);
+    queries.forEach((q) => expect(q.inputs).toEqual({ shape: [0, 28, 28, 1], values: new Float32Array(0) }));
+    expect(new Set(queries.map((q) => q.procedural.seed)).size).toBe(3);
+    expect(proceduralPoolQueries(7, 10_000, [28, 28, 1])).toEqual(queries);
+    expect(proceduralPoolQueries(8, 10_000, [28, 28, 1])[0].procedural.seed).not.toBe(queries[0].procedural.seed);
+  });
+
+  it('gives a student batch its share of pool rows first, then rows drawn from the replay buffer', () => {
+    const pool = new ReplayBuffer(4, 2, 2);
+    pool.push(Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1]), Float32Array.from([1, 0, 1, 0, 1, 0, 1, 0]));
+    const replay = new ReplayBuffer(4, 2, 2);
+    replay.push(Float32Array.from([2, 2, 2, 2, 2, 2, 2, 2]), Float32Array.from([0, 1, 0, 1, 0, 1, 0, 1]));
+    const batch = withPoolShare((n, rng) => replay.sample(n, rng), pool, 4, 0.25, seededRandom(1));
+    expect(batch.n).toBe(4);
+    expect(Array.from(batch.x)).toEqual([1, 1, 2, 2, 2, 2, 2, 2]);
+    expect(Array.from(batch.targets)).toEqual([1, 0, 0, 1, 0, 1, 0, 1]);
+    expect(Array.from(withPoolShare((n, rng) => replay.sample(n, rng), pool, 4, 1, seededRandom(1)).x)).toEqual(new Array(8).fill(1));
   });
 });

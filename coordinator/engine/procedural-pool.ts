@@ -1,0 +1,29 @@
+/**
+ * The coordinator's side of the procedural pool (DistillConfig.procedural): the logits queries that have the
+ * devices draw and label it, and student batches that take a share of their rows from it.
+ */
+import type { Random } from '../../shared/random.js';
+import type { LogitsQuery } from '../../shared/distill/port.js';
+import { MAX_PROCEDURAL_PER_QUERY, type ProceduralSpec } from '../../shared/distill/procedural.js';
+import type { ReplayBatch, ReplayBuffer } from './replay.js';
+import { concatRows } from './relabel.js';
+
+/**
+ * The queries that label a pool of `pool` images, MAX_PROCEDURAL_PER_QUERY at most each: no inputs, a seed
+ * and a count. The seeds come from the run's seed alone, so it is the same pool whichever round fills it.
+ */
+export function proceduralPoolQueries(runSeed: number, pool: number, sampleShape: readonly number[]): (LogitsQuery & { procedural: ProceduralSpec })[] {
+  const none = { shape: [0, ...sampleShape], values: new Float32Array(0) };
+  const queries: (LogitsQuery & { procedural: ProceduralSpec })[] = [];
+  for (let done = 0, k = 0; done < pool; done += MAX_PROCEDURAL_PER_QUERY, k++) {
+    queries.push({ inputs: none, procedural: { seed: (runSeed * 48_271 + k * 99_991 + 1) >>> 0, count: Math.min(MAX_PROCEDURAL_PER_QUERY, pool - done) } });
+  }
+  return queries;
+}
+
+/** A student batch of `size`: round(share · size) rows from `pool`, the rest drawn by `draw` from the replay buffer. */
+export function withPoolShare(draw: (n: number, rng: Random) => ReplayBatch, pool: ReplayBuffer, size: number, share: number, rng: Random): ReplayBatch {
+  const k = Math.round(size * share);
+  const fromPool = pool.sample(k, rng);
+  return k >= size ? fromPool : concatRows(fromPool, draw(size - k, rng));
+}
