@@ -29,7 +29,7 @@ import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { argmaxRows } from '../shared/metrics/index.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { blendPairs, concatRows, type LabelledRows } from '../coordinator/engine/relabel.js';
-import { proceduralBatch } from '../shared/distill/procedural.js';
+import { proceduralBatch, type ProceduralStyle } from '../shared/distill/procedural.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { setLearningRate, studentLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
@@ -88,7 +88,7 @@ interface Variant {
    * labelled once by the cached teachers as the run combines them (what logits queries on them would store),
    * and `share` of every batch drawn from that pool instead of the buffer (1: the pool alone).
    */
-  procedural?: { pool: number; share: number };
+  procedural?: { pool: number; share: number; style?: ProceduralStyle };
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -126,6 +126,14 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-procedural0.25': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.25 } },
   'scratch-procedural0.75': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.75 } },
   'scratch-procedural-pool60k': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5 } },
+  'scratch-procedural-only-mirror': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.5, upright: 0 } } },
+  'scratch-procedural-only-upright': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0, upright: 0.5 } } },
+  'scratch-procedural-only-both': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.5, upright: 0.5 } } },
+  'scratch-procedural-only-both0.3': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.3, upright: 0.3 } } },
+  'scratch-procedural-only-both0.7': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.7, upright: 0.7 } } },
+  'scratch-procedural-pool60k-both': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } } },
+  'continue-procedural-both': { init: 'continue', schedule: 'constant', procedural: { pool: 20000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } } },
+  'scratch-procedural-only-both-always': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 1, upright: 1 } } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
@@ -170,10 +178,10 @@ async function relabelled(scenario: Scenario, seed: number, x: Float32Array, agg
 }
 
 /** A pool of `pool` procedural images labelled by the teachers. */
-function proceduralPool(teachers: Teachers, pool: number, aggregation: string, tau: number, seed: number): Batch {
+function proceduralPool(teachers: Teachers, pool: number, aggregation: string, tau: number, seed: number, style?: ProceduralStyle): Batch {
   const [height, width] = teachers.sampleShape;
   if (teachers.sampleShape.length !== 3 || teachers.sampleShape[2] !== 1) throw new Error(`procedural images are single-channel images; this data set's samples are [${teachers.sampleShape}]`);
-  const x = proceduralBatch(seededRandom(seed * 131 + 5), pool, height, width);
+  const x = proceduralBatch(seededRandom(seed * 131 + 5), pool, height, width, style);
   return { x, targets: teacherVote(teachers, x, aggregation, tau), n: pool };
 }
 
@@ -299,7 +307,7 @@ async function main(): Promise<void> {
     let pool: Batch | undefined;
     if (v.procedural) {
       const t = await runTeachers(scenario, seed);
-      pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed);
+      pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed, v.procedural.style);
       t.models.forEach((m) => m.dispose());
       const top = new Array(numClasses).fill(0);
       argmaxRows(pool.targets, numClasses).forEach((c) => top[c]++);

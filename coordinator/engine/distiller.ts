@@ -237,7 +237,7 @@ export class Distiller {
    */
   private async labelProceduralPool(pool: ReplayBuffer, sampleShape: number[], quorum: QuorumOptions, participation: Participation[]): Promise<number> {
     const t0 = performance.now();
-    for (const query of proceduralPoolQueries(this.o.seed, this.o.config.procedural.pool, sampleShape)) {
+    for (const query of proceduralPoolQueries(this.o.seed, this.o.config.procedural.pool, sampleShape, this.o.config.procedural)) {
       const collected = await collectReplies(this.o.ports.map((p) => p.logits(query)), quorum);
       this.store(proceduralImages(query.procedural, sampleShape), collected, participation, pool);
     }

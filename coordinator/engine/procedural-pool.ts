@@ -4,19 +4,21 @@
  */
 import type { Random } from '../../shared/random.js';
 import type { LogitsQuery } from '../../shared/distill/port.js';
-import { MAX_PROCEDURAL_PER_QUERY, type ProceduralSpec } from '../../shared/distill/procedural.js';
+import { MAX_PROCEDURAL_PER_QUERY, PLAIN_STYLE, type ProceduralSpec, type ProceduralStyle } from '../../shared/distill/procedural.js';
 import type { ReplayBatch, ReplayBuffer } from './replay.js';
 import { concatRows } from './relabel.js';
 
 /**
- * The queries that label a pool of `pool` images, MAX_PROCEDURAL_PER_QUERY at most each: no inputs, a seed
- * and a count. The seeds come from the run's seed alone, so it is the same pool whichever round fills it.
+ * The queries that label a pool of `pool` images, MAX_PROCEDURAL_PER_QUERY at most each: no inputs, a seed,
+ * a count and the style's probabilities. The seeds come from the run's seed alone, so it is the same pool whichever round fills it.
  */
-export function proceduralPoolQueries(runSeed: number, pool: number, sampleShape: readonly number[]): (LogitsQuery & { procedural: ProceduralSpec })[] {
+export function proceduralPoolQueries(runSeed: number, pool: number, sampleShape: readonly number[], style: ProceduralStyle = PLAIN_STYLE): (LogitsQuery & { procedural: ProceduralSpec })[] {
   const none = { shape: [0, ...sampleShape], values: new Float32Array(0) };
+  // A style's probabilities travel only when set, so a plain pool's queries are what they always were.
+  const styled = { ...(style.mirror > 0 ? { mirror: style.mirror } : {}), ...(style.upright > 0 ? { upright: style.upright } : {}) };
   const queries: (LogitsQuery & { procedural: ProceduralSpec })[] = [];
   for (let done = 0, k = 0; done < pool; done += MAX_PROCEDURAL_PER_QUERY, k++) {
-    queries.push({ inputs: none, procedural: { seed: (runSeed * 48_271 + k * 99_991 + 1) >>> 0, count: Math.min(MAX_PROCEDURAL_PER_QUERY, pool - done) } });
+    queries.push({ inputs: none, procedural: { seed: (runSeed * 48_271 + k * 99_991 + 1) >>> 0, count: Math.min(MAX_PROCEDURAL_PER_QUERY, pool - done), ...styled } });
   }
   return queries;
 }

@@ -11,7 +11,7 @@
 import { seededRandom, type Random } from '../random.js';
 import type { TensorData } from './port.js';
 
-export interface ProceduralSettings {
+export interface ProceduralSettings extends ProceduralStyle {
   /** Images in the pool, labelled once at the start of a run (0: off). */
   pool: number;
   /** Share of each student batch drawn from the pool, in (0, 1]. */
@@ -25,10 +25,26 @@ export interface ProceduralSettings {
 export interface ProceduralSpec {
   seed: number;
   count: number;
+  /** ProceduralStyle.mirror; absent: 0. */
+  mirror?: number;
+  /** ProceduralStyle.upright; absent: 0. */
+  upright?: number;
 }
 
 /** Most procedural images one query may ask a device to draw and label (bounds its memory and time). */
 export const MAX_PROCEDURAL_PER_QUERY = 4096;
+
+/**
+ * Priors for centred product photographs, drawn only when above 0 so that the plain style's images stay what
+ * they were: `mirror`, the probability that an image is made left-right symmetric (its left half reflected);
+ * `upright`, the probability that each shape stands axis-aligned (within a few degrees) instead of at any angle.
+ */
+export interface ProceduralStyle {
+  mirror: number;
+  upright: number;
+}
+
+export const PLAIN_STYLE: ProceduralStyle = { mirror: 0, upright: 0 };
 
 /** Most shapes united in one image. */
 const MAX_SHAPES = 3;
@@ -68,10 +84,10 @@ function starPolygon(rng: Random): (u: number, v: number) => boolean {
   };
 }
 
-function drawShape(rng: Random, height: number, width: number): Shape {
+function drawShape(rng: Random, height: number, width: number, upright = 0): Shape {
   const kind = rng.int(3);
   const inside = kind === 0 ? (u: number, v: number) => u * u + v * v <= 1 : kind === 1 ? (u: number, v: number) => Math.abs(u) <= 1 && Math.abs(v) <= 1 : starPolygon(rng);
-  const theta = uniform(rng, 0, Math.PI);
+  const theta = upright > 0 && rng.next() < upright ? rng.normal() * 0.05 : uniform(rng, 0, Math.PI);
   return {
     inside,
     cx: width / 2 + rng.normal() * width / 10,
@@ -107,12 +123,17 @@ function boxBlur(img: Float32Array, height: number, width: number): Float32Array
   return out;
 }
 
+/** Reflects the left half of the image onto the right half, in place. */
+function mirrorLeftHalf(img: Float32Array, height: number, width: number): void {
+  for (let y = 0; y < height; y++) for (let x = 0; x < Math.floor(width / 2); x++) img[y * width + width - 1 - x] = img[y * width + x];
+}
+
 /** One height × width single-channel image in [0, 1]. */
-export function proceduralImage(rng: Random, height: number, width: number): Float32Array {
+export function proceduralImage(rng: Random, height: number, width: number, style: ProceduralStyle = PLAIN_STYLE): Float32Array {
   let img: Float32Array = new Float32Array(height * width);
   const shapes = 1 + rng.int(MAX_SHAPES);
   for (let k = 0; k < shapes; k++) {
-    const s = drawShape(rng, height, width);
+    const s = drawShape(rng, height, width, style.upright);
     const base = uniform(rng, 0.25, 1);
     const shade = uniform(rng, -0.3, 0.3);
     const stripes = rng.next() < 0.3 ? { amplitude: uniform(rng, 0.05, 0.25), frequency: uniform(rng, 1, 4) * Math.PI, phase: uniform(rng, 0, 2 * Math.PI) } : undefined;
@@ -133,14 +154,15 @@ export function proceduralImage(rng: Random, height: number, width: number): Flo
     for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (hole.inside(...frame(hole, x, y))) img[y * width + x] = 0;
   }
   if (rng.next() < 0.5) img = boxBlur(img, height, width);
+  if (style.mirror > 0 && rng.next() < style.mirror) mirrorLeftHalf(img, height, width);
   for (let i = 0; i < img.length; i++) img[i] = Math.min(1, Math.max(0, img[i]));
   return img;
 }
 
 /** `n` procedural images of shape [height, width, 1], row after row. */
-export function proceduralBatch(rng: Random, n: number, height: number, width: number): Float32Array {
+export function proceduralBatch(rng: Random, n: number, height: number, width: number, style: ProceduralStyle = PLAIN_STYLE): Float32Array {
   const out = new Float32Array(n * height * width);
-  for (let i = 0; i < n; i++) out.set(proceduralImage(rng, height, width), i * height * width);
+  for (let i = 0; i < n; i++) out.set(proceduralImage(rng, height, width, style), i * height * width);
   return out;
 }
 
@@ -148,13 +170,17 @@ export function proceduralBatch(rng: Random, n: number, height: number, width: n
 export function proceduralSpecProblem(spec: ProceduralSpec, sampleShape: readonly number[]): string | undefined {
   if (!(Number.isInteger(spec.count) && spec.count >= 1 && spec.count <= MAX_PROCEDURAL_PER_QUERY)) return `procedural.count must be an integer in 1..${MAX_PROCEDURAL_PER_QUERY}, got ${JSON.stringify(spec.count)}`;
   if (!(Number.isInteger(spec.seed) && spec.seed >= 0 && spec.seed <= 0xffffffff)) return `procedural.seed must be an integer in 0..2^32 - 1, got ${JSON.stringify(spec.seed)}`;
+  for (const key of ['mirror', 'upright'] as const) {
+    const p = spec[key];
+    if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) return `procedural.${key} must be a probability in [0, 1], got ${JSON.stringify(p)}`;
+  }
   if (sampleShape.length !== 3 || sampleShape[2] !== 1) return `procedural images are single-channel images [height, width, 1]; this teacher takes [${sampleShape.join(', ')}]`;
   return undefined;
 }
 
 /** The spec's images, drawn from its seed: what a device answering LogitsQuery.procedural labels. */
 export function proceduralImages(spec: ProceduralSpec, sampleShape: readonly number[]): Float32Array {
-  return proceduralBatch(seededRandom(spec.seed), spec.count, sampleShape[0], sampleShape[1]);
+  return proceduralBatch(seededRandom(spec.seed), spec.count, sampleShape[0], sampleShape[1], { mirror: spec.mirror ?? 0, upright: spec.upright ?? 0 });
 }
 
 /** A query's inputs followed by its procedural images (rows of `sampleShape`). */

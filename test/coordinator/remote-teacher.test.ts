@@ -64,6 +64,10 @@ describe('RemoteTeacherPort over serveTeacher', () => {
     expect(both.logits.shape).toEqual([9, 10]);
     expect(Array.from(both.logits.values.slice(0, 20))).toEqual(Array.from((await local.logits({ inputs: x })).logits.values));
     await expect(remote.logits({ inputs: none, procedural: { seed: 1, count: 5000 } })).rejects.toThrow(/round\.query: body\.procedural\.count/);
+    // A style's probabilities travel too, and the device draws the images of that style.
+    const styled = { ...spec, mirror: 1, upright: 0.5 };
+    expect(await remote.logits({ inputs: none, procedural: styled })).toEqual(await local.logits({ inputs: { shape: [7, 8, 8, 1], values: proceduralImages(styled, [8, 8, 1]) } }));
+    await expect(remote.logits({ inputs: none, procedural: { ...spec, mirror: 3 } })).rejects.toThrow(/round\.query: body\.procedural\.mirror/);
     await expect(remote.logits({ inputs: x, procedural: spec, probes: { directions: 2, mu: 0.01, seed: 1 } })).rejects.toThrow(/body\.procedural: cannot be combined with probes/);
   });
 

@@ -241,7 +241,7 @@ describe('data-free distillation engine', () => {
   });
 
   it('with a procedural pool, round 1 has the devices label it once, a share of each student batch comes from it, and a resumed run matches exactly', async () => {
-    const procedural = { pool: 150, share: 0.5 };
+    const procedural = { pool: 150, share: 0.5, mirror: 0.5, upright: 0.5 };
     const plain = weights((await distill({ ...SMALL, rounds: 2 }, 5)).student);
     expect(logitsQueries).toBe(0);
     const withPool = weights((await distill({ ...SMALL, rounds: 2, procedural }, 5)).student);
@@ -251,7 +251,7 @@ describe('data-free distillation engine', () => {
     logitsRequests.forEach((q) => {
       expect(q.inputs.shape).toEqual([0, 8, 8, 1]);
       expect(q.procedural).toEqual(logitsRequests[0].procedural);
-      expect(q.procedural!.count).toBe(150);
+      expect(q.procedural).toMatchObject({ count: 150, mirror: 0.5, upright: 0.5 });
     });
     expect(withPool).not.toEqual(plain);
     const { straight, resumed } = await straightAndResumed({ procedural });
@@ -272,7 +272,9 @@ describe('data-free distillation engine', () => {
     expect(() => parseDistillConfig({ procedural: { pool: -5 } })).toThrow(/distill.procedural.pool: must be an integer >= 0/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, share: 0 } })).toThrow(/distill.procedural.share: must be a number in \(0, 1\]/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, size: 3 } })).toThrow(/distill.procedural.size: unknown setting; valid: pool, share/);
-    expect(parseDistillConfig({ procedural: { pool: 100 } }).procedural).toEqual({ pool: 100, share: 0.5 });
+    expect(parseDistillConfig({ procedural: { pool: 100 } }).procedural).toEqual({ pool: 100, share: 0.5, mirror: 0.5, upright: 0.5 });
+    expect(() => parseDistillConfig({ procedural: { pool: 100, mirror: 2 } })).toThrow(/distill.procedural.mirror: must be a probability in \[0, 1\] \(that an image is made left-right symmetric\), got 2/);
+    expect(() => parseDistillConfig({ procedural: { pool: 100, upright: 'yes' } })).toThrow(/distill.procedural.upright: must be a probability/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: -1 } })).toThrow(/distill.smoothGrad.sigma: must be a number >= 0, got -1/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, samples: 0 } })).toThrow(/distill.smoothGrad.samples: must be an integer in 1..16/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, copies: 2 } })).toThrow(/distill.smoothGrad.copies: unknown setting; valid: sigma, samples/);

@@ -35,6 +35,27 @@ describe('procedural images', () => {
     }).sort((x, y) => x - y);
     expect(means[270] - means[30]).toBeGreaterThan(0.15);
   });
+
+  it('in a style: mirror 1 makes every image left-right symmetric, upright 1 stands shapes axis-aligned, and no style is the plain one', () => {
+    expect(proceduralBatch(seededRandom(5), 20, 28, 28, { mirror: 0, upright: 0 })).toEqual(proceduralBatch(seededRandom(5), 20, 28, 28));
+    const rng = seededRandom(6);
+    for (let k = 0; k < 50; k++) {
+      const img = proceduralImage(rng, 28, 28, { mirror: 1, upright: 0 });
+      for (let y = 0; y < 28; y++) for (let x = 0; x < 14; x++) expect(img[y * 28 + 27 - x]).toBe(img[y * 28 + x]);
+    }
+    // A shape at an angle fills less of its bounding box than one standing upright.
+    const boxFill = (img: Float32Array) => {
+      const lit = [...img.keys()].filter((i) => img[i] > 0);
+      const xs = lit.map((i) => i % 28);
+      const ys = lit.map((i) => Math.floor(i / 28));
+      return lit.length / ((Math.max(...xs) - Math.min(...xs) + 1) * (Math.max(...ys) - Math.min(...ys) + 1));
+    };
+    const meanFill = (upright: number) => {
+      const r = seededRandom(9);
+      return Array.from({ length: 300 }, () => boxFill(proceduralImage(r, 28, 28, { mirror: 0, upright }))).reduce((a, b) => a + b) / 300;
+    };
+    expect(meanFill(1)).toBeGreaterThan(meanFill(0) + 0.05);
+  });
 });
 
 describe('seeded procedural queries', () => {
@@ -46,6 +67,7 @@ describe('seeded procedural queries', () => {
     expect(all.shape).toEqual([7, 28, 28, 1]);
     expect(Array.from(all.values.subarray(0, 2 * 784))).toEqual(Array.from(inputs.values));
     expect(all.values.subarray(2 * 784)).toEqual(proceduralImages(spec, [28, 28, 1]));
+    expect(proceduralImages({ ...spec, mirror: 0.5, upright: 0.25 }, [28, 28, 1])).toEqual(proceduralBatch(seededRandom(42), 5, 28, 28, { mirror: 0.5, upright: 0.25 }));
   });
 
   it('names what is wrong with a bad spec', () => {
@@ -55,6 +77,8 @@ describe('seeded procedural queries', () => {
     expect(proceduralSpecProblem({ seed: -1, count: 3 }, [28, 28, 1])).toMatch(/procedural.seed must be an integer/);
     expect(proceduralSpecProblem({ seed: 1, count: 3 }, [30])).toMatch(/single-channel images \[height, width, 1\]; this teacher takes \[30\]/);
     expect(proceduralSpecProblem({ seed: 1, count: 3 }, [32, 32, 3])).toMatch(/single-channel/);
+    expect(proceduralSpecProblem({ seed: 1, count: 3, mirror: 1.5 }, [28, 28, 1])).toMatch(/procedural.mirror must be a probability in \[0, 1\], got 1.5/);
+    expect(proceduralSpecProblem({ seed: 1, count: 3, upright: -0.1 }, [28, 28, 1])).toMatch(/procedural.upright must be a probability/);
   });
 });
 
@@ -66,6 +90,10 @@ describe('the coordinator\'s procedural pool', () => {
     expect(new Set(queries.map((q) => q.procedural.seed)).size).toBe(3);
     expect(proceduralPoolQueries(7, 10_000, [28, 28, 1])).toEqual(queries);
     expect(proceduralPoolQueries(8, 10_000, [28, 28, 1])[0].procedural.seed).not.toBe(queries[0].procedural.seed);
+    // A style travels with every query, and only its probabilities above 0.
+    expect(queries[0].procedural).not.toHaveProperty('mirror');
+    const styled = proceduralPoolQueries(7, 10_000, [28, 28, 1], { mirror: 0.5, upright: 0 });
+    styled.forEach((q, k) => expect(q.procedural).toEqual({ ...queries[k].procedural, mirror: 0.5 }));
   });
 
   it('gives a student batch its share of pool rows first, then rows drawn from the replay buffer', () => {
