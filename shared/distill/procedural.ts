@@ -3,8 +3,9 @@
  * background" (cf. Baradad et al., NeurIPS 2021, learning from procedural noise images). Each image is the
  * union of one to three random shapes — ellipses, rotated rectangles, star-shaped polygons — filled with a
  * random intensity, a linear shading and optional stripes, sometimes with a hole cut out and softened by a
- * box blur. The teachers label them like any other query; the point is to cover input space the generator's
- * samples leave empty, not to resemble one data set.
+ * box blur. A style (ProceduralStyle) makes some images left-right symmetric and stands some shapes upright,
+ * as centred product photographs are. The teachers label them like any other query; the point is to cover
+ * input space the generator's samples leave empty, not to resemble one data set.
  *
  * Pure: an image depends only on the random stream it is drawn from.
  */
