@@ -4,7 +4,7 @@ import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { MAX_ZOOM } from './zoom.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
-import type { ProceduralSettings } from '../../shared/distill/procedural.js';
+import { badStyleProbability, type ProceduralSettings } from '../../shared/distill/procedural.js';
 import { GENERATOR_UPSAMPLES, MAX_GENERATOR_BRANCHES } from './generator.js';
 import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
 
@@ -281,10 +281,8 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   for (const k of Object.keys(c.historyContrast)) if (!(k in DEFAULT_DISTILL.historyContrast)) throw new Error(`${path}.historyContrast.${k}: unknown setting; valid: weight, bank, temperature`);
   for (const k of Object.keys(c.procedural)) if (!(k in DEFAULT_DISTILL.procedural)) throw new Error(`${path}.procedural.${k}: unknown setting; valid: pool, share, mirror, upright`);
   if (!Number.isInteger(c.procedural.pool) || c.procedural.pool < 0) throw new Error(`${path}.procedural.pool: must be an integer >= 0 (procedural images labelled at the start; 0: off), got ${JSON.stringify(c.procedural.pool)}`);
-  for (const key of ['mirror', 'upright'] as const) {
-    const p = c.procedural[key];
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new Error(`${path}.procedural.${key}: must be a probability in [0, 1] (${key === 'mirror' ? 'that an image is made left-right symmetric' : 'that a shape stands axis-aligned'}), got ${JSON.stringify(p)}`);
-  }
+  const bad = badStyleProbability(c.procedural);
+  if (bad) throw new Error(`${path}.procedural.${bad.key}: must be a probability in [0, 1] (${bad.key === 'mirror' ? 'that an image is made left-right symmetric' : 'that a shape stands axis-aligned'}), got ${JSON.stringify(bad.value)}`);
   if (typeof c.procedural.share !== 'number' || !(c.procedural.share > 0 && c.procedural.share <= 1)) throw new Error(`${path}.procedural.share: must be a number in (0, 1] (share of each student batch drawn from the procedural pool), got ${JSON.stringify(c.procedural.share)}`);
   nonNeg(c.historyContrast.weight, 'historyContrast.weight');
   posInt(c.historyContrast.bank, 'historyContrast.bank');

@@ -47,6 +47,15 @@ export interface ProceduralStyle {
 
 export const PLAIN_STYLE: ProceduralStyle = { mirror: 0, upright: 0 };
 
+/** The first style probability outside [0, 1] (absent ones pass), for the config's and the device's messages. */
+export function badStyleProbability(style: Partial<ProceduralStyle>): { key: keyof ProceduralStyle; value: unknown } | undefined {
+  for (const key of ['mirror', 'upright'] as const) {
+    const value: unknown = style[key];
+    if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 1)) return { key, value };
+  }
+  return undefined;
+}
+
 /** Most shapes united in one image. */
 const MAX_SHAPES = 3;
 
@@ -171,10 +180,8 @@ export function proceduralBatch(rng: Random, n: number, height: number, width: n
 export function proceduralSpecProblem(spec: ProceduralSpec, sampleShape: readonly number[]): string | undefined {
   if (!(Number.isInteger(spec.count) && spec.count >= 1 && spec.count <= MAX_PROCEDURAL_PER_QUERY)) return `procedural.count must be an integer in 1..${MAX_PROCEDURAL_PER_QUERY}, got ${JSON.stringify(spec.count)}`;
   if (!(Number.isInteger(spec.seed) && spec.seed >= 0 && spec.seed <= 0xffffffff)) return `procedural.seed must be an integer in 0..2^32 - 1, got ${JSON.stringify(spec.seed)}`;
-  for (const key of ['mirror', 'upright'] as const) {
-    const p = spec[key];
-    if (p !== undefined && !(typeof p === 'number' && p >= 0 && p <= 1)) return `procedural.${key} must be a probability in [0, 1], got ${JSON.stringify(p)}`;
-  }
+  const bad = badStyleProbability(spec);
+  if (bad) return `procedural.${bad.key} must be a probability in [0, 1], got ${JSON.stringify(bad.value)}`;
   if (sampleShape.length !== 3 || sampleShape[2] !== 1) return `procedural images are single-channel images [height, width, 1]; this teacher takes [${sampleShape.join(', ')}]`;
   return undefined;
 }
