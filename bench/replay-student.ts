@@ -89,6 +89,8 @@ interface Variant {
    * and `share` of every batch drawn from that pool instead of the buffer (1: the pool alone).
    */
   procedural?: { pool: number; share: number; style?: ProceduralStyle };
+  /** A fresh student of this CNN width instead of the scenario's (scratch only): conv filters and dense units. */
+  wider?: { conv: number[]; dense: number[] };
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -134,6 +136,9 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-procedural-pool60k-both': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } } },
   'continue-procedural-both': { init: 'continue', schedule: 'constant', procedural: { pool: 20000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } } },
   'scratch-procedural-only-both-always': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 1, upright: 1 } } },
+  'scratch-procedural-pool200k-both': { init: 'scratch', schedule: 'cosine', procedural: { pool: 200000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } } },
+  'scratch-procedural-pool60k-both-wide': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, wider: { conv: [32, 64], dense: [128] } },
+  'scratch-wide': { init: 'scratch', schedule: 'cosine', wider: { conv: [32, 64], dense: [128] } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
@@ -271,7 +276,11 @@ async function main(): Promise<void> {
     const v = VARIANTS[name];
     const tau = v.tau ?? config.tau;
     if (v.studentBatchNorm && v.init !== 'scratch') throw new Error(`variant ${name}: a batch-norm student can only start from scratch`);
-    const spec = v.studentBatchNorm ? { ...parseModelSpec(scenario.studentSpec), batchNorm: true } : scenario.studentSpec;
+    if (v.wider && v.init !== 'scratch') throw new Error(`variant ${name}: a wider student can only start from scratch`);
+    const scenarioSpec = parseModelSpec(scenario.studentSpec);
+    if (v.wider && scenarioSpec.kind !== 'cnn') throw new Error(`variant ${name}: widens a CNN student; the scenario's is ${scenarioSpec.kind}`);
+    const widened = v.wider ? { ...scenarioSpec, ...v.wider } : scenarioSpec;
+    const spec = v.studentBatchNorm ? { ...widened, batchNorm: true } : widened;
     const student = buildModel(spec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
     if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
     const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);
