@@ -9,6 +9,11 @@
  *   npx tsx bench/steps.ts --label before --out <this repo>/bench/results/steps.json
  *
  * Alternate the two a few times: every run appends its medians under its label, so machine drift hits both.
+ *
+ *   npm run bench:steps -- --widths 16-32/64,24-48/96,32-64/128
+ *
+ * times only the student's step (batch 128) for each CNN width, conv filters / dense units, in one process: what a
+ * wider student costs a round (writes bench/results/student-widths.json, or --out).
  */
 import * as tf from '@tensorflow/tfjs';
 import { execSync } from 'node:child_process';
@@ -88,7 +93,35 @@ function generatorStepMs(n: number): number {
   return ms;
 }
 
+/** "32-64/128" → a CNN student spec with conv [32, 64] and dense [128]; a clear error names a bad width. */
+function parseWidth(text: string): { kind: 'cnn'; conv: number[]; dense: number[] } {
+  const m = /^(\d+(?:-\d+)*)\/(\d+(?:-\d+)*)$/.exec(text.trim());
+  if (!m) throw new Error(`--widths: "${text}" is not conv filters / dense units, e.g. 32-64/128`);
+  const ints = (part: string) => part.split('-').map(Number);
+  return { kind: 'cnn', conv: ints(m[1]), dense: ints(m[2]) };
+}
+
+async function studentWidths(list: string): Promise<void> {
+  const specs = list.split(',').map(parseWidth);
+  const out = arg('out', new URL('./results/student-widths.json', import.meta.url).pathname);
+  if (!(await useBackend('wasm'))) throw new Error('the wasm backend could not start');
+  const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  console.log(`bench:steps student widths at ${commit}: median of ${REPS} steps at batch 128 (ms)`);
+  const rows = specs.map((spec) => {
+    const model = buildModel(spec, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+    const params = model.countParams();
+    model.dispose();
+    const ms = trainStepMs(spec, 128);
+    console.log(`  conv ${spec.conv.join('-')} / dense ${spec.dense.join('-')}: ${params} parameters, ${ms.toFixed(1)} ms`);
+    return { conv: spec.conv, dense: spec.dense, params, studentStepBatch128: +ms.toFixed(1) };
+  });
+  writeFileAtomic(out, JSON.stringify({ commit, measured: new Date().toISOString(), reps: REPS, rows }, null, 2) + '\n');
+  console.log(`results written to ${out}`);
+}
+
 async function main(): Promise<void> {
+  const widths = arg('widths', '');
+  if (widths) return studentWidths(widths);
   const label = arg('label', 'current');
   const out = arg('out', new URL('./results/steps.json', import.meta.url).pathname);
   if (!(await useBackend('wasm'))) throw new Error('the wasm backend could not start');
