@@ -74,8 +74,11 @@ interface Variant {
    * run combines them. What devices answering a logits query per student step would give. Absent: stored labels.
    */
   freshLabels?: JitterSettings;
-  /** A fresh student of the scenario's spec with batch norm after every conv and dense layer (scratch only). */
-  studentBatchNorm?: boolean;
+  /**
+   * A fresh student (scratch only) of the scenario's spec with these settings changed: `batchNorm` after every
+   * conv and dense layer, or a CNN's `conv` filters and `dense` units. Absent: the scenario's student.
+   */
+  student?: { batchNorm?: boolean; conv?: number[]; dense?: number[] };
   /**
    * MixUp between replayed samples: each drawn sample is blended with another of the batch, x = λ·a + (1 − λ)·b
    * with λ uniform in [0, 1] per sample. `labels: 'mixed'` blends the stored soft labels the same way (no device
@@ -89,8 +92,6 @@ interface Variant {
    * and `share` of every batch drawn from that pool instead of the buffer (1: the pool alone).
    */
   procedural?: { pool: number; share: number; style?: ProceduralStyle };
-  /** A fresh student of this CNN width instead of the scenario's (scratch only): conv filters and dense units. */
-  wider?: { conv: number[]; dense: number[] };
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -118,7 +119,7 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-relabel': { init: 'scratch', schedule: 'cosine', freshLabels: { shift: 0, flip: false } },
   'scratch-augrelabel': { init: 'scratch', schedule: 'cosine', freshLabels: { shift: 3, flip: true } },
   'continue-augrelabel': { init: 'continue', schedule: 'constant', freshLabels: { shift: 3, flip: true } },
-  'scratch-bn': { init: 'scratch', schedule: 'cosine', studentBatchNorm: true },
+  'scratch-bn': { init: 'scratch', schedule: 'cosine', student: { batchNorm: true } },
   'scratch-mixup': { init: 'scratch', schedule: 'cosine', mixup: { labels: 'mixed' } },
   'scratch-mixup-relabel': { init: 'scratch', schedule: 'cosine', mixup: { labels: 'fresh' } },
   'continue-mixup-relabel': { init: 'continue', schedule: 'constant', mixup: { labels: 'fresh' } },
@@ -137,8 +138,8 @@ const VARIANTS: Record<string, Variant> = {
   'continue-procedural-both': { init: 'continue', schedule: 'constant', procedural: { pool: 20000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } } },
   'scratch-procedural-only-both-always': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 1, upright: 1 } } },
   'scratch-procedural-pool200k-both': { init: 'scratch', schedule: 'cosine', procedural: { pool: 200000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } } },
-  'scratch-procedural-pool60k-both-wide': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, wider: { conv: [32, 64], dense: [128] } },
-  'scratch-wide': { init: 'scratch', schedule: 'cosine', wider: { conv: [32, 64], dense: [128] } },
+  'scratch-procedural-pool60k-both-wide': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-wide': { init: 'scratch', schedule: 'cosine', student: { conv: [32, 64], dense: [128] } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
@@ -275,12 +276,10 @@ async function main(): Promise<void> {
   for (const name of names) {
     const v = VARIANTS[name];
     const tau = v.tau ?? config.tau;
-    if (v.studentBatchNorm && v.init !== 'scratch') throw new Error(`variant ${name}: a batch-norm student can only start from scratch`);
-    if (v.wider && v.init !== 'scratch') throw new Error(`variant ${name}: a wider student can only start from scratch`);
+    if (v.student && v.init !== 'scratch') throw new Error(`variant ${name}: a changed student can only start from scratch`);
     const scenarioSpec = parseModelSpec(scenario.studentSpec);
-    if (v.wider && scenarioSpec.kind !== 'cnn') throw new Error(`variant ${name}: widens a CNN student; the scenario's is ${scenarioSpec.kind}`);
-    const widened = v.wider ? { ...scenarioSpec, ...v.wider } : scenarioSpec;
-    const spec = v.studentBatchNorm ? { ...widened, batchNorm: true } : widened;
+    if ((v.student?.conv || v.student?.dense) && scenarioSpec.kind !== 'cnn') throw new Error(`variant ${name}: changes a CNN's widths; the scenario's student is ${scenarioSpec.kind}`);
+    const spec = v.student ? { ...scenarioSpec, ...v.student } : scenarioSpec;
     const student = buildModel(spec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
     if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
     const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);

@@ -50,8 +50,9 @@ function batch(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
   return { x: tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', seed), y: tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', seed + 1), 10) };
 }
 
-function trainStepMs(spec: unknown, n: number): number {
+function trainStepMs(spec: unknown, n: number, onModel?: (model: tf.LayersModel) => void): number {
   const model = buildModel(spec, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+  onModel?.(model);
   const opt = tf.train.adam(1e-3);
   const { x, y } = batch(n, 10);
   const ms = timeMs(() => {
@@ -108,10 +109,8 @@ async function studentWidths(list: string): Promise<void> {
   const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
   console.log(`bench:steps student widths at ${commit}: median of ${REPS} steps at batch 128 (ms)`);
   const rows = specs.map((spec) => {
-    const model = buildModel(spec, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
-    const params = model.countParams();
-    model.dispose();
-    const ms = trainStepMs(spec, 128);
+    let params = 0;
+    const ms = trainStepMs(spec, 128, (model) => (params = model.countParams()));
     console.log(`  conv ${spec.conv.join('-')} / dense ${spec.dense.join('-')}: ${params} parameters, ${ms.toFixed(1)} ms`);
     return { conv: spec.conv, dense: spec.dense, params, studentStepBatch128: +ms.toFixed(1) };
   });
