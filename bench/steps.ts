@@ -13,11 +13,20 @@
  *   npm run bench:steps -- --widths 16-32/64,24-48/96,32-64/128
  *
  * times only the student's step (batch 128) for each CNN width, conv filters / dense units, in one process: what a
- * wider student costs a round (writes bench/results/student-widths.json, or --out).
+ * wider student costs a round (writes bench/results/student-widths.json, or --out). `--threads N` runs the
+ * wasm backend's XNNPACK on N threads (default 1; docs/compute.md), and a list compares them:
+ *
+ *   npm run bench:steps -- --widths 16-32/64,32-64/128 --threads 1,2
+ *
+ * times each count in its own process (a backend's thread count is fixed when it starts), alternating the
+ * counts three times so drift hits all of them, and writes the medians to
+ * bench/results/student-widths-threads.json (or --out).
  */
 import * as tf from '@tensorflow/tfjs';
-import { execSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, execSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { useBackend } from '../shared/compute/backend.js';
 import { buildModel } from '../shared/models/build.js';
 import { buildGenerator } from '../coordinator/engine/generator.js';
@@ -102,25 +111,70 @@ function parseWidth(text: string): { kind: 'cnn'; conv: number[]; dense: number[
   return { kind: 'cnn', conv: ints(m[1]), dense: ints(m[2]) };
 }
 
-async function studentWidths(list: string): Promise<void> {
+/** "1,2" → [1, 2]; a clear error names a bad count. */
+function parseThreads(text: string): number[] {
+  return text.split(',').map((t) => {
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`--threads: "${t}" is not a thread count from 1 to 8`);
+    return n;
+  });
+}
+
+const ALTERNATIONS = 3;
+
+/** Each thread count in child processes, alternated; the median of the children's medians per width and count. */
+function compareThreads(widths: string, counts: number[]): void {
+  const out = arg('out', new URL('./results/student-widths-threads.json', import.meta.url).pathname);
+  const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-threads-'));
+  const samples = new Map<string, number[]>();
+  let rows: { conv: number[]; dense: number[]; params: number }[] = [];
+  for (let pass = 1; pass <= ALTERNATIONS; pass++) {
+    for (const threads of counts) {
+      const file = join(scratch, `${pass}-${threads}.json`);
+      console.log(`pass ${pass}/${ALTERNATIONS}, ${threads} thread(s):`);
+      execFileSync(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--widths', widths, '--threads', String(threads), '--out', file], { stdio: 'inherit' });
+      const result = JSON.parse(readFileSync(file, 'utf8')) as { rows: { conv: number[]; dense: number[]; params: number; studentStepBatch128: number }[] };
+      rows = result.rows;
+      for (const r of result.rows) {
+        const key = `${r.conv.join('-')}/${r.dense.join('-')}@${threads}`;
+        samples.set(key, [...(samples.get(key) ?? []), r.studentStepBatch128]);
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+  const table = rows.map((r) => {
+    const ms = Object.fromEntries(counts.map((t) => [t, median(samples.get(`${r.conv.join('-')}/${r.dense.join('-')}@${t}`)!)]));
+    return { conv: r.conv, dense: r.dense, params: r.params, msByThreads: ms, ratioToOneThread: Object.fromEntries(counts.map((t) => [t, +(ms[t] / ms[counts[0]]).toFixed(3)])) };
+  });
+  console.log(`student step at batch 128, median over ${ALTERNATIONS} alternating processes (ms):`);
+  for (const r of table) console.log(`  conv ${r.conv.join('-')} / dense ${r.dense.join('-')}: ${counts.map((t) => `${t} thread(s) ${r.msByThreads[t]}`).join(', ')}`);
+  writeFileAtomic(out, JSON.stringify({ commit, measured: new Date().toISOString(), reps: REPS, alternations: ALTERNATIONS, threads: counts, rows: table }, null, 2) + '\n');
+  console.log(`results written to ${out}`);
+}
+
+async function studentWidths(list: string, threads: number): Promise<void> {
   const specs = list.split(',').map(parseWidth);
   const out = arg('out', new URL('./results/student-widths.json', import.meta.url).pathname);
-  if (!(await useBackend('wasm'))) throw new Error('the wasm backend could not start');
+  if (!(await useBackend('wasm', { threads }))) throw new Error('the wasm backend could not start');
   const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-  console.log(`bench:steps student widths at ${commit}: median of ${REPS} steps at batch 128 (ms)`);
+  console.log(`bench:steps student widths at ${commit}, ${threads} thread(s): median of ${REPS} steps at batch 128 (ms)`);
   const rows = specs.map((spec) => {
     let params = 0;
     const ms = trainStepMs(spec, 128, (model) => (params = model.countParams()));
     console.log(`  conv ${spec.conv.join('-')} / dense ${spec.dense.join('-')}: ${params} parameters, ${ms.toFixed(1)} ms`);
     return { conv: spec.conv, dense: spec.dense, params, studentStepBatch128: +ms.toFixed(1) };
   });
-  writeFileAtomic(out, JSON.stringify({ commit, measured: new Date().toISOString(), reps: REPS, rows }, null, 2) + '\n');
+  writeFileAtomic(out, JSON.stringify({ commit, measured: new Date().toISOString(), reps: REPS, threads, rows }, null, 2) + '\n');
   console.log(`results written to ${out}`);
 }
 
 async function main(): Promise<void> {
   const widths = arg('widths', '');
-  if (widths) return studentWidths(widths);
+  const threads = parseThreads(arg('threads', '1'));
+  if (widths && threads.length > 1) return compareThreads(widths, threads);
+  if (widths) return studentWidths(widths, threads[0]);
+  if (threads[0] !== 1) throw new Error('--threads applies to --widths; the round-step timings run on one thread');
   const label = arg('label', 'current');
   const out = arg('out', new URL('./results/steps.json', import.meta.url).pathname);
   if (!(await useBackend('wasm'))) throw new Error('the wasm backend could not start');

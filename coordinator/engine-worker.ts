@@ -45,7 +45,7 @@ function checkpointedRound(dir: string): number {
 }
 
 async function run(s: EngineStart): Promise<void> {
-  await initBackend(() => {});
+  await initBackend(() => {}, { threads: 'auto' });
   const { job } = s;
   const { inputShape, numClasses } = s.devices[0].info;
   const test = job.evaluation ? loadDataset(job.evaluation.dataset, { splitSeed: job.evaluation.splitSeed, limit: job.evaluation.limit }).test : undefined;

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { initBackend } from '../shared/compute/backend.js';
+import { describeBackend, initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { partitionDataset } from '../shared/data/partition.js';
 import { buildModel, modelSize } from '../shared/models/build.js';
@@ -80,10 +80,11 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     return r;
   };
   mkdirSync(o.out, { recursive: true });
-  const backend = await initBackend(() => {});
+  // The student and generator steps run here while the device threads wait: give XNNPACK every core.
+  const backend = await initBackend(() => {}, { threads: 'auto' });
   const { train, test } = await phase('data', () => loadDataset(s.dataset, { limit: s.limit, splitSeed: o.seed }));
   const parts = partitionDataset(train, { ...s.partition, seed: o.seed });
-  log(`${s.name} seed ${o.seed}: ${s.partition.devices} devices, ${train.y.length} training samples (${s.partition.scheme}${s.partition.alpha ? ` alpha=${s.partition.alpha}` : ''}), backend ${backend}`);
+  log(`${s.name} seed ${o.seed}: ${s.partition.devices} devices, ${train.y.length} training samples (${s.partition.scheme}${s.partition.alpha ? ` alpha=${s.partition.alpha}` : ''}), backend ${await describeBackend(backend)}`);
 
   claimOutputFolder(o.out, parts.map((_, d) => teacherKey(s, o.seed, d)));
   const { models: teachers, dirs: teacherDirs } = await phase('teachers', () => prepareTeachers(s, o.seed, train, parts, log, o.workers ?? 0));
