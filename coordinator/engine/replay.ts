@@ -17,6 +17,7 @@ export class ReplayBuffer {
   readonly targets: Float32Array;
   private size = 0;
   private next = 0;
+  private changes = 0;
 
   constructor(
     readonly capacity: number,
@@ -32,10 +33,21 @@ export class ReplayBuffer {
     return this.size;
   }
 
+  /** Where the next push writes (the ring's position). */
+  get writeIndex(): number {
+    return this.next;
+  }
+
+  /** Counts the pushes and restores so far: equal counts mean equal contents (checkpoints skip rewriting). */
+  get revision(): number {
+    return this.changes;
+  }
+
   /** Adds a batch of samples ([n, features]) with their target distributions ([n, numClasses]). */
   push(x: Float32Array, targets: Float32Array): void {
     const n = targets.length / this.numClasses;
     if (x.length !== n * this.features) throw new Error(`replay: ${x.length} input values for ${n} targets of ${this.features} features`);
+    this.changes++;
     for (let i = 0; i < n; i++) {
       this.x.set(x.subarray(i * this.features, (i + 1) * this.features), this.next * this.features);
       this.targets.set(targets.subarray(i * this.numClasses, (i + 1) * this.numClasses), this.next * this.numClasses);
@@ -120,5 +132,6 @@ export class ReplayBuffer {
     this.targets.set(s.targets);
     this.size = s.size;
     this.next = s.next;
+    this.changes++;
   }
 }

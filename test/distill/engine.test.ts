@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { aggregateTargets } from '../../shared/distill/aggregation/index.js';
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { buildModel } from '../../shared/models/build.js';
@@ -16,6 +16,7 @@ import { buildGenerator } from '../../coordinator/engine/generator.js';
 import { Distiller } from '../../coordinator/engine/distiller.js';
 import { DirectoryCheckpoints, readCheckpointContents } from '../../coordinator/engine/checkpoint.js';
 import { ReplayBuffer } from '../../coordinator/engine/replay.js';
+import { readTensorFile, writeTensorFile } from '../../shared/fs/tensor-file.js';
 import { scarcityShares } from '../../coordinator/engine/label-requests.js';
 import { parseDistillConfig, type DistillConfig } from '../../coordinator/engine/config.js';
 import type { GradientQuery, LogitsQuery } from '../../shared/distill/port.js';
@@ -258,6 +259,36 @@ describe('data-free distillation engine', () => {
     expect(logitsQueries).toBe(0); // the resumed run restored the labelled pool from its checkpoint
     expect(resumed.student).toEqual(straight.student);
     expect(resumed.generator).toEqual(straight.generator);
+  });
+
+  it('checkpoints write the procedural pool once, in a file of its own, and still resume from the older layout that kept it in every round', async () => {
+    const procedural = { pool: 150, share: 0.5, mirror: 0.5, upright: 0.5 };
+    const small = { ...SMALL, procedural };
+    const straight = weights((await distill({ ...small, rounds: 3 }, 5)).student);
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-pool-'));
+    try {
+      await distill(small, 5, dir, 1);
+      const written = statSync(join(dir, 'procedural-00001.bin'));
+      await distill(small, 5, dir, 2);
+      // Round 2 named round 1's pool file and did not rewrite it; the round's own tensor file has no pool.
+      const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+      expect(state.poolFile.tensorFile).toBe('procedural-00001.bin');
+      expect(statSync(join(dir, 'procedural-00001.bin')).mtimeMs).toBe(written.mtimeMs);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.bin')).sort()).toEqual(['procedural-00001.bin', 'tensors-00002.bin']);
+      expect(state.manifest.map((e: { name: string }) => e.name)).not.toContain('procedural/x');
+      // Rewrite the checkpoint as sessions before this one wrote it: the pool inside the round's tensor file.
+      const arrays = [...readTensorFile(join(dir, state.tensorFile), state.manifest), ...readTensorFile(join(dir, state.poolFile.tensorFile), state.poolFile.manifest)];
+      const { poolFile: _pool, ...older } = state;
+      writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...older, manifest: writeTensorFile(join(dir, state.tensorFile), arrays) }));
+      rmSync(join(dir, 'procedural-00001.bin'));
+      const resumed = weights((await distill(small, 5, dir, 3)).student);
+      expect(logitsQueries).toBe(0);
+      expect(resumed).toEqual(straight);
+      // Resumed from the older layout, round 3 moved the pool into a file of its own.
+      expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).poolFile.tensorFile).toBe('procedural-00003.bin');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('with ceFocal on, every gradient query carries it; off, none does', async () => {
