@@ -9,6 +9,7 @@
  *   npx tsx bench/steps.ts --label before --out <this repo>/bench/results/steps.json
  *
  * Alternate the two a few times: every run appends its medians under its label, so machine drift hits both.
+ * `--threads 2` runs them on two XNNPACK threads (labelled threads-2 unless --label says otherwise).
  *
  *   npm run bench:steps -- --widths 16-32/64,24-48/96,32-64/128
  *
@@ -174,12 +175,12 @@ async function main(): Promise<void> {
   const threads = parseThreads(arg('threads', '1'));
   if (widths && threads.length > 1) return compareThreads(widths, threads);
   if (widths) return studentWidths(widths, threads[0]);
-  if (threads[0] !== 1) throw new Error('--threads applies to --widths; the round-step timings run on one thread');
-  const label = arg('label', 'current');
+  if (threads.length > 1) throw new Error('--threads takes one count here; a list compares counts with --widths');
+  const label = arg('label', threads[0] === 1 ? 'current' : `threads-${threads[0]}`);
   const out = arg('out', new URL('./results/steps.json', import.meta.url).pathname);
-  if (!(await useBackend('wasm'))) throw new Error('the wasm backend could not start');
+  if (!(await useBackend('wasm', { threads: threads[0] }))) throw new Error('the wasm backend could not start');
   const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-  console.log(`bench:steps '${label}' at ${commit}: median of ${REPS} runs each (ms)`);
+  console.log(`bench:steps '${label}' at ${commit}, ${threads[0]} thread(s): median of ${REPS} runs each (ms)`);
   const sample = {
     studentStepBatch128: trainStepMs(STUDENT, 128),
     teacherBnStepBatch64: trainStepMs(TEACHER, 64),
