@@ -38,12 +38,16 @@ async function tryTensorflow(): Promise<boolean> {
   }
 }
 
-/** Starts the threaded build; on any failure says why and leaves the single-threaded build to start. */
-async function tryThreadedWasm(threads: number, log: Log): Promise<boolean> {
+/**
+ * Starts the threaded build; on any failure says why on stderr (whatever the caller's log, which may be
+ * silent: the fallback is worth knowing) and leaves the single-threaded build to start.
+ */
+async function tryThreadedWasm(threads: number): Promise<boolean> {
+  const warn = (line: string) => process.stderr.write(line + '\n');
   try {
     await prepareWasmThreads(threads);
   } catch (e) {
-    log(`distillery: wasm threads unavailable (${(e as Error).message}); running single-threaded`);
+    warn(`distillery: wasm threads unavailable (${(e as Error).message}); running single-threaded`);
     return false;
   }
   try {
@@ -51,16 +55,16 @@ async function tryThreadedWasm(threads: number, log: Log): Promise<boolean> {
   } finally {
     releaseWasmThreads();
   }
-  log('distillery: the threaded wasm backend did not start; running single-threaded');
+  warn('distillery: the threaded wasm backend did not start; running single-threaded');
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   return false;
 }
 
-async function tryWasm(threads: number, log: Log): Promise<boolean> {
+async function tryWasm(threads: number): Promise<boolean> {
   try {
     await import('@tensorflow/tfjs-backend-wasm');
     registerWasmTrainingKernels();
-    if (threads > 1 && (await tryThreadedWasm(threads, log))) return true;
+    if (threads > 1 && (await tryThreadedWasm(threads))) return true;
     return await tf.setBackend('wasm');
   } catch {
     return false;
@@ -71,7 +75,7 @@ async function tryCpu(): Promise<boolean> {
   return tf.setBackend('cpu');
 }
 
-const starters: Record<BackendName, (threads: number, log: Log) => Promise<boolean>> = {
+const starters: Record<BackendName, (threads: number) => Promise<boolean>> = {
   tensorflow: tryTensorflow,
   wasm: tryWasm,
   cpu: tryCpu,
@@ -100,14 +104,14 @@ export function parseBackendOverride(value: string | undefined): BackendName | u
 async function pick(log: Log, threads: number): Promise<BackendName> {
   const forced = parseBackendOverride(process.env.DISTILLERY_BACKEND);
   if (forced) {
-    if (!(await starters[forced](threads, log))) {
+    if (!(await starters[forced](threads))) {
       throw new Error(`DISTILLERY_BACKEND=${forced} was requested but the '${forced}' backend could not start`);
     }
     log(`distillery: compute backend ${await describeBackend(forced)} (forced by DISTILLERY_BACKEND)`);
     return forced;
   }
   for (const name of BACKEND_NAMES) {
-    if (await starters[name](threads, log)) {
+    if (await starters[name](threads)) {
       log(`distillery: compute backend ${await describeBackend(name)}`);
       return name;
     }
@@ -127,5 +131,5 @@ export function initBackend(log: Log = (l) => process.stderr.write(l + '\n'), op
 
 /** Switches to a specific backend (benchmarks compare backends in one process). */
 export async function useBackend(name: BackendName, options: BackendOptions = {}): Promise<boolean> {
-  return starters[name](resolveThreads(options.threads), () => {});
+  return starters[name](resolveThreads(options.threads));
 }

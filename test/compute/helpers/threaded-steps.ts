@@ -2,6 +2,8 @@
  * Child process for wasm-threads.test.ts: starts the backend with DISTILLERY_WASM_THREADS threads (through
  * initBackend's 'auto'), takes three training steps of a small batch-norm CNN, prints one JSON line with the
  * thread count and a hash of the trained weights, and then just returns: the process must exit by itself.
+ * BROKEN_TMPDIR, when set, becomes the temp folder once tsx has started (which needs a working one), so that
+ * the threaded build cannot write its worker script.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
@@ -10,6 +12,7 @@ import { wasmThreadCount } from '../../../shared/compute/wasm-threads.js';
 import { buildModel } from '../../../shared/models/build.js';
 
 async function main(): Promise<void> {
+  if (process.env.BROKEN_TMPDIR) process.env.TMPDIR = process.env.BROKEN_TMPDIR;
   const backend = await initBackend(() => {}, { threads: 'auto' });
   const model = buildModel({ kind: 'cnn', conv: [8, 16], dense: [32], batchNorm: true }, { inputShape: [28, 28, 1], numClasses: 10, seed: 3 });
   const optimizer = tf.train.adam(1e-3);
