@@ -76,9 +76,10 @@ interface Variant {
   freshLabels?: JitterSettings;
   /**
    * A fresh student (scratch only) of the scenario's spec with these settings changed: `batchNorm` after every
-   * conv and dense layer, or a CNN's `conv` filters and `dense` units. Absent: the scenario's student.
+   * conv and dense layer, a CNN's `conv` filters and `dense` units, or `dropout` after every dense layer. Absent:
+   * the scenario's student.
    */
-  student?: { batchNorm?: boolean; conv?: number[]; dense?: number[] };
+  student?: { batchNorm?: boolean; conv?: number[]; dense?: number[]; dropout?: number };
   /**
    * MixUp between replayed samples: each drawn sample is blended with another of the batch, x = λ·a + (1 − λ)·b
    * with λ uniform in [0, 1] per sample. `labels: 'mixed'` blends the stored soft labels the same way (no device
@@ -91,7 +92,18 @@ interface Variant {
    * labelled once by the cached teachers as the run combines them (what logits queries on them would store),
    * and `share` of every batch drawn from that pool instead of the buffer (1: the pool alone).
    */
-  procedural?: { pool: number; share: number; style?: ProceduralStyle };
+  procedural?: {
+    pool: number;
+    share: number;
+    style?: ProceduralStyle;
+    /**
+     * Draw this many candidates (≥ pool), have the teachers label them all, and keep `pool` of them with as even
+     * a spread of the vote's top class as the candidates allow (selectBalanced). Absent: the first `pool`.
+     */
+    candidates?: number;
+    /** Draw the pool's rows for each batch class-balanced by the vote's top class (1) or uniformly (0, absent). */
+    balance?: number;
+  };
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -140,6 +152,13 @@ const VARIANTS: Record<string, Variant> = {
   'scratch-procedural-pool200k-both': { init: 'scratch', schedule: 'cosine', procedural: { pool: 200000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } } },
   'scratch-procedural-pool60k-both-wide': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128] } },
   'scratch-wide': { init: 'scratch', schedule: 'cosine', student: { conv: [32, 64], dense: [128] } },
+  'scratch-procedural-pool60k-both-wide-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-procedural-pool60k-of300k-both-wide': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, candidates: 300000 }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-procedural-pool60k-both-wide-d512': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [512] } },
+  'scratch-procedural-pool60k-both-wide3': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64, 128], dense: [128] } },
+  'scratch-procedural-pool60k-both-wider': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [48, 96], dense: [192] } },
+  'scratch-procedural-pool60k-both-wide-drop': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128], dropout: 0.3 } },
+  'scratch-procedural-pool60k-both-wide-bn': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128], batchNorm: true } },
 };
 
 /** Samples per student step on which the Jacobian-matching variants compare derivatives (two directions each). */
@@ -184,17 +203,44 @@ async function relabelled(scenario: Scenario, seed: number, x: Float32Array, agg
 }
 
 /** A pool of `pool` procedural images labelled by the teachers. */
-function proceduralPool(teachers: Teachers, pool: number, aggregation: string, tau: number, seed: number, style?: ProceduralStyle): Batch {
+function proceduralPool(teachers: Teachers, pool: number, aggregation: string, tau: number, seed: number, style?: ProceduralStyle, candidates = pool): Batch {
   const [height, width] = teachers.sampleShape;
   if (teachers.sampleShape.length !== 3 || teachers.sampleShape[2] !== 1) throw new Error(`procedural images are single-channel images; this data set's samples are [${teachers.sampleShape}]`);
-  const x = proceduralBatch(seededRandom(seed * 131 + 5), pool, height, width, style);
-  return { x, targets: teacherVote(teachers, x, aggregation, tau), n: pool };
+  const x = proceduralBatch(seededRandom(seed * 131 + 5), candidates, height, width, style);
+  const drawn = { x, targets: teacherVote(teachers, x, aggregation, tau), n: candidates };
+  return candidates === pool ? drawn : gatherRows(drawn, selectBalanced(argmaxRows(drawn.targets, drawn.targets.length / candidates), drawn.targets.length / candidates, pool));
 }
 
-/** `drawn` with its first `share` of rows replaced by rows drawn from `pool`. */
-function withProcedural(drawn: Batch, pool: Batch, share: number, rng: Random): Batch {
+/**
+ * `keep` row indices spread as evenly over the top classes in `top` as they allow: each class up to an equal
+ * share in draw order, the share raised while classes with fewer rows leave room.
+ */
+function selectBalanced(top: ArrayLike<number>, numClasses: number, keep: number): number[] {
+  const byClass: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < top.length; i++) byClass[top[i]].push(i);
+  const sizes = byClass.map((rows) => rows.length).sort((a, b) => a - b);
+  // The largest per-class cap whose total stays within keep.
+  let cap = 0;
+  for (let left = keep, k = 0; k < numClasses; k++) {
+    const even = Math.floor(left / (numClasses - k));
+    if (sizes[k] >= even) { cap = even; break; }
+    left -= sizes[k];
+    cap = sizes[k];
+  }
+  const chosen = byClass.flatMap((rows) => rows.slice(0, cap));
+  const rest = byClass.flatMap((rows) => rows.slice(cap));
+  return chosen.concat(rest.slice(0, keep - chosen.length)).sort((a, b) => a - b);
+}
+
+/**
+ * `drawn` with its first `share` of rows replaced by rows drawn from `pool`: uniformly, or given `byClass` (the
+ * pool's rows per top class), a class first, uniformly among those with rows, then a row of it.
+ */
+function withProcedural(drawn: Batch, pool: Batch, share: number, rng: Random, byClass?: number[][]): Batch {
   const k = Math.round(drawn.n * share);
-  const fromPool = gatherRows(pool, Array.from({ length: k }, () => rng.int(pool.n)));
+  const classes = byClass?.filter((rows) => rows.length > 0);
+  const pick = classes ? () => { const rows = classes[rng.int(classes.length)]; return rows[rng.int(rows.length)]; } : () => rng.int(pool.n);
+  const fromPool = gatherRows(pool, Array.from({ length: k }, pick));
   if (k === drawn.n) return fromPool;
   return concatRows(fromPool, gatherRows(drawn, Array.from({ length: drawn.n - k }, (_, i) => k + i)));
 }
@@ -313,12 +359,17 @@ async function main(): Promise<void> {
     const labellers = v.freshLabels || v.mixup?.labels === 'fresh' ? await runTeachers(scenario, seed) : undefined;
     const mixLabellers = v.mixup?.labels === 'fresh' ? labellers : undefined;
     let pool: Batch | undefined;
+    let poolByClass: number[][] | undefined;
     if (v.procedural) {
       const t = await runTeachers(scenario, seed);
-      pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed, v.procedural.style);
+      pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed, v.procedural.style, v.procedural.candidates);
       t.models.forEach((m) => m.dispose());
       const top = new Array(numClasses).fill(0);
       argmaxRows(pool.targets, numClasses).forEach((c) => top[c]++);
+      if (v.procedural.balance) {
+        poolByClass = Array.from({ length: numClasses }, () => [] as number[]);
+        argmaxRows(pool.targets, numClasses).forEach((c, i) => poolByClass![c].push(i));
+      }
       console.log(`${name}: ${pool.n} procedural images; the teachers' top class: ${top.map((c) => (c / pool!.n * 100).toFixed(1)).join(' / ')}%`);
     }
     const t0 = performance.now();
@@ -326,7 +377,7 @@ async function main(): Promise<void> {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
       const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
       const hard = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
-      const picked = pool && v.procedural ? withProcedural(hard, pool, v.procedural.share, rng) : hard;
+      const picked = pool && v.procedural ? withProcedural(hard, pool, v.procedural.share, rng, poolByClass) : hard;
       const viewed = v.freshLabels && labellers ? freshlyLabelled(picked, labellers, v.freshLabels, config.aggregation, tau, rng) : picked;
       const batch = v.mixup ? mixedUp(viewed, rng, mixLabellers && { teachers: mixLabellers, aggregation: config.aggregation, tau }) : viewed;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);

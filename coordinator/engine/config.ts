@@ -125,8 +125,8 @@ export interface DistillConfig {
   /**
    * Procedural silhouettes (shared/distill/procedural.ts, procedural-pool.ts): `pool` images drawn from no
    * data, which the devices draw from seeds and label once in logits queries at the start of the run, kept in a
-   * pool of their own; `share` of every student batch is drawn from that pool and the rest from the replay
-   * buffer. They cover input space the generator leaves
+   * pool of their own; `share` of every student batch is drawn from that pool (class-balanced by `balance`) and
+   * the rest from the replay buffer. They cover input space the generator leaves
    * empty. Single-channel images only; pool 0: off.
    */
   procedural: ProceduralSettings;
@@ -217,7 +217,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   studentJitter: { shift: 0, flip: false },
   relabel: NO_RELABEL,
   historyContrast: { weight: 0, bank: 256, temperature: 0.1 },
-  procedural: { pool: 0, share: 0.5, mirror: 0.5, upright: 0.5 },
+  procedural: { pool: 0, share: 0.5, mirror: 0.5, upright: 0.5, balance: 0 },
   warmupRounds: 2,
   generatorLr: 0.05,
   generatorRestart: 0,
@@ -279,10 +279,11 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   posInt(c.relabel.fromRound, 'relabel.fromRound');
   if (typeof c.relabel.mixup !== 'boolean') throw new Error(`${path}.relabel.mixup: must be true or false, got ${JSON.stringify(c.relabel.mixup)}`);
   for (const k of Object.keys(c.historyContrast)) if (!(k in DEFAULT_DISTILL.historyContrast)) throw new Error(`${path}.historyContrast.${k}: unknown setting; valid: weight, bank, temperature`);
-  for (const k of Object.keys(c.procedural)) if (!(k in DEFAULT_DISTILL.procedural)) throw new Error(`${path}.procedural.${k}: unknown setting; valid: pool, share, mirror, upright`);
+  for (const k of Object.keys(c.procedural)) if (!(k in DEFAULT_DISTILL.procedural)) throw new Error(`${path}.procedural.${k}: unknown setting; valid: pool, share, mirror, upright, balance`);
   if (!Number.isInteger(c.procedural.pool) || c.procedural.pool < 0) throw new Error(`${path}.procedural.pool: must be an integer >= 0 (procedural images labelled at the start; 0: off), got ${JSON.stringify(c.procedural.pool)}`);
   const bad = badStyleProbability(c.procedural);
   if (bad) throw new Error(`${path}.procedural.${bad.key}: must be a probability in [0, 1] (${bad.key === 'mirror' ? 'that an image is made left-right symmetric' : 'that a shape stands axis-aligned'}), got ${JSON.stringify(bad.value)}`);
+  if (typeof c.procedural.balance !== 'number' || !(c.procedural.balance >= 0 && c.procedural.balance <= 1)) throw new Error(`${path}.procedural.balance: must be a number in [0, 1] (0: uniform draws from the pool, 1: every class the vote ranks first alike), got ${JSON.stringify(c.procedural.balance)}`);
   if (typeof c.procedural.share !== 'number' || !(c.procedural.share > 0 && c.procedural.share <= 1)) throw new Error(`${path}.procedural.share: must be a number in (0, 1] (share of each student batch drawn from the procedural pool), got ${JSON.stringify(c.procedural.share)}`);
   nonNeg(c.historyContrast.weight, 'historyContrast.weight');
   posInt(c.historyContrast.bank, 'historyContrast.bank');

@@ -364,9 +364,10 @@ export class Distiller {
     let sLoss = 0;
     // The buffer does not change during the student steps: one sampler serves them all.
     const draw = this.replay.classBalancedSampler(c.studentBalance);
+    const drawPool = this.procedural?.classBalancedSampler(c.procedural.balance);
     for (let step = 0; step < c.studentSteps; step++) {
       setLearningRate(this.studentOptimizer, studentLearningRate(c, round, step));
-      const batch = this.procedural ? withPoolShare(draw, this.procedural, c.studentBatchSize, c.procedural.share, rng) : draw(c.studentBatchSize, rng);
+      const batch = drawPool ? withPoolShare(draw, drawPool, c.studentBatchSize, c.procedural.share, rng) : draw(c.studentBatchSize, rng);
       const shape = [batch.n, ...sampleShape];
       // As for the query jitter, the random stream is only drawn from when augmentation is on.
       const values = jitterEnabled(c.studentJitter) ? jitterEachSample(batch.x, shape, () => drawJitter(c.studentJitter, rng)) : batch.x;

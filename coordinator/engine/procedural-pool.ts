@@ -5,7 +5,7 @@
 import type { Random } from '../../shared/random.js';
 import type { LogitsQuery } from '../../shared/distill/port.js';
 import { MAX_PROCEDURAL_PER_QUERY, PLAIN_STYLE, type ProceduralSpec, type ProceduralStyle } from '../../shared/distill/procedural.js';
-import type { ReplayBatch, ReplayBuffer } from './replay.js';
+import type { ReplayBatch } from './replay.js';
 import { concatRows } from './relabel.js';
 
 /**
@@ -23,9 +23,12 @@ export function proceduralPoolQueries(runSeed: number, pool: number, sampleShape
   return queries;
 }
 
-/** A student batch of `size`: round(share · size) rows from `pool`, the rest drawn by `draw` from the replay buffer. */
-export function withPoolShare(draw: (n: number, rng: Random) => ReplayBatch, pool: ReplayBuffer, size: number, share: number, rng: Random): ReplayBatch {
+/** Draws `n` rows of a buffer: ReplayBuffer.sample or a classBalancedSampler. */
+export type RowDraw = (n: number, rng: Random) => ReplayBatch;
+
+/** A student batch of `size`: round(share · size) rows drawn by `drawPool` from the pool, the rest by `draw` from the replay buffer. */
+export function withPoolShare(draw: RowDraw, drawPool: RowDraw, size: number, share: number, rng: Random): ReplayBatch {
   const k = Math.round(size * share);
-  const fromPool = pool.sample(k, rng);
+  const fromPool = drawPool(k, rng);
   return k >= size ? fromPool : concatRows(fromPool, draw(size - k, rng));
 }

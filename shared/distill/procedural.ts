@@ -17,6 +17,12 @@ export interface ProceduralSettings extends ProceduralStyle {
   pool: number;
   /** Share of each student batch drawn from the pool, in (0, 1]. */
   share: number;
+  /**
+   * How the pool's rows for a batch are drawn, in [0, 1]: 0 uniformly, 1 every class the ensemble's vote ranks
+   * first alike (ReplayBuffer.classBalancedSampler). The ensemble calls half of the pool a bag and hardly any of
+   * it a trouser; coordinator-side only.
+   */
+  balance: number;
 }
 
 /**

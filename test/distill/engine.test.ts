@@ -242,7 +242,7 @@ describe('data-free distillation engine', () => {
   });
 
   it('with a procedural pool, round 1 has the devices label it once, a share of each student batch comes from it, and a resumed run matches exactly', async () => {
-    const procedural = { pool: 150, share: 0.5, mirror: 0.5, upright: 0.5 };
+    const procedural = { pool: 150, share: 0.5, mirror: 0.5, upright: 0.5, balance: 0 };
     const plain = weights((await distill({ ...SMALL, rounds: 2 }, 5)).student);
     expect(logitsQueries).toBe(0);
     const withPool = weights((await distill({ ...SMALL, rounds: 2, procedural }, 5)).student);
@@ -255,6 +255,10 @@ describe('data-free distillation engine', () => {
       expect(q.procedural).toMatchObject({ count: 150, mirror: 0.5, upright: 0.5 });
     });
     expect(withPool).not.toEqual(plain);
+    // Class-balanced draws from the pool change which rows the student sees, and nothing the devices are asked.
+    const balanced = weights((await distill({ ...SMALL, rounds: 2, procedural: { ...procedural, balance: 1 } }, 5)).student);
+    expect(logitsQueries).toBe(fleet.models.length);
+    expect(balanced).not.toEqual(withPool);
     const { straight, resumed } = await straightAndResumed({ procedural });
     expect(logitsQueries).toBe(0); // the resumed run restored the labelled pool from its checkpoint
     expect(resumed.student).toEqual(straight.student);
@@ -262,7 +266,7 @@ describe('data-free distillation engine', () => {
   });
 
   it('checkpoints write the procedural pool once, in a file of its own, and still resume from the older layout that kept it in every round', async () => {
-    const procedural = { pool: 150, share: 0.5, mirror: 0.5, upright: 0.5 };
+    const procedural = { pool: 150, share: 0.5, mirror: 0.5, upright: 0.5, balance: 0 };
     const small = { ...SMALL, procedural };
     const straight = weights((await distill({ ...small, rounds: 3 }, 5)).student);
     const dir = mkdtempSync(join(tmpdir(), 'distillery-pool-'));
@@ -303,7 +307,8 @@ describe('data-free distillation engine', () => {
     expect(() => parseDistillConfig({ procedural: { pool: -5 } })).toThrow(/distill.procedural.pool: must be an integer >= 0/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, share: 0 } })).toThrow(/distill.procedural.share: must be a number in \(0, 1\]/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, size: 3 } })).toThrow(/distill.procedural.size: unknown setting; valid: pool, share/);
-    expect(parseDistillConfig({ procedural: { pool: 100 } }).procedural).toEqual({ pool: 100, share: 0.5, mirror: 0.5, upright: 0.5 });
+    expect(parseDistillConfig({ procedural: { pool: 100 } }).procedural).toEqual({ pool: 100, share: 0.5, mirror: 0.5, upright: 0.5, balance: 0 });
+    expect(() => parseDistillConfig({ procedural: { pool: 100, balance: 1.5 } })).toThrow(/distill.procedural.balance: must be a number in \[0, 1\] \(0: uniform draws from the pool, 1: every class the vote ranks first alike\), got 1.5/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, mirror: 2 } })).toThrow(/distill.procedural.mirror: must be a probability in \[0, 1\] \(that an image is made left-right symmetric\), got 2/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, upright: 'yes' } })).toThrow(/distill.procedural.upright: must be a probability/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: -1 } })).toThrow(/distill.smoothGrad.sigma: must be a number >= 0, got -1/);

@@ -105,10 +105,32 @@ describe('the coordinator\'s procedural pool', () => {
     pool.push(Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1]), Float32Array.from([1, 0, 1, 0, 1, 0, 1, 0]));
     const replay = new ReplayBuffer(4, 2, 2);
     replay.push(Float32Array.from([2, 2, 2, 2, 2, 2, 2, 2]), Float32Array.from([0, 1, 0, 1, 0, 1, 0, 1]));
-    const batch = withPoolShare((n, rng) => replay.sample(n, rng), pool, 4, 0.25, seededRandom(1));
+    const batch = withPoolShare((n, rng) => replay.sample(n, rng), (n, rng) => pool.sample(n, rng), 4, 0.25, seededRandom(1));
     expect(batch.n).toBe(4);
     expect(Array.from(batch.x)).toEqual([1, 1, 2, 2, 2, 2, 2, 2]);
     expect(Array.from(batch.targets)).toEqual([1, 0, 0, 1, 0, 1, 0, 1]);
-    expect(Array.from(withPoolShare((n, rng) => replay.sample(n, rng), pool, 4, 1, seededRandom(1)).x)).toEqual(new Array(8).fill(1));
+    expect(Array.from(withPoolShare((n, rng) => replay.sample(n, rng), (n, rng) => pool.sample(n, rng), 4, 1, seededRandom(1)).x)).toEqual(new Array(8).fill(1));
+  });
+
+  it('draws the pool\'s rows class-balanced by the vote when asked to, and uniformly otherwise', () => {
+    // 900 pool rows the vote calls class 0 and 100 it calls class 1 (the images carry their class as a pixel value).
+    const pool = new ReplayBuffer(1000, 1, 2);
+    for (let i = 0; i < 1000; i++) pool.push(Float32Array.of(i < 900 ? 0 : 1), Float32Array.from(i < 900 ? [0.9, 0.1] : [0.2, 0.8]));
+    const replay = new ReplayBuffer(20, 1, 2);
+    replay.push(new Float32Array(20).fill(5), new Float32Array(40).fill(0.5));
+    const shareOfClass1 = (balance: number): number => {
+      const drawPool = pool.classBalancedSampler(balance);
+      const rng = seededRandom(3);
+      let ones = 0;
+      for (let b = 0; b < 200; b++) {
+        const batch = withPoolShare((n, r) => replay.sample(n, r), drawPool, 20, 0.5, rng);
+        // The first 10 rows are the pool's, the rest the replay buffer's.
+        expect(Array.from(batch.x.subarray(10))).toEqual(new Array(10).fill(5));
+        ones += batch.x.subarray(0, 10).reduce((a, v) => a + v, 0);
+      }
+      return ones / 2000;
+    };
+    expect(shareOfClass1(0)).toBeCloseTo(0.1, 1);
+    expect(shareOfClass1(1)).toBeCloseTo(0.5, 1);
   });
 });
