@@ -12,6 +12,7 @@ const flags: Flags = {
   out: { type: 'string', description: 'output folder for report.json, samples.png, the student and checkpoints', default: 'out/<scenario>/seed-<seed>' },
   seed: { type: 'string', description: 'seed (default: the scenario\'s first seed)' },
   'skip-baselines': { type: 'boolean', description: 'skip the FedAvg and centralized baselines' },
+  'keep-students': { type: 'boolean', description: "save the student's own weights after every round in <out>/students/round-<r>/ (and score them when a weight average is published)" },
   workers: { type: 'string', description: 'worker threads hosting the simulated devices, which answer queries in parallel (0: the main thread)', default: '2' },
 };
 
@@ -29,7 +30,7 @@ export async function distill(argv: string[], command: string): Promise<Report> 
   const out = p.flags.out === flags.out.default ? join('out', scenario.name, `seed-${seed}`) : (p.flags.out as string);
   const workers = numberFlag(p, 'workers', command)!;
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError(`${command}: --workers must be an integer >= 0, got ${workers}`);
-  const report = await runScenario({ scenario, seed, out, skipBaselines: Boolean(p.flags['skip-baselines']), workers }).catch((e: unknown) => {
+  const report = await runScenario({ scenario, seed, out, skipBaselines: Boolean(p.flags['skip-baselines']), keepStudents: Boolean(p.flags['keep-students']), workers }).catch((e: unknown) => {
     if (e instanceof OutputFolderError) throw new UsageError(`${command}: ${e.message}`);
     throw e;
   });

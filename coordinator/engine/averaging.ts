@@ -17,12 +17,16 @@ export class WeightAverage {
     this.averages = model.weights.map((w) => tf.variable(w.read().clone(), false));
   }
 
-  /** average ← decay · average + (1 − decay) · weights; call after each optimizer step. */
-  update(): void {
+  /**
+   * average ← decay · average + (1 − decay) · weights, with the average's own decay unless one is given
+   * (0 takes the weights as they are); call after each optimizer step or each round.
+   */
+  update(decay = this.decay): void {
+    if (!(decay >= 0 && decay < 1)) throw new Error(`weight average: an update's decay must lie in [0, 1), got ${decay}`);
     tf.tidy(() => {
       this.model.weights.forEach((w, i) => {
         const a = this.averages[i];
-        a.assign(tf.add(tf.mul(a, this.decay), tf.mul(w.read(), 1 - this.decay)));
+        a.assign(tf.add(tf.mul(a, decay), tf.mul(w.read(), 1 - decay)));
       });
     });
   }

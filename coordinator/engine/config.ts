@@ -160,6 +160,13 @@ export interface DistillConfig {
    */
   studentEma: number;
   /**
+   * When the weight average takes the student's weights: after every student `step`, or once a `round`, after
+   * its student steps. Per round the decay at round r is min(studentEma, (r − 1) / r): until 1 / (1 − studentEma)
+   * rounds have passed the average is the plain mean of every round's student so far (SWA's running mean), then
+   * an exponential one, so the student's random start never weighs in and early rounds publish a fair average.
+   */
+  studentEmaEvery: 'step' | 'round';
+  /**
    * Class-balanced student batches (ReplayBuffer.classBalancedSampler): each replayed sample is drawn with
    * probability ∝ count(its top class)^(−studentBalance); 0 draws uniformly, 1 gives every class the ensemble
    * labels an equal share. The generator is asked for balanced classes but the ensemble does not answer so:
@@ -225,6 +232,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   studentLr: 3e-3,
   studentLrSchedule: 'constant',
   studentEma: 0,
+  studentEmaEvery: 'step',
   studentBalance: 0,
   requestBalance: 0,
   replayCapacity: 20000,
@@ -309,6 +317,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (typeof c.studentBalance !== 'number' || !(c.studentBalance >= 0 && c.studentBalance <= 1)) throw new Error(`${path}.studentBalance: must be a number in [0, 1] (0: uniform draws, 1: every labelled class alike), got ${JSON.stringify(c.studentBalance)}`);
   if (typeof c.requestBalance !== 'number' || !(c.requestBalance >= 0 && c.requestBalance <= 1)) throw new Error(`${path}.requestBalance: must be a number in [0, 1] (0: every class asked alike, 1: in inverse proportion to the buffer's top classes), got ${JSON.stringify(c.requestBalance)}`);
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);
+  if (c.studentEmaEvery !== 'step' && c.studentEmaEvery !== 'round') throw new Error(`${path}.studentEmaEvery: must be 'step' or 'round', got ${JSON.stringify(c.studentEmaEvery)}`);
   if (c.studentLrSchedule !== 'constant' && c.studentLrSchedule !== 'cosine') throw new Error(`${path}.studentLrSchedule: must be 'constant' or 'cosine', got ${JSON.stringify(c.studentLrSchedule)}`);
   if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);
   if (!AGGREGATION_NAMES.includes(c.aggregation)) throw new Error(`${path}.aggregation: unknown strategy ${JSON.stringify(c.aggregation)}; use one of ${AGGREGATION_NAMES.join(', ')}`);

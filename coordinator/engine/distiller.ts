@@ -57,6 +57,8 @@ export interface RoundReport {
   participation?: Participation[];
   /** Filled in by the caller's evaluate hook, if any. */
   studentAccuracy?: number;
+  /** The accuracy onTrained returned for the student's own (training) weights, if any (worth asking when an average is published). */
+  ownAccuracy?: number;
 }
 
 export interface DistillerOptions {
@@ -71,6 +73,12 @@ export interface DistillerOptions {
    * weight average when `studentEma` is on); may return the student's accuracy for the history.
    */
   onRound?: (r: RoundReport) => Promise<number | undefined> | number | undefined;
+  /**
+   * Called after each round, before onRound, with the student's own (training) weights in `student`, whether or
+   * not a weight average is published (to keep or score every round's student); may return their accuracy,
+   * which the history records as `ownAccuracy`.
+   */
+  onTrained?: (r: RoundReport) => Promise<number | undefined> | number | undefined;
   /** Called after each generator step with (step, steps) for progress bars. */
   onStep?: (step: number, steps: number) => void;
   /**
@@ -179,6 +187,8 @@ export class Distiller {
     for (let round = this.state.round + 1; round <= this.o.config.rounds; round++) {
       if (this.o.signal?.aborted) break;
       const report = await this.runRound(round);
+      const own = await this.o.onTrained?.(report);
+      if (own !== undefined) report.ownAccuracy = own;
       const acc = await this.withPublishedStudent(() => this.o.onRound?.(report));
       if (acc !== undefined) report.studentAccuracy = acc;
       this.state = { round, history: [...this.state.history, report], ...(this.o.traffic ? { traffic: this.o.traffic.map(copyTraffic) } : {}) };
@@ -374,9 +384,10 @@ export class Distiller {
       const x = tf.tensor(values, shape);
       const y = tf.tensor2d(batch.targets, [batch.n, C]);
       sLoss += studentStep(S, this.studentOptimizer, x, y, c.tau) / c.studentSteps;
-      this.studentAverage?.update();
+      if (c.studentEmaEvery === 'step') this.studentAverage?.update();
       tf.dispose([x, y]);
     }
+    if (c.studentEmaEvery === 'round') this.studentAverage?.update(Math.min(c.studentEma, (round - 1) / round));
     t.student += performance.now() - t0;
     return {
       round,

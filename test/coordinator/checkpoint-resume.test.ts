@@ -22,7 +22,7 @@ beforeAll(async () => {
   fleet = await digitsFleet(2, 2);
 });
 
-async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}, deviceCount?: number, onRound?: (student: tf.LayersModel, d: Distiller) => void, blackBox = false) {
+async function distill(rounds: number, dir?: string, overrides: Record<string, unknown> = {}, deviceCount?: number, onRound?: (student: tf.LayersModel, d: Distiller) => void, blackBox = false, onTrained?: (student: tf.LayersModel) => void) {
   const config = parseDistillConfig({ rounds, generatorSteps: 2, studentSteps: 40, batchSize: 16, studentBatchSize: 16, warmupRounds: 1, ...overrides });
   const student = buildModel(STUDENT_SPEC, { inputShape: [8, 8, 1], numClasses: 10, seed: 4 });
   const generator = buildGenerator({ sampleShape: [8, 8, 1], numClasses: 10, zDim: config.zDim, branches: config.generators, seed: 4 });
@@ -30,7 +30,7 @@ async function distill(rounds: number, dir?: string, overrides: Record<string, u
   const traffic: Traffic[] = devices.map(() => emptyTraffic());
   // Black-box devices: every process builds its zeroth-order ports afresh, as a resumed process does.
   const ports = devices.map((p, i) => (blackBox ? zerothOrderPort(accountedPort(p, traffic[i]), { ...config.zerothOrder, directions: 4, seed: 4 }) : accountedPort(p, traffic[i])));
-  const d: Distiller = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined, onRound: onRound && (() => (onRound(student, d), undefined)) });
+  const d: Distiller = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined, onRound: onRound && (() => (onRound(student, d), undefined)), onTrained: onTrained && (() => (onTrained(student), undefined)) });
   await d.run();
   return { student, generator, d, traffic };
 }
@@ -162,6 +162,48 @@ describe('the student\'s weight average (studentEma)', () => {
       expect(resumed.student.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(exported);
       // And the checkpoint's `student` is the training weights, equal to the run without an average.
       expect(readCheckpointContents(dir).student.map((a) => Array.from(a.values))).toEqual(plain.student.getWeights().map((w) => Array.from(w.dataSync())));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the student\'s weight average taken once a round (studentEmaEvery: round)', () => {
+  const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => Float32Array.from(w.dataSync()));
+  /** Σ share_i · rounds[i], weight by weight. */
+  const mix = (rounds: Float32Array[][], shares: number[]) => rounds[0].map((w, k) => w.map((_, j) => shares.reduce((a, sh, i) => a + sh * rounds[i][k][j], 0)));
+  const expectClose = (a: Float32Array[], b: Float32Array[]) => a.forEach((w, k) => w.forEach((v, j) => expect(v).toBeCloseTo(b[k][j], 5)));
+
+  async function run(studentEma: number, rounds: number, dir?: string) {
+    const own: Float32Array[][] = [];
+    const published: Float32Array[][] = [];
+    const r = await distill(rounds, dir, { studentEma, studentEmaEvery: 'round' }, undefined, (student) => void published.push(weightsOf(student)), false, (student) => void own.push(weightsOf(student)));
+    return { ...r, own, published };
+  }
+
+  it('is the mean of every round\'s student until the window fills, then an exponential average', async () => {
+    // Decay 0.5: round 1 publishes w1, round 2 (w1 + w2) / 2, round 3 0.5 · that + 0.5 · w3.
+    const { own, published, student } = await run(0.5, 3);
+    expect(own).toHaveLength(3);
+    expectClose(published[0], own[0]);
+    expectClose(published[1], mix(own, [0.5, 0.5, 0]));
+    expectClose(published[2], mix(own, [0.25, 0.25, 0.5]));
+    expectClose(weightsOf(student), published[2]);
+    // The training weights are the plain run's: the average touches neither the training nor the random stream.
+    const plain = await distill(3);
+    expect(own[2]).toEqual(weightsOf(plain.student));
+    // Decay 0.9 over three rounds: the plain mean of the three.
+    const long = await run(0.9, 3);
+    expectClose(long.published[2], mix(long.own, [1 / 3, 1 / 3, 1 / 3]));
+  });
+
+  it('resumes exactly from a checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-round-ema-'));
+    try {
+      const straight = await run(0.5, 3);
+      await run(0.5, 2, dir);
+      const resumed = await run(0.5, 3, dir);
+      expect(weightsOf(resumed.student)).toEqual(weightsOf(straight.student));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -53,7 +53,9 @@ describe('student learning-rate schedule', () => {
     expect(() => parseDistillConfig({ bnClassMix: 'skewed' })).toThrow(/distill.bnClassMix: must be one of batch, own, class, got "skewed"/);
     expect(parseDistillConfig({ bnClassMix: 'class' }).bnClassMix).toBe('class');
     expect(() => parseDistillConfig({ studentEma: 1 })).toThrow(/distill.studentEma: must be a number in \[0, 1\)/);
-    expect(parseDistillConfig({ bnClassMix: 'own', studentEma: 0.99 })).toMatchObject({ bnClassMix: 'own', studentEma: 0.99 });
+    expect(parseDistillConfig({ bnClassMix: 'own', studentEma: 0.99 })).toMatchObject({ bnClassMix: 'own', studentEma: 0.99, studentEmaEvery: 'step' });
+    expect(() => parseDistillConfig({ studentEma: 0.9, studentEmaEvery: 'epoch' })).toThrow(/distill.studentEmaEvery: must be 'step' or 'round', got "epoch"/);
+    expect(parseDistillConfig({ studentEma: 0.9, studentEmaEvery: 'round' })).toMatchObject({ studentEmaEvery: 'round' });
   });
 
   it('rejects a bad generator restart period naming the field', () => {
