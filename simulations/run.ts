@@ -42,8 +42,8 @@ export interface Report {
   baselines: { localMean: number; fedavgOneShot: number | null; averagedTeachers: number | null; fedavgMultiRound: number; centralized: number };
   bytes: { perDeviceUp: number[]; perDeviceDown: number[]; byKind: Traffic[] };
   queries: number;
-  /** Per round: the published student's accuracy and, when a weight average is published, the training weights' (ownAcc). */
-  rounds: { round: number; studentAcc?: number; ownAcc?: number; seconds: number }[];
+  /** Per round: the published student's accuracy (the weight average's when studentEma is on). */
+  rounds: { round: number; studentAcc?: number; seconds: number }[];
   wallSeconds: number;
   phases: Record<string, number>;
 }
@@ -65,10 +65,7 @@ export interface RunOptions {
   workers?: number;
   /** Round every tensor crossing the port through float16 (the accuracy cost of a float16 wire format). */
   float16?: boolean;
-  /**
-   * Save the student's own weights after every round in <out>/students/round-<r>/, to average or compare later,
-   * and, when a weight average is published, score them too (one more test-set pass a round).
-   */
+  /** Save the student's own weights after every round in <out>/students/round-<r>/ (bench:round-average). */
   keepStudents?: boolean;
   log?: (line: string) => void;
 }
@@ -119,7 +116,6 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const slow = o.skipBaselines ? [] : (Object.keys(BASELINE_KEYS) as TrainedBaseline[]).filter((k) => !(BASELINE_KEYS[k] in cached));
   const background = slow.length ? baselinesInBackground(s, o.seed, slow, log) : undefined;
   let roundsDone = 0;
-  const averaged = s.distill.studentEma > 0;
   const distiller = new Distiller({
     ports,
     student,
@@ -131,15 +127,12 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     onStep: (step, steps) => bar.update(`round ${roundsDone + 1}/${s.distill.rounds}`, step / steps, `generator step ${step}/${steps}`),
     onTrained: async (r) => {
       if (o.keepStudents) await saveModel(student, join(o.out, 'students', `round-${r.round}`));
-      // With a weight average published, onRound scores the average; this is the student that trains.
-      return o.keepStudents && averaged ? accuracyOf(student, test) : undefined;
     },
     onRound: (r) => {
       const acc = accuracyOf(student, test);
       const secs = r.seconds.queries + r.seconds.generator + r.seconds.student;
       roundsDone = r.round;
-      const own = r.ownAccuracy !== undefined ? ` (own weights ${(r.ownAccuracy * 100).toFixed(2)}%)` : '';
-      log(`round ${r.round}/${r.rounds}: student ${(acc * 100).toFixed(2)}%${own}  kd ${r.studentLoss.toFixed(3)}  ${s.distill.generatorCe === 'ensemble' ? 'vote ce' : 'device ce'} ${r.deviceLoss.ce.toFixed(3)} bn ${r.deviceLoss.bn.toFixed(2)} adv ${r.deviceLoss.adv.toFixed(3)}  (${secs.toFixed(1)} s: queries ${r.seconds.queries.toFixed(1)}, generator ${r.seconds.generator.toFixed(1)}, student ${r.seconds.student.toFixed(1)})`);
+      log(`round ${r.round}/${r.rounds}: student ${(acc * 100).toFixed(2)}%  kd ${r.studentLoss.toFixed(3)}  ${s.distill.generatorCe === 'ensemble' ? 'vote ce' : 'device ce'} ${r.deviceLoss.ce.toFixed(3)} bn ${r.deviceLoss.bn.toFixed(2)} adv ${r.deviceLoss.adv.toFixed(3)}  (${secs.toFixed(1)} s: queries ${r.seconds.queries.toFixed(1)}, generator ${r.seconds.generator.toFixed(1)}, student ${r.seconds.student.toFixed(1)})`);
       return acc;
     },
   });
@@ -193,7 +186,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     baselines: { localMean: baselines.localMean, fedavgOneShot: baselines.fedavgOneShotShared ?? null, averagedTeachers: baselines.averagedTeachers, fedavgMultiRound: baselines.fedavgMultiRound ?? null, centralized: baselines.centralized ?? null },
     bytes: { perDeviceUp: traffic.map((t) => totalBytes(t.up)), perDeviceDown: traffic.map((t) => totalBytes(t.down)), byKind: traffic },
     queries: traffic.reduce((a, t) => a + t.roundTrips, 0),
-    rounds: state.history.map((h) => ({ round: h.round, studentAcc: h.studentAccuracy, ...(h.ownAccuracy !== undefined ? { ownAcc: h.ownAccuracy } : {}), seconds: h.seconds.queries + h.seconds.generator + h.seconds.student })),
+    rounds: state.history.map((h) => ({ round: h.round, studentAcc: h.studentAccuracy, seconds: h.seconds.queries + h.seconds.generator + h.seconds.student })),
     wallSeconds: (performance.now() - started) / 1000,
     phases,
   };

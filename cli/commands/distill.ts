@@ -12,7 +12,7 @@ const flags: Flags = {
   out: { type: 'string', description: 'output folder for report.json, samples.png, the student and checkpoints', default: 'out/<scenario>/seed-<seed>' },
   seed: { type: 'string', description: 'seed (default: the scenario\'s first seed)' },
   'skip-baselines': { type: 'boolean', description: 'skip the FedAvg and centralized baselines' },
-  'keep-students': { type: 'boolean', description: "save the student's own weights after every round in <out>/students/round-<r>/ (and score them when a weight average is published)" },
+  'keep-students': { type: 'boolean', description: "save the student's own weights after every round in <out>/students/round-<r>/ (npm run bench:round-average)" },
   workers: { type: 'string', description: 'worker threads hosting the simulated devices, which answer queries in parallel (0: the main thread)', default: '2' },
 };
 

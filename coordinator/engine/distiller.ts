@@ -57,8 +57,6 @@ export interface RoundReport {
   participation?: Participation[];
   /** Filled in by the caller's evaluate hook, if any. */
   studentAccuracy?: number;
-  /** The accuracy onTrained returned for the student's own (training) weights, if any (worth asking when an average is published). */
-  ownAccuracy?: number;
 }
 
 export interface DistillerOptions {
@@ -75,10 +73,9 @@ export interface DistillerOptions {
   onRound?: (r: RoundReport) => Promise<number | undefined> | number | undefined;
   /**
    * Called after each round, before onRound, with the student's own (training) weights in `student`, whether or
-   * not a weight average is published (to keep or score every round's student); may return their accuracy,
-   * which the history records as `ownAccuracy`.
+   * not a weight average is published (to keep every round's student for study).
    */
-  onTrained?: (r: RoundReport) => Promise<number | undefined> | number | undefined;
+  onTrained?: (r: RoundReport) => Promise<void> | void;
   /** Called after each generator step with (step, steps) for progress bars. */
   onStep?: (step: number, steps: number) => void;
   /**
@@ -187,8 +184,7 @@ export class Distiller {
     for (let round = this.state.round + 1; round <= this.o.config.rounds; round++) {
       if (this.o.signal?.aborted) break;
       const report = await this.runRound(round);
-      const own = await this.o.onTrained?.(report);
-      if (own !== undefined) report.ownAccuracy = own;
+      await this.o.onTrained?.(report);
       const acc = await this.withPublishedStudent(() => this.o.onRound?.(report));
       if (acc !== undefined) report.studentAccuracy = acc;
       this.state = { round, history: [...this.state.history, report], ...(this.o.traffic ? { traffic: this.o.traffic.map(copyTraffic) } : {}) };

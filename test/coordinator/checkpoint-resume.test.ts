@@ -30,7 +30,7 @@ async function distill(rounds: number, dir?: string, overrides: Record<string, u
   const traffic: Traffic[] = devices.map(() => emptyTraffic());
   // Black-box devices: every process builds its zeroth-order ports afresh, as a resumed process does.
   const ports = devices.map((p, i) => (blackBox ? zerothOrderPort(accountedPort(p, traffic[i]), { ...config.zerothOrder, directions: 4, seed: 4 }) : accountedPort(p, traffic[i])));
-  const d: Distiller = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined, onRound: onRound && (() => (onRound(student, d), undefined)), onTrained: onTrained && (() => (onTrained(student), undefined)) });
+  const d: Distiller = new Distiller({ ports, student, generator, config, seed: 4, traffic, checkpoints: dir ? new DirectoryCheckpoints(dir, { generator, student }) : undefined, onRound: onRound && (() => (onRound(student, d), undefined)), onTrained: onTrained && (() => onTrained(student)) });
   await d.run();
   return { student, generator, d, traffic };
 }

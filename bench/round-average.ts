@@ -1,0 +1,104 @@
+/**
+ * bench:round-average — which average of a run's round-by-round students publishes best? Reads the students a
+ * `distillery distill --keep-students` run saved after every round and scores, on the real test set, the
+ * weight averages the engine can publish once a round (`studentEma` with `studentEmaEvery: 'round'`) at several
+ * decays, and running means from a given round on (SWA), beside each round's own student. Nothing is trained
+ * and no device is asked anything: averaging does not change the training, so each number here is what a run
+ * with that setting would publish at that round.
+ *
+ *   npm run bench:round-average -- --run <distill output folder> [--scenario <file>] [--decays 0.5,0.8,0.9]
+ *                                  [--from 11,26] [--at 20,30,40,50] [--out <file.json>]
+ *
+ * The averages go through the engine's own WeightAverage, with the decay the engine uses at round r:
+ * min(d, (r − 1) / r) for `studentEma` d, and (r − s) / (r − s + 1) for the running mean from round s.
+ * Writes bench/results/round-average/<scenario>-seed-<n>.json, or --out.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { initBackend } from '../shared/compute/backend.js';
+import { loadDataset } from '../shared/data/registry.js';
+import { loadModel } from '../shared/models/store.js';
+import { accuracyOf } from '../shared/train/fit.js';
+import { writeFileAtomic } from '../shared/fs/atomic.js';
+import { loadScenario } from '../simulations/scenario.js';
+import { WeightAverage } from '../coordinator/engine/averaging.js';
+import { arg, checkFlags, integerList } from './args.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+/** One way of averaging: the decay its update takes at round r, or undefined where it does not take round r. */
+interface Averaging {
+  name: string;
+  decayAt: (round: number) => number | undefined;
+}
+
+function decayList(): number[] {
+  const raw = arg('decays') ?? '0.5,0.7,0.8,0.9,0.95';
+  return raw.split(',').map((part) => {
+    const d = Number(part);
+    if (part.trim() === '' || !(d > 0 && d < 1)) throw new Error(`--decays must be a comma-separated list of numbers in (0, 1), got ${JSON.stringify(part)} in ${raw}`);
+    return d;
+  });
+}
+
+function averagings(decays: number[], starts: number[]): Averaging[] {
+  return [
+    ...decays.map((d) => ({ name: `ema ${d}`, decayAt: (r: number) => Math.min(d, (r - 1) / r) })),
+    ...starts.map((s) => ({ name: `mean from round ${s}`, decayAt: (r: number) => (r < s ? undefined : (r - s) / (r - s + 1)) })),
+  ];
+}
+
+async function main(): Promise<void> {
+  checkFlags(['run', 'scenario', 'decays', 'from', 'at', 'out']);
+  const run = arg('run');
+  if (!run) throw new Error('--run <folder> is required: a `distillery distill --keep-students` output folder');
+  const reportPath = join(run, 'report.json');
+  if (!existsSync(reportPath)) throw new Error(`${reportPath} not found: --run must name a finished distill output folder`);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string; seed: number; rounds: { round: number; studentAcc?: number }[] };
+  const rounds = report.rounds.length;
+  const folder = (r: number) => join(run, 'students', `round-${r}`);
+  for (let r = 1; r <= rounds; r++) if (!existsSync(folder(r))) throw new Error(`${folder(r)} not found: run the distillation with --keep-students`);
+  const scenario = loadScenario(arg('scenario') ?? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`));
+  const at = integerList('at', [10, 20, 30, 40, 50].filter((r) => r <= rounds), 1).filter((r) => r <= rounds);
+  const decays = decayList();
+  const starts = integerList('from', [11, 21, 26, 31, 41].filter((s) => s <= rounds), 1);
+  const out = arg('out') ?? join(ROOT, 'bench', 'results', 'round-average', `${report.scenario}-seed-${report.seed}.json`);
+
+  await initBackend(() => {}, { threads: 'auto' });
+  const { test } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: report.seed });
+  const model = await loadModel(folder(1));
+  const schemes = averagings(decays, starts);
+  const averages = schemes.map(() => new WeightAverage(model, 0.5));
+  const results: Record<string, Record<number, number>> = Object.fromEntries(schemes.map((s) => [s.name, {}]));
+  const own: Record<number, number> = {};
+  const t0 = performance.now();
+  for (let r = 1; r <= rounds; r++) {
+    const trained = await loadModel(folder(r));
+    model.setWeights(trained.getWeights());
+    trained.dispose();
+    schemes.forEach((s, i) => {
+      const decay = s.decayAt(r);
+      if (decay !== undefined) averages[i].update(decay);
+    });
+    if (!at.includes(r)) continue;
+    own[r] = accuracyOf(model, test);
+    for (const [i, s] of schemes.entries()) {
+      if (s.decayAt(r) === undefined) continue;
+      results[s.name][r] = await averages[i].withAverage(() => accuracyOf(model, test));
+    }
+    const line = schemes.filter((s) => results[s.name][r] !== undefined).map((s) => `${s.name} ${(results[s.name][r] * 100).toFixed(2)}%`);
+    console.log(`round ${r}: own ${(own[r] * 100).toFixed(2)}%  ${line.join('  ')}  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileAtomic(out, JSON.stringify({ run, scenario: report.scenario, seed: report.seed, rounds, at, own, averages: results, command: `npm run bench:round-average -- ${process.argv.slice(2).join(' ')}` }, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+  averages.forEach((a) => a.dispose());
+  model.dispose();
+  tf.disposeVariables();
+}
+
+main().catch((e: Error) => {
+  console.error(`bench:round-average: ${e.message}`);
+  process.exit(1);
+});
