@@ -1,0 +1,48 @@
+/**
+ * `distill --keep-students`: every round's own student is saved beside the run, and with the weight average
+ * taken once a round the exported student is that average of the kept ones (what bench:round-average reads).
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { useTemporaryCache } from './helpers/temporary-cache.js';
+import { loadScenario, parseScenario } from '../../simulations/scenario.js';
+import { runScenario } from '../../simulations/run.js';
+import { loadModel } from '../../shared/models/store.js';
+import { readCheckpointContents } from '../../coordinator/engine/checkpoint.js';
+
+useTemporaryCache('keep-students');
+const file = new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname;
+const raw = JSON.parse(readFileSync(file, 'utf8'));
+const scenario = parseScenario({
+  ...raw,
+  teachers: { ...raw.teachers, epochs: 2 },
+  distill: { ...raw.distill, rounds: 3, generatorSteps: 2, studentSteps: 20, studentEma: 0.5, studentEmaEvery: 'round' },
+});
+
+const weights = async (dir: string) => (await loadModel(dir)).getWeights().map((w) => Float32Array.from(w.dataSync()));
+
+describe('distill --keep-students', () => {
+  it('keeps each round\'s own student; the exported student is their average', async () => {
+    expect(loadScenario(file).name).toBe(scenario.name);
+    const out = mkdtempSync(join(tmpdir(), 'distillery-keep-students-'));
+    try {
+      const report = await runScenario({ scenario, seed: 3, out, skipBaselines: true, keepStudents: true, log: () => {} });
+      expect(report.rounds).toHaveLength(3);
+      const kept: Float32Array[][] = [];
+      for (let r = 1; r <= 3; r++) {
+        expect(existsSync(join(out, 'students', `round-${r}`))).toBe(true);
+        kept.push(await weights(join(out, 'students', `round-${r}`)));
+      }
+      // The last kept student is the one that trained (the checkpoint's), not the average.
+      expect(readCheckpointContents(join(out, 'checkpoint')).student.map((a) => Array.from(a.values))).toEqual(kept[2].map((w) => Array.from(w)));
+      // Decay 0.5 once a round: round 1 publishes w1, round 2 (w1 + w2) / 2, round 3 half of that and half w3.
+      const exported = await weights(join(out, 'student'));
+      exported.forEach((w, k) => w.forEach((v, j) => expect(v).toBeCloseTo(0.25 * kept[0][k][j] + 0.25 * kept[1][k][j] + 0.5 * kept[2][k][j], 5)));
+      expect(exported[0]).not.toEqual(kept[2][0]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});
