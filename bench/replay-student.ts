@@ -31,6 +31,7 @@ import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { blendPairs, concatRows, type LabelledRows } from '../coordinator/engine/relabel.js';
 import { proceduralBatch, type ProceduralStyle } from '../shared/distill/procedural.js';
 import { ReplayBuffer } from '../coordinator/engine/replay.js';
+import type { RowDraw } from '../coordinator/engine/procedural-pool.js';
 import { setLearningRate, studentLearningRate, studentStep, type StudentLoss } from '../coordinator/engine/steps.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
 import { drawJitter, jitterEachSample, type JitterSettings } from '../coordinator/engine/jitter.js';
@@ -116,14 +117,12 @@ function selectBalanced(top: ArrayLike<number>, numClasses: number, keep: number
 }
 
 /**
- * `drawn` with its first `share` of rows replaced by rows drawn from `pool`: uniformly, or given `byClass` (the
- * pool's rows per top class), a class first, uniformly among those with rows, then a row of it.
+ * `drawn` with its first `share` of rows replaced by rows drawn from `pool`: uniformly, or by `drawPool` (the
+ * engine's own ReplayBuffer.classBalancedSampler over the pool, as `procedural.balance` draws in a run).
  */
-function withProcedural(drawn: Batch, pool: Batch, share: number, rng: Random, byClass?: number[][]): Batch {
+function withProcedural(drawn: Batch, pool: Batch, share: number, rng: Random, drawPool?: RowDraw): Batch {
   const k = Math.round(drawn.n * share);
-  const classes = byClass?.filter((rows) => rows.length > 0);
-  const pick = classes ? () => { const rows = classes[rng.int(classes.length)]; return rows[rng.int(rows.length)]; } : () => rng.int(pool.n);
-  const fromPool = gatherRows(pool, Array.from({ length: k }, pick));
+  const fromPool = drawPool ? drawPool(k, rng) : gatherRows(pool, Array.from({ length: k }, () => rng.int(pool.n)));
   if (k === drawn.n) return fromPool;
   return concatRows(fromPool, gatherRows(drawn, Array.from({ length: drawn.n - k }, (_, i) => k + i)));
 }
@@ -242,7 +241,7 @@ async function main(): Promise<void> {
     const labellers = v.freshLabels || v.mixup?.labels === 'fresh' ? await runTeachers(scenario, seed) : undefined;
     const mixLabellers = v.mixup?.labels === 'fresh' ? labellers : undefined;
     let pool: Batch | undefined;
-    let poolByClass: number[][] | undefined;
+    let drawPool: RowDraw | undefined;
     if (v.procedural) {
       const t = await runTeachers(scenario, seed);
       pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed, v.procedural.style, v.procedural.candidates);
@@ -250,8 +249,9 @@ async function main(): Promise<void> {
       const top = new Array(numClasses).fill(0);
       argmaxRows(pool.targets, numClasses).forEach((c) => top[c]++);
       if (v.procedural.balance) {
-        poolByClass = Array.from({ length: numClasses }, () => [] as number[]);
-        argmaxRows(pool.targets, numClasses).forEach((c, i) => poolByClass![c].push(i));
+        const buffer = new ReplayBuffer(pool.n, features, numClasses);
+        buffer.push(pool.x, pool.targets);
+        drawPool = buffer.classBalancedSampler(v.procedural.balance);
       }
       console.log(`${name}: ${pool.n} procedural images; the teachers' top class: ${top.map((c) => (c / pool!.n * 100).toFixed(1)).join(' / ')}%`);
     }
@@ -260,7 +260,7 @@ async function main(): Promise<void> {
       setLearningRate(optimizer, studentLearningRate(schedule, 1, step - 1));
       const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
       const hard = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
-      const picked = pool && v.procedural ? withProcedural(hard, pool, v.procedural.share, rng, poolByClass) : hard;
+      const picked = pool && v.procedural ? withProcedural(hard, pool, v.procedural.share, rng, drawPool) : hard;
       const viewed = v.freshLabels && labellers ? freshlyLabelled(picked, labellers, v.freshLabels, config.aggregation, tau, rng) : picked;
       const batch = v.mixup ? mixedUp(viewed, rng, mixLabellers && { teachers: mixLabellers, aggregation: config.aggregation, tau }) : viewed;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
