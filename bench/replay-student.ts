@@ -7,7 +7,7 @@
  *                          [--variants continue,continue-cosine,scratch-tau4,...] [--out <file.json>]
  *                          [--jacobian-samples 10000]
  *
- * `--run` is a `distillery distill` output folder (its checkpoint/ and report.json); the scenario defaults to
+ * `--run` is a `distillery distill` output folder (its checkpoint/ and, once finished, report.json); the scenario defaults to
  * simulations/scenarios/<report's scenario>.json. Learning rate, batch size, temperature and seed are the run's
  * own (from its checkpoint). Writes bench/results/replay-student/<scenario>-seed-<n>.json, or --out.
  */
@@ -176,11 +176,13 @@ function gatherRows(batch: Batch, rows: number[]): Batch {
 async function main(): Promise<void> {
   checkFlags(FLAGS);
   const run = arg('run');
-  if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/ and report.json)');
+  if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/, and report.json unless --scenario is given)');
+  // A stopped run has no report yet: its checkpoint is enough, given the scenario.
   const reportPath = join(run, 'report.json');
-  if (!existsSync(reportPath)) throw new Error(`${reportPath} is missing: --run must name a finished distill output folder`);
-  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string; studentAcc: number };
-  const scenario = loadScenario(arg('scenario') ?? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`));
+  const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string; studentAcc: number }) : undefined;
+  const scenarioFile = arg('scenario') ?? (report ? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`) : undefined);
+  if (!scenarioFile) throw new Error(`${reportPath} is missing: name the run's scenario with --scenario, or point --run at a finished distill output folder`);
+  const scenario = loadScenario(scenarioFile);
   const ckpt = readCheckpointContents(join(run, 'checkpoint'));
   if (!ckpt.setup) throw new Error(`${run}/checkpoint predates recorded setups; rerun it to study its replay buffer`);
   const { config, seed } = ckpt.setup;
@@ -193,9 +195,9 @@ async function main(): Promise<void> {
   const { train, test } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
   const features = train.sampleShape.reduce((a, b) => a * b, 1);
   const numClasses = train.numClasses;
-  console.log(`${report.scenario} seed ${seed}: replay buffer of ${ckpt.replay.size} samples after round ${ckpt.round}; the run's student ${(report.studentAcc * 100).toFixed(2)}%`);
+  console.log(`${scenario.name} seed ${seed}: replay buffer of ${ckpt.replay.size} samples after round ${ckpt.round}${report ? `; the run's student ${(report.studentAcc * 100).toFixed(2)}%` : ''}`);
 
-  const out = arg('out') ?? join(ROOT, 'bench', 'results', 'replay-student', `${report.scenario}-seed-${seed}.json`);
+  const out = arg('out') ?? join(ROOT, 'bench', 'results', 'replay-student', `${scenario.name}-seed-${seed}.json`);
   // Variants run earlier on the same checkpoint and step count are kept, so one can be added or rerun alone.
   const earlier = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
   const results: Record<string, unknown> = earlier?.round === ckpt.round && earlier?.steps === steps ? earlier.variants : {};
@@ -279,7 +281,7 @@ async function main(): Promise<void> {
     student.dispose();
     optimizer.dispose();
     mkdirSync(join(out, '..'), { recursive: true });
-    writeFileAtomic(out, JSON.stringify({ run, scenario: report.scenario, seed, round: ckpt.round, replaySize: ckpt.replay.size, runStudentAcc: report.studentAcc, steps, batchSize: config.studentBatchSize, studentLr: config.studentLr, variants: results }, null, 2) + '\n');
+    writeFileAtomic(out, JSON.stringify({ run, scenario: scenario.name, seed, round: ckpt.round, replaySize: ckpt.replay.size, runStudentAcc: report?.studentAcc ?? null, steps, batchSize: config.studentBatchSize, studentLr: config.studentLr, variants: results }, null, 2) + '\n');
   }
   console.log(`wrote ${out}`);
 }

@@ -23,6 +23,7 @@ import { accuracyOf } from '../shared/train/fit.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { loadScenario } from '../simulations/scenario.js';
 import { WeightAverage } from '../coordinator/engine/averaging.js';
+import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { arg, checkFlags, integerList } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -53,20 +54,25 @@ async function main(): Promise<void> {
   checkFlags(['run', 'scenario', 'decays', 'from', 'at', 'out']);
   const run = arg('run');
   if (!run) throw new Error('--run <folder> is required: a `distillery distill --keep-students` output folder');
+  // A stopped run has no report yet: its kept students and checkpoint are enough, given the scenario.
   const reportPath = join(run, 'report.json');
-  if (!existsSync(reportPath)) throw new Error(`${reportPath} not found: --run must name a finished distill output folder`);
-  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string; seed: number; rounds: { round: number; studentAcc?: number }[] };
-  const rounds = report.rounds.length;
+  const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string }) : undefined;
+  const scenarioFile = arg('scenario') ?? (report ? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`) : undefined);
+  if (!scenarioFile) throw new Error(`${reportPath} is missing: name the run's scenario with --scenario, or point --run at a finished distill output folder`);
+  const scenario = loadScenario(scenarioFile);
+  const seed = readCheckpointContents(join(run, 'checkpoint')).setup?.seed;
+  if (seed === undefined) throw new Error(`${run}/checkpoint records no setup, so the run's seed is unknown`);
   const folder = (r: number) => join(run, 'students', `round-${r}`);
-  for (let r = 1; r <= rounds; r++) if (!existsSync(folder(r))) throw new Error(`${folder(r)} not found: run the distillation with --keep-students`);
-  const scenario = loadScenario(arg('scenario') ?? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`));
+  let rounds = 0;
+  while (existsSync(folder(rounds + 1))) rounds++;
+  if (rounds === 0) throw new Error(`${folder(1)} not found: run the distillation with --keep-students`);
   const at = integerList('at', [10, 20, 30, 40, 50].filter((r) => r <= rounds), 1).filter((r) => r <= rounds);
   const decays = decayList();
   const starts = integerList('from', [11, 21, 26, 31, 41].filter((s) => s <= rounds), 1);
-  const out = arg('out') ?? join(ROOT, 'bench', 'results', 'round-average', `${report.scenario}-seed-${report.seed}.json`);
+  const out = arg('out') ?? join(ROOT, 'bench', 'results', 'round-average', `${scenario.name}-seed-${seed}.json`);
 
   await initBackend(() => {}, { threads: 'auto' });
-  const { test } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: report.seed });
+  const { test } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
   const model = await loadModel(folder(1));
   const schemes = averagings(decays, starts);
   const averages = schemes.map(() => new WeightAverage(model, 0.5));
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
     console.log(`round ${r}: own ${(own[r] * 100).toFixed(2)}%  ${line.join('  ')}  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   mkdirSync(dirname(out), { recursive: true });
-  writeFileAtomic(out, JSON.stringify({ run, scenario: report.scenario, seed: report.seed, rounds, at, own, averages: results, command: `npm run bench:round-average -- ${process.argv.slice(2).join(' ')}` }, null, 2) + '\n');
+  writeFileAtomic(out, JSON.stringify({ run, scenario: scenario.name, seed, rounds, at, own, averages: results, command: `npm run bench:round-average -- ${process.argv.slice(2).join(' ')}` }, null, 2) + '\n');
   console.log(`wrote ${out}`);
   averages.forEach((a) => a.dispose());
   model.dispose();
