@@ -22,7 +22,7 @@ import { accuracyOf } from '../shared/train/fit.js';
 import { retemperRows } from '../shared/math/softmax.js';
 import { seededRandom, type Random } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
-import { loadScenario, type Scenario } from '../simulations/scenario.js';
+import type { Scenario } from '../simulations/scenario.js';
 import { prepareTeachers } from '../simulations/teachers.js';
 import { partitionDataset } from '../shared/data/partition.js';
 import { aggregateTargets } from '../shared/distill/aggregation/index.js';
@@ -38,6 +38,7 @@ import { drawJitter, jitterEachSample, type JitterSettings } from '../coordinato
 import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
 import { arg, checkFlags, positiveInt } from './args.js';
 import { VARIANTS } from './replay-variants.js';
+import { studiedRun } from './run-folder.js';
 import { buildJacobianSet, jacobianLoss, meanGradientNorm, type JacobianSet } from './jacobian-set.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -175,14 +176,7 @@ function gatherRows(batch: Batch, rows: number[]): Batch {
 
 async function main(): Promise<void> {
   checkFlags(FLAGS);
-  const run = arg('run');
-  if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/, and report.json unless --scenario is given)');
-  // A stopped run has no report yet: its checkpoint is enough, given the scenario.
-  const reportPath = join(run, 'report.json');
-  const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string; studentAcc: number }) : undefined;
-  const scenarioFile = arg('scenario') ?? (report ? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`) : undefined);
-  if (!scenarioFile) throw new Error(`${reportPath} is missing: name the run's scenario with --scenario, or point --run at a finished distill output folder`);
-  const scenario = loadScenario(scenarioFile);
+  const { run, scenario, report } = studiedRun<{ scenario: string; studentAcc: number }>();
   const ckpt = readCheckpointContents(join(run, 'checkpoint'));
   if (!ckpt.setup) throw new Error(`${run}/checkpoint predates recorded setups; rerun it to study its replay buffer`);
   const { config, seed } = ckpt.setup;

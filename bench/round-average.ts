@@ -14,16 +14,16 @@
  * Writes bench/results/round-average/<scenario>-seed-<n>.json, or --out.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { loadModel } from '../shared/models/store.js';
 import { accuracyOf } from '../shared/train/fit.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
-import { loadScenario } from '../simulations/scenario.js';
-import { WeightAverage } from '../coordinator/engine/averaging.js';
-import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
+import { roundDecay, WeightAverage } from '../coordinator/engine/averaging.js';
+import { readCheckpointSetup } from '../coordinator/engine/checkpoint.js';
+import { studiedRun } from './run-folder.js';
 import { arg, checkFlags, integerList } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -45,22 +45,15 @@ function decayList(): number[] {
 
 function averagings(decays: number[], starts: number[]): Averaging[] {
   return [
-    ...decays.map((d) => ({ name: `ema ${d}`, decayAt: (r: number) => Math.min(d, (r - 1) / r) })),
+    ...decays.map((d) => ({ name: `ema ${d}`, decayAt: (r: number) => roundDecay(d, r) })),
     ...starts.map((s) => ({ name: `mean from round ${s}`, decayAt: (r: number) => (r < s ? undefined : (r - s) / (r - s + 1)) })),
   ];
 }
 
 async function main(): Promise<void> {
   checkFlags(['run', 'scenario', 'decays', 'from', 'at', 'out']);
-  const run = arg('run');
-  if (!run) throw new Error('--run <folder> is required: a `distillery distill --keep-students` output folder');
-  // A stopped run has no report yet: its kept students and checkpoint are enough, given the scenario.
-  const reportPath = join(run, 'report.json');
-  const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string }) : undefined;
-  const scenarioFile = arg('scenario') ?? (report ? join(ROOT, 'simulations', 'scenarios', `${report.scenario}.json`) : undefined);
-  if (!scenarioFile) throw new Error(`${reportPath} is missing: name the run's scenario with --scenario, or point --run at a finished distill output folder`);
-  const scenario = loadScenario(scenarioFile);
-  const seed = readCheckpointContents(join(run, 'checkpoint')).setup?.seed;
+  const { run, scenario } = studiedRun();
+  const seed = readCheckpointSetup(join(run, 'checkpoint'))?.seed;
   if (seed === undefined) throw new Error(`${run}/checkpoint records no setup, so the run's seed is unknown`);
   const folder = (r: number) => join(run, 'students', `round-${r}`);
   let rounds = 0;
@@ -75,6 +68,7 @@ async function main(): Promise<void> {
   const { test } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
   const model = await loadModel(folder(1));
   const schemes = averagings(decays, starts);
+  // Every update below passes its own decay, so the averages' own (0.5) is never used.
   const averages = schemes.map(() => new WeightAverage(model, 0.5));
   const results: Record<string, Record<number, number>> = Object.fromEntries(schemes.map((s) => [s.name, {}]));
   const own: Record<number, number> = {};

@@ -11,7 +11,7 @@
  * bench/results/synthetic-labels/<scenario>-seed-<n>-round-<r>.json.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
@@ -21,11 +21,11 @@ import { argmaxRows } from '../shared/metrics/index.js';
 import { predictLogits } from '../shared/train/batches.js';
 import { seededRandom } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
-import { loadScenario } from '../simulations/scenario.js';
 import { prepareTeachers } from '../simulations/teachers.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { generatorFor } from '../coordinator/engine/generator.js';
-import { arg, checkFlags } from './args.js';
+import { checkFlags } from './args.js';
+import { studiedRun } from './run-folder.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const PER_CLASS = 100;
@@ -46,14 +46,7 @@ function labelShares(probs: Float32Array, C: number, tau: number): { share: numb
 
 async function main(): Promise<void> {
   checkFlags(['run', 'scenario']);
-  const run = arg('run');
-  if (!run) throw new Error('--run <distill output folder> is required (it must hold checkpoint/, and report.json unless --scenario is given)');
-  // A run still in progress has no report.json yet: --scenario then names the scenario.
-  const reportPath = join(run, 'report.json');
-  const scenarioFlag = arg('scenario');
-  if (!existsSync(reportPath) && !scenarioFlag) throw new Error(`${reportPath} is missing: --run must name a distill output folder (or give --scenario for a run in progress)`);
-  const report = existsSync(reportPath) ? (JSON.parse(readFileSync(reportPath, 'utf8')) as { scenario: string }) : undefined;
-  const scenario = loadScenario(scenarioFlag ?? join(ROOT, 'simulations', 'scenarios', `${report!.scenario}.json`));
+  const { run, scenario, report } = studiedRun<{ scenario: string }>();
   const scenarioName = report?.scenario ?? scenario.name;
   const ckpt = readCheckpointContents(join(run, 'checkpoint'));
   if (!ckpt.setup) throw new Error(`${run}/checkpoint predates recorded setups`);

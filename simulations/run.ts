@@ -125,9 +125,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     traffic,
     checkpoints: new DirectoryCheckpoints(join(o.out, 'checkpoint'), { generator, student }),
     onStep: (step, steps) => bar.update(`round ${roundsDone + 1}/${s.distill.rounds}`, step / steps, `generator step ${step}/${steps}`),
-    onTrained: async (r) => {
-      if (o.keepStudents) await saveModel(student, join(o.out, 'students', `round-${r.round}`));
-    },
+    onTrained: o.keepStudents ? (r) => saveModel(student, join(o.out, 'students', `round-${r.round}`)) : undefined,
     onRound: (r) => {
       const acc = accuracyOf(student, test);
       const secs = r.seconds.queries + r.seconds.generator + r.seconds.student;

@@ -5,6 +5,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * The decay of a once-a-round average (studentEmaEvery 'round') at round r (from 1): min(decay, (r − 1) / r), the
+ * plain mean of every round so far until 1 / (1 − decay) rounds have passed, then an exponential average.
+ */
+export function roundDecay(decay: number, round: number): number {
+  return Math.min(decay, (round - 1) / round);
+}
+
 export class WeightAverage {
   private readonly averages: tf.Variable[];
 

@@ -191,16 +191,20 @@ export class DirectoryCheckpoints implements CheckpointStore {
   }
 }
 
-/** A checkpoint's state file and its arrays by name (`take` throws naming a missing one). */
-function readCheckpoint(dir: string): { file: StateFile; take: Take } {
+/** A checkpoint's state file alone (no arrays); throws naming a missing or unreadable one. */
+function readStateFile(dir: string): StateFile {
   const statePath = join(dir, 'state.json');
   if (!existsSync(statePath)) throw new Error(`no checkpoint in ${dir} (state.json is missing)`);
-  let file: StateFile;
   try {
-    file = JSON.parse(readFileSync(statePath, 'utf8'));
+    return JSON.parse(readFileSync(statePath, 'utf8'));
   } catch (e) {
     throw new Error(`checkpoint ${statePath} is unreadable (${(e as Error).message}); delete the folder to start over`);
   }
+}
+
+/** A checkpoint's state file and its arrays by name (`take` throws naming a missing one). */
+function readCheckpoint(dir: string): { file: StateFile; take: Take } {
+  const file = readStateFile(dir);
   const arrays = new Map(readTensorFile(join(dir, file.tensorFile), file.manifest).map((a) => [a.name, a]));
   if (file.poolFile) for (const a of readTensorFile(join(dir, file.poolFile.tensorFile), file.poolFile.manifest)) arrays.set(a.name, a);
   const take = Object.assign(
@@ -218,6 +222,11 @@ type Take = ((name: string) => NamedArray) & { optional(name: string): NamedArra
 
 function replaySnapshot(file: StateFile, take: Take) {
   return { ...file.replay, x: take('replay/x').values, targets: take('replay/targets').values };
+}
+
+/** The setup (config and seed) that wrote a checkpoint, read from its state file without its arrays. */
+export function readCheckpointSetup(dir: string): Distiller['setup'] | undefined {
+  return readStateFile(dir).setup;
 }
 
 /**

@@ -32,7 +32,7 @@ import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
 import { proceduralImages } from '../../shared/distill/procedural.js';
 import { proceduralPoolQueries, withPoolShare } from './procedural-pool.js';
-import { WeightAverage } from './averaging.js';
+import { roundDecay, WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
 import { ceSampleWeights, ensembleCeWeights } from './ce-weights.js';
 import { balancedLabels, labelsByShares, scarcityShares } from './label-requests.js';
@@ -383,7 +383,7 @@ export class Distiller {
       if (c.studentEmaEvery === 'step') this.studentAverage?.update();
       tf.dispose([x, y]);
     }
-    if (c.studentEmaEvery === 'round') this.studentAverage?.update(Math.min(c.studentEma, (round - 1) / round));
+    if (c.studentEmaEvery === 'round') this.studentAverage?.update(roundDecay(c.studentEma, round));
     t.student += performance.now() - t0;
     return {
       round,
