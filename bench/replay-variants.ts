@@ -117,6 +117,7 @@ export const VARIANTS: Record<string, Variant> = {
   'scratch-procedural-pool60k-both-wide': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128] } },
   'scratch-wide': { init: 'scratch', schedule: 'cosine', student: { conv: [32, 64], dense: [128] } },
   'scratch-procedural-pool60k-both-wide-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-procedural-pool60k-both0.7-wide-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.7, upright: 0.7 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },
   'scratch-procedural-pool60k-of300k-both-wide': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, candidates: 300000 }, student: { conv: [32, 64], dense: [128] } },
   'scratch-procedural-pool60k-both-wide-d512': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [512] } },
   'scratch-procedural-pool60k-both-wide3': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64, 128], dense: [128] } },
