@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   if (rounds === 0) throw new Error(`${folder(1)} not found: run the distillation with --keep-students`);
   const C = test.numClasses;
   const [h, w] = test.sampleShape;
-  const style = { mirror: s.distill.procedural?.mirror ?? 0.5, upright: s.distill.procedural?.upright ?? 0.5 };
+  const style = { mirror: s.distill.procedural.mirror, upright: s.distill.procedural.upright };
   const x = proceduralBatch(seededRandom(0x5e1ec7 + seed), heldout, h, w, style);
   const images: Dataset = { name: 'held-out procedural', sampleShape: test.sampleShape, x, y: new Int32Array(heldout), numClasses: C };
   const aggregate = getAggregator(s.distill.aggregation);
@@ -89,10 +89,15 @@ async function main(): Promise<void> {
   // Generator samples the student of round r never trained on: those of rounds r + 1 .. r + future, still in
   // the final checkpoint's ring buffer (rounds pushed generatorSteps × batchSize rows each).
   const future = positiveInt('future', 3);
-  const replay = readCheckpointContents(join(run, 'checkpoint')).replay;
+  const checkpoint = readCheckpointContents(join(run, 'checkpoint'));
+  const replay = checkpoint.replay;
   const perRound = s.distill.generatorSteps * s.distill.batchSize;
-  const features = h * w;
+  const features = test.sampleShape.reduce((a, b) => a * b, 1);
   const finalRound = rounds;
+  if (checkpoint.round !== finalRound) throw new Error(`${run}/checkpoint is of round ${checkpoint.round} but students are kept up to round ${finalRound}; the rounds of its buffer's rows cannot be told`);
+  if (replay.next !== (finalRound * perRound) % s.distill.replayCapacity) {
+    throw new Error(`${run}/checkpoint's buffer did not grow by generatorSteps × batchSize (${perRound}) rows a round, so the rounds of its rows cannot be told`);
+  }
   const rowsOf = (k: number): number[] => {
     const pushedAfter = finalRound - k; // rounds pushed after round k
     const end = replay.next - pushedAfter * perRound;
