@@ -14,7 +14,7 @@
  * Writes bench/results/round-average/<scenario>-seed-<n>.json, or --out.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
@@ -23,7 +23,7 @@ import { accuracyOf } from '../shared/train/fit.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { roundDecay, WeightAverage } from '../coordinator/engine/averaging.js';
 import { readCheckpointSetup } from '../coordinator/engine/checkpoint.js';
-import { studiedRun } from './run-folder.js';
+import { keptStudents, studiedRun } from './run-folder.js';
 import { arg, checkFlags, integerList } from './args.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -55,10 +55,7 @@ async function main(): Promise<void> {
   const { run, scenario } = studiedRun();
   const seed = readCheckpointSetup(join(run, 'checkpoint'))?.seed;
   if (seed === undefined) throw new Error(`${run}/checkpoint records no setup, so the run's seed is unknown`);
-  const folder = (r: number) => join(run, 'students', `round-${r}`);
-  let rounds = 0;
-  while (existsSync(folder(rounds + 1))) rounds++;
-  if (rounds === 0) throw new Error(`${folder(1)} not found: run the distillation with --keep-students`);
+  const { rounds, folder } = keptStudents(run);
   const at = integerList('at', [10, 20, 30, 40, 50].filter((r) => r <= rounds), 1).filter((r) => r <= rounds);
   const decays = decayList();
   const starts = integerList('from', [11, 21, 26, 31, 41].filter((s) => s <= rounds), 1);

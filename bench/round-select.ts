@@ -10,16 +10,18 @@
  * It reports each proxy's Spearman correlation with test accuracy over the late rounds and the round it would
  * have published. Nothing is trained and no device is asked anything.
  *
- *   npm run bench:round-select -- --run <distill output folder> --scenario <file> --seed <n> [--heldout 6000]
+ *   npm run bench:round-select -- --run <distill output folder> --scenario <file> [--heldout 6000]
  *                                 [--future 3] [--from 16] [--out <file.json>]
+ *
+ * The seed, and so the teachers, are the run's own (its checkpoint's setup).
  *
  * Writes bench/results/round-select/<scenario>-seed-<n>.json, or --out.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadModel } from '../shared/models/store.js';
-import { accuracy, argmaxRows } from '../shared/metrics/index.js';
+import { accuracy, argmaxRows, perClassAccuracy } from '../shared/metrics/index.js';
 import { predictLogits } from '../shared/train/batches.js';
 import { getAggregator } from '../shared/distill/aggregation/index.js';
 import { proceduralBatch } from '../shared/distill/procedural.js';
@@ -30,6 +32,7 @@ import type { Dataset } from '../shared/data/dataset.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { arg, checkFlags, positiveInt } from './args.js';
 import { scenarioTeachers } from './scenario-teachers.js';
+import { keptStudents } from './run-folder.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -42,10 +45,7 @@ function meanKl(p: Float32Array, q: Float32Array, C: number): number {
 
 /** Mean over the vote's classes of the share of that class's rows the student ranks the same. */
 function balancedAgreement(vote: Int32Array, pred: Int32Array, C: number): number {
-  const hit = new Array(C).fill(0);
-  const n = new Array(C).fill(0);
-  vote.forEach((v, i) => { n[v]++; if (pred[i] === v) hit[v]++; });
-  const present = n.map((k, c) => (k > 0 ? hit[c] / k : -1)).filter((a) => a >= 0);
+  const present = perClassAccuracy(pred, vote, C).filter((a) => !Number.isNaN(a));
   return present.reduce((a, b) => a + b, 0) / present.length;
 }
 
@@ -65,49 +65,49 @@ function spearman(a: number[], b: number[]): number {
 }
 
 async function main(): Promise<void> {
-  checkFlags(['run', 'scenario', 'seed', 'heldout', 'from', 'future', 'out']);
+  checkFlags(['run', 'scenario', 'heldout', 'from', 'future', 'out']);
   const run = arg('run');
   if (!run) throw new Error('--run <distill output folder> is required');
   const heldout = positiveInt('heldout', 6000);
   const from = positiveInt('from', 16);
-  const { s, seed, test, parts, models } = await scenarioTeachers();
-  const folder = (r: number) => join(run, 'students', `round-${r}`);
-  let rounds = 0;
-  while (existsSync(folder(rounds + 1))) rounds++;
-  if (rounds === 0) throw new Error(`${folder(1)} not found: run the distillation with --keep-students`);
-  const C = test.numClasses;
-  const [h, w] = test.sampleShape;
-  const style = { mirror: s.distill.procedural.mirror, upright: s.distill.procedural.upright };
-  const x = proceduralBatch(seededRandom(0x5e1ec7 + seed), heldout, h, w, style);
-  const images: Dataset = { name: 'held-out procedural', sampleShape: test.sampleShape, x, y: new Int32Array(heldout), numClasses: C };
-  const aggregate = getAggregator(s.distill.aggregation);
-  const histograms = parts.map((p) => p.histogram);
-  const teacherLogits = models.map((m) => predictLogits(m, images));
-  const target = aggregate({ logits: teacherLogits, numClasses: C, tau: s.distill.tau, histograms });
-  const vote = argmaxRows(target, C);
-
-  // Generator samples the student of round r never trained on: those of rounds r + 1 .. r + future, still in
-  // the final checkpoint's ring buffer (rounds pushed generatorSteps × batchSize rows each).
   const future = positiveInt('future', 3);
+  const { rounds, folder } = keptStudents(run);
   const checkpoint = readCheckpointContents(join(run, 'checkpoint'));
-  const replay = checkpoint.replay;
-  const perRound = s.distill.generatorSteps * s.distill.batchSize;
-  const features = test.sampleShape.reduce((a, b) => a * b, 1);
-  const finalRound = rounds;
-  if (checkpoint.round !== finalRound) throw new Error(`${run}/checkpoint is of round ${checkpoint.round} but students are kept up to round ${finalRound}; the rounds of its buffer's rows cannot be told`);
-  if (replay.next !== (finalRound * perRound) % s.distill.replayCapacity) {
+  if (!checkpoint.setup) throw new Error(`${run}/checkpoint records no setup, so the run's seed is unknown`);
+  // Generator samples the student of round r never trained on: those of rounds r + 1 .. r + future, still in
+  // the checkpoint's ring buffer, which grows by the run's generatorSteps × batchSize rows a round. Its last rows
+  // are the checkpoint's round's, which a run stopped after saving a student may leave one behind the students.
+  const { config } = checkpoint.setup;
+  const perRound = config.generatorSteps * config.batchSize;
+  const bufferRound = checkpoint.round;
+  if (bufferRound > rounds) throw new Error(`${run}/checkpoint is of round ${bufferRound} but students are kept only up to round ${rounds}`);
+  if (checkpoint.replay.next !== (bufferRound * perRound) % config.replayCapacity) {
     throw new Error(`${run}/checkpoint's buffer did not grow by generatorSteps × batchSize (${perRound}) rows a round, so the rounds of its rows cannot be told`);
   }
+  const { s, seed, test, parts, models } = await scenarioTeachers(checkpoint.setup.seed);
+  const C = test.numClasses;
+  const [h, w] = test.sampleShape;
+  const style = { mirror: config.procedural.mirror, upright: config.procedural.upright };
+  const x = proceduralBatch(seededRandom(0x5e1ec7 + seed), heldout, h, w, style);
+  const images: Dataset = { name: 'held-out procedural', sampleShape: test.sampleShape, x, y: new Int32Array(heldout), numClasses: C };
+  const aggregate = getAggregator(config.aggregation);
+  const histograms = parts.map((p) => p.histogram);
+  const teacherLogits = models.map((m) => predictLogits(m, images));
+  const target = aggregate({ logits: teacherLogits, numClasses: C, tau: config.tau, histograms });
+  const vote = argmaxRows(target, C);
+
+  const replay = checkpoint.replay;
+  const features = test.sampleShape.reduce((a, b) => a * b, 1);
   const rowsOf = (k: number): number[] => {
-    const pushedAfter = finalRound - k; // rounds pushed after round k
+    const pushedAfter = bufferRound - k; // rounds pushed after round k
     const end = replay.next - pushedAfter * perRound;
     if (pushedAfter * perRound + perRound > replay.size) return [];
     return Array.from({ length: perRound }, (_, i) => (((end - perRound + i) % replay.size) + replay.size) % replay.size);
   };
   const futureSet = (r: number): { images: Dataset; targets: Float32Array } | undefined => {
     const idx: number[] = [];
-    for (let k = r + 1; k <= Math.min(r + future, finalRound); k++) idx.push(...rowsOf(k));
-    if (idx.length === 0 || rowsOf(r + 1).length === 0) return undefined;
+    if (r + 1 > bufferRound || rowsOf(r + 1).length === 0) return undefined;
+    for (let k = r + 1; k <= Math.min(r + future, bufferRound); k++) idx.push(...rowsOf(k));
     const xs = new Float32Array(idx.length * features);
     const ts = new Float32Array(idx.length * C);
     idx.forEach((row, i) => { xs.set(replay.x.subarray(row * features, (row + 1) * features), i * features); ts.set(replay.targets.subarray(row * C, (row + 1) * C), i * C); });
@@ -121,12 +121,12 @@ async function main(): Promise<void> {
     const testAcc = accuracy(argmaxRows(predictLogits(student, test), C), test.y);
     const logits = predictLogits(student, images);
     const pred = argmaxRows(logits, C);
-    const row: (typeof rows)[0] = { round: r, test: testAcc, agree: accuracy(pred, vote), balanced: balancedAgreement(vote, pred, C), kl: meanKl(target, softmaxRows(logits, C, s.distill.tau), C) };
-    const ahead = r < finalRound ? futureSet(r) : undefined;
+    const row: (typeof rows)[0] = { round: r, test: testAcc, agree: accuracy(pred, vote), balanced: balancedAgreement(vote, pred, C), kl: meanKl(target, softmaxRows(logits, C, config.tau), C) };
+    const ahead = futureSet(r);
     if (ahead) {
       const fl = predictLogits(student, ahead.images);
       row.futureAgree = accuracy(argmaxRows(fl, C), argmaxRows(ahead.targets, C));
-      row.futureKl = meanKl(ahead.targets, softmaxRows(fl, C, s.distill.tau), C);
+      row.futureKl = meanKl(ahead.targets, softmaxRows(fl, C, config.tau), C);
     }
     rows.push(row);
     student.dispose();

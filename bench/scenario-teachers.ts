@@ -1,6 +1,6 @@
 /**
  * The `--scenario <file> [--seed n]` preamble of the benches that study one scenario's fleet: the scenario,
- * the seed (the scenario's first by default), its data split and partition, and its cached teachers (trained
+ * the seed (the caller's, else --seed, else the scenario's first), its data split and partition, and its cached teachers (trained
  * first if missing), with the compute backend started.
  */
 import { initBackend } from '../shared/compute/backend.js';
@@ -10,11 +10,12 @@ import { loadScenario } from '../simulations/scenario.js';
 import { prepareTeachers } from '../simulations/teachers.js';
 import { arg, integer } from './args.js';
 
-export async function scenarioTeachers() {
+export async function scenarioTeachers(knownSeed?: number) {
   const scenarioFile = arg('scenario');
   if (!scenarioFile) throw new Error('--scenario <file.json> is required');
   const s = loadScenario(scenarioFile);
-  const seed = integer('seed', s.seeds[0], 0);
+  // A bench that studies a run takes the run's own seed (knownSeed), so the teachers cannot be another seed's.
+  const seed = knownSeed ?? integer('seed', s.seeds[0], 0);
   await initBackend(() => {});
   const { train, test } = loadDataset(s.dataset, { limit: s.limit, splitSeed: seed });
   const parts = partitionDataset(train, { ...s.partition, seed });
