@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   const { s, seed, test, parts, models } = await scenarioTeachers(checkpoint.setup.seed);
   const C = test.numClasses;
   const [h, w] = test.sampleShape;
-  const style = { mirror: config.procedural.mirror, upright: config.procedural.upright };
+  const style = config.procedural;
   const x = proceduralBatch(seededRandom(0x5e1ec7 + seed), heldout, h, w, style);
   const images: Dataset = { name: 'held-out procedural', sampleShape: test.sampleShape, x, y: new Int32Array(heldout), numClasses: C };
   const aggregate = getAggregator(config.aggregation);

@@ -4,7 +4,7 @@ import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 import type { JitterSettings } from './jitter.js';
 import { MAX_ZOOM } from './zoom.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
-import { badStyleProbability, type ProceduralSettings } from '../../shared/distill/procedural.js';
+import { badStyleProbability, STYLE_MEANING, type ProceduralSettings } from '../../shared/distill/procedural.js';
 import { GENERATOR_UPSAMPLES, MAX_GENERATOR_BRANCHES } from './generator.js';
 import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
 
@@ -224,7 +224,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   studentJitter: { shift: 0, flip: false },
   relabel: NO_RELABEL,
   historyContrast: { weight: 0, bank: 256, temperature: 0.1 },
-  procedural: { pool: 0, share: 0.5, mirror: 0.5, upright: 0.5, balance: 0 },
+  procedural: { pool: 0, share: 0.5, mirror: 0.5, upright: 0.5, texture: 0, fill: 0, balance: 0 },
   warmupRounds: 2,
   generatorLr: 0.05,
   generatorRestart: 0,
@@ -287,10 +287,10 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   posInt(c.relabel.fromRound, 'relabel.fromRound');
   if (typeof c.relabel.mixup !== 'boolean') throw new Error(`${path}.relabel.mixup: must be true or false, got ${JSON.stringify(c.relabel.mixup)}`);
   for (const k of Object.keys(c.historyContrast)) if (!(k in DEFAULT_DISTILL.historyContrast)) throw new Error(`${path}.historyContrast.${k}: unknown setting; valid: weight, bank, temperature`);
-  for (const k of Object.keys(c.procedural)) if (!(k in DEFAULT_DISTILL.procedural)) throw new Error(`${path}.procedural.${k}: unknown setting; valid: pool, share, mirror, upright, balance`);
+  for (const k of Object.keys(c.procedural)) if (!(k in DEFAULT_DISTILL.procedural)) throw new Error(`${path}.procedural.${k}: unknown setting; valid: pool, share, mirror, upright, texture, fill, balance`);
   if (!Number.isInteger(c.procedural.pool) || c.procedural.pool < 0) throw new Error(`${path}.procedural.pool: must be an integer >= 0 (procedural images labelled at the start; 0: off), got ${JSON.stringify(c.procedural.pool)}`);
   const bad = badStyleProbability(c.procedural);
-  if (bad) throw new Error(`${path}.procedural.${bad.key}: must be a probability in [0, 1] (${bad.key === 'mirror' ? 'that an image is made left-right symmetric' : 'that a shape stands axis-aligned'}), got ${JSON.stringify(bad.value)}`);
+  if (bad) throw new Error(`${path}.procedural.${bad.key}: must be a probability in [0, 1] (${STYLE_MEANING[bad.key]}), got ${JSON.stringify(bad.value)}`);
   if (typeof c.procedural.balance !== 'number' || !(c.procedural.balance >= 0 && c.procedural.balance <= 1)) throw new Error(`${path}.procedural.balance: must be a number in [0, 1] (0: uniform draws from the pool, 1: every class the vote ranks first alike), got ${JSON.stringify(c.procedural.balance)}`);
   if (typeof c.procedural.share !== 'number' || !(c.procedural.share > 0 && c.procedural.share <= 1)) throw new Error(`${path}.procedural.share: must be a number in (0, 1] (share of each student batch drawn from the procedural pool), got ${JSON.stringify(c.procedural.share)}`);
   nonNeg(c.historyContrast.weight, 'historyContrast.weight');

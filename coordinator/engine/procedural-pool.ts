@@ -4,7 +4,7 @@
  */
 import type { Random } from '../../shared/random.js';
 import type { LogitsQuery } from '../../shared/distill/port.js';
-import { MAX_PROCEDURAL_PER_QUERY, PLAIN_STYLE, type ProceduralSpec, type ProceduralStyle } from '../../shared/distill/procedural.js';
+import { MAX_PROCEDURAL_PER_QUERY, PLAIN_STYLE, styleInSpec, type ProceduralSpec, type ProceduralStyle } from '../../shared/distill/procedural.js';
 import type { ReplayBatch } from './replay.js';
 import { concatRows } from './relabel.js';
 
@@ -15,7 +15,7 @@ import { concatRows } from './relabel.js';
 export function proceduralPoolQueries(runSeed: number, pool: number, sampleShape: readonly number[], style: ProceduralStyle = PLAIN_STYLE): (LogitsQuery & { procedural: ProceduralSpec })[] {
   const none = { shape: [0, ...sampleShape], values: new Float32Array(0) };
   // A style's probabilities travel only when set, so a plain pool's queries are what they always were.
-  const styled = { ...(style.mirror > 0 ? { mirror: style.mirror } : {}), ...(style.upright > 0 ? { upright: style.upright } : {}) };
+  const styled = styleInSpec(style);
   const queries: (LogitsQuery & { procedural: ProceduralSpec })[] = [];
   for (let done = 0, k = 0; done < pool; done += MAX_PROCEDURAL_PER_QUERY, k++) {
     queries.push({ inputs: none, procedural: { seed: (runSeed * 48_271 + k * 99_991 + 1) >>> 0, count: Math.min(MAX_PROCEDURAL_PER_QUERY, pool - done), ...styled } });

@@ -11,6 +11,7 @@
  */
 import { seededRandom, type Random } from '../random.js';
 import type { TensorData } from './port.js';
+import { drawSurface, fillFrame, type Surface } from './procedural-surface.js';
 
 export interface ProceduralSettings extends ProceduralStyle {
   /** Images in the pool, labelled once at the start of a run (0: off). */
@@ -36,26 +37,46 @@ export interface ProceduralSpec {
   mirror?: number;
   /** ProceduralStyle.upright; absent: 0. */
   upright?: number;
+  /** ProceduralStyle.texture; absent: 0. */
+  texture?: number;
+  /** ProceduralStyle.fill; absent: 0. */
+  fill?: number;
 }
 
 /** Most procedural images one query may ask a device to draw and label (bounds its memory and time). */
 export const MAX_PROCEDURAL_PER_QUERY = 4096;
 
 /**
- * Priors for centred product photographs, drawn only when above 0 so that the plain style's images stay what
- * they were: `mirror`, the probability that an image is made left-right symmetric (its left half reflected);
- * `upright`, the probability that each shape stands axis-aligned (within a few degrees) instead of at any angle.
+ * Priors for centred product photographs, drawn only when above 0 so that the plain style's images, and those
+ * of a style without the later priors, stay what they were: `mirror`, the probability that an image is made
+ * left-right symmetric (its left half reflected); `upright`, that each shape stands axis-aligned (within a few
+ * degrees) instead of at any angle; `texture`, that each shape's surface carries fine detail (checks, speckle, a
+ * print or seams; procedural-surface.ts); `fill`, that the image's object is scaled up to span most of the frame.
+ * `texture` and `fill` are optional here so that styles written before them still type-check; absent is 0.
  */
 export interface ProceduralStyle {
   mirror: number;
   upright: number;
+  texture?: number;
+  fill?: number;
 }
 
 export const PLAIN_STYLE: ProceduralStyle = { mirror: 0, upright: 0 };
 
+/** The style's probabilities, in the order the spec and the config name them. */
+export const STYLE_KEYS = ['mirror', 'upright', 'texture', 'fill'] as const;
+
+/** What each style probability is the probability of, for error messages. */
+export const STYLE_MEANING: Record<(typeof STYLE_KEYS)[number], string> = {
+  mirror: 'that an image is made left-right symmetric',
+  upright: 'that a shape stands axis-aligned',
+  texture: 'that a shape carries fine surface detail',
+  fill: 'that the object is scaled up to span the frame',
+};
+
 /** The first style probability outside [0, 1] (absent ones pass), for the config's and the device's messages. */
 export function badStyleProbability(style: Partial<ProceduralStyle>): { key: keyof ProceduralStyle; value: unknown } | undefined {
-  for (const key of ['mirror', 'upright'] as const) {
+  for (const key of STYLE_KEYS) {
     const value: unknown = style[key];
     if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 1)) return { key, value };
   }
@@ -148,17 +169,19 @@ function mirrorLeftHalf(img: Float32Array, height: number, width: number): void 
 export function proceduralImage(rng: Random, height: number, width: number, style: ProceduralStyle = PLAIN_STYLE): Float32Array {
   let img: Float32Array = new Float32Array(height * width);
   const shapes = 1 + rng.int(MAX_SHAPES);
+  const texture = style.texture ?? 0;
   for (let k = 0; k < shapes; k++) {
     const s = drawShape(rng, height, width, style.upright);
     const base = uniform(rng, 0.25, 1);
     const shade = uniform(rng, -0.3, 0.3);
     const stripes = rng.next() < 0.3 ? { amplitude: uniform(rng, 0.05, 0.25), frequency: uniform(rng, 1, 4) * Math.PI, phase: uniform(rng, 0, 2 * Math.PI) } : undefined;
+    const surface: Surface | undefined = texture > 0 && rng.next() < texture ? drawSurface(rng, s.a, s.b) : undefined;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         const [u, v] = frame(s, x, y);
         if (!s.inside(u, v)) continue;
         const stripe = stripes ? stripes.amplitude * Math.sin(stripes.frequency * v + stripes.phase) : 0;
-        img[y * width + x] = base + shade * u + stripe;
+        img[y * width + x] = base + shade * u + stripe + (surface ? surface(u * s.a, v * s.b) : 0);
       }
     }
   }
@@ -170,6 +193,8 @@ export function proceduralImage(rng: Random, height: number, width: number, styl
     for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (hole.inside(...frame(hole, x, y))) img[y * width + x] = 0;
   }
   if (rng.next() < 0.5) img = boxBlur(img, height, width);
+  // Scaled before mirroring, so that a mirrored image stays exactly symmetric.
+  if ((style.fill ?? 0) > 0 && rng.next() < style.fill!) img = fillFrame(img, height, width, uniform(rng, 0.8, 1));
   if (style.mirror > 0 && rng.next() < style.mirror) mirrorLeftHalf(img, height, width);
   for (let i = 0; i < img.length; i++) img[i] = Math.min(1, Math.max(0, img[i]));
   return img;
@@ -194,7 +219,17 @@ export function proceduralSpecProblem(spec: ProceduralSpec, sampleShape: readonl
 
 /** The spec's images, drawn from its seed: what a device answering LogitsQuery.procedural labels. */
 export function proceduralImages(spec: ProceduralSpec, sampleShape: readonly number[]): Float32Array {
-  return proceduralBatch(seededRandom(spec.seed), spec.count, sampleShape[0], sampleShape[1], { mirror: spec.mirror ?? 0, upright: spec.upright ?? 0 });
+  return proceduralBatch(seededRandom(spec.seed), spec.count, sampleShape[0], sampleShape[1], specStyle(spec));
+}
+
+/** The style a spec asks for: its probabilities, 0 where absent. */
+export function specStyle(spec: Partial<ProceduralStyle>): ProceduralStyle {
+  return { mirror: spec.mirror ?? 0, upright: spec.upright ?? 0, texture: spec.texture ?? 0, fill: spec.fill ?? 0 };
+}
+
+/** The style's probabilities above 0, as a spec carries them (a plain style's queries carry none). */
+export function styleInSpec(style: ProceduralStyle): Partial<ProceduralStyle> {
+  return Object.fromEntries(STYLE_KEYS.filter((k) => (style[k] ?? 0) > 0).map((k) => [k, style[k]]));
 }
 
 /** A query's inputs followed by its procedural images (rows of `sampleShape`). */

@@ -249,7 +249,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
       deadlineMs: int({ min: 1, max: 3_600_000 }),
       replyDtype,
       probes: opt(obj<ProbeSpec>({ directions: int({ min: 1, max: MAX_PROBE_DIRECTIONS }), mu: num({ min: 1e-9, max: 1e3 }), seed: int({ min: 0, max: 0xffffffff }) })),
-      procedural: opt(obj<ProceduralSpec>({ seed: int({ min: 0, max: 0xffffffff }), count: int({ min: 1, max: MAX_PROCEDURAL_PER_QUERY }), mirror: opt(num({ min: 0, max: 1 })), upright: opt(num({ min: 0, max: 1 })) })),
+      procedural: opt(obj<ProceduralSpec>({ seed: int({ min: 0, max: 0xffffffff }), count: int({ min: 1, max: MAX_PROCEDURAL_PER_QUERY }), mirror: opt(num({ min: 0, max: 1 })), upright: opt(num({ min: 0, max: 1 })), texture: opt(num({ min: 0, max: 1 })), fill: opt(num({ min: 0, max: 1 })) })),
     }), roundQueryRule),
     maxBytes: 17 * MiB,
     expectsReply: true,

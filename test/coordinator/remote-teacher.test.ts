@@ -68,6 +68,9 @@ describe('RemoteTeacherPort over serveTeacher', () => {
     const styled = { ...spec, mirror: 1, upright: 0.5 };
     expect(await remote.logits({ inputs: none, procedural: styled })).toEqual(await local.logits({ inputs: { shape: [7, 8, 8, 1], values: proceduralImages(styled, [8, 8, 1]) } }));
     await expect(remote.logits({ inputs: none, procedural: { ...spec, mirror: 3 } })).rejects.toThrow(/round\.query: body\.procedural\.mirror/);
+    const surfaced = { ...spec, texture: 1, fill: 0.5 };
+    expect(await remote.logits({ inputs: none, procedural: surfaced })).toEqual(await local.logits({ inputs: { shape: [7, 8, 8, 1], values: proceduralImages(surfaced, [8, 8, 1]) } }));
+    await expect(remote.logits({ inputs: none, procedural: { ...spec, fill: -0.5 } })).rejects.toThrow(/round\.query: body\.procedural\.fill/);
     await expect(remote.logits({ inputs: x, procedural: spec, probes: { directions: 2, mu: 0.01, seed: 1 } })).rejects.toThrow(/body\.procedural: cannot be combined with probes/);
   });
 

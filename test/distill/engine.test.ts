@@ -307,10 +307,12 @@ describe('data-free distillation engine', () => {
     expect(() => parseDistillConfig({ procedural: { pool: -5 } })).toThrow(/distill.procedural.pool: must be an integer >= 0/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, share: 0 } })).toThrow(/distill.procedural.share: must be a number in \(0, 1\]/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, size: 3 } })).toThrow(/distill.procedural.size: unknown setting; valid: pool, share/);
-    expect(parseDistillConfig({ procedural: { pool: 100 } }).procedural).toEqual({ pool: 100, share: 0.5, mirror: 0.5, upright: 0.5, balance: 0 });
+    expect(parseDistillConfig({ procedural: { pool: 100 } }).procedural).toEqual({ pool: 100, share: 0.5, mirror: 0.5, upright: 0.5, texture: 0, fill: 0, balance: 0 });
     expect(() => parseDistillConfig({ procedural: { pool: 100, balance: 1.5 } })).toThrow(/distill.procedural.balance: must be a number in \[0, 1\] \(0: uniform draws from the pool, 1: every class the vote ranks first alike\), got 1.5/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, mirror: 2 } })).toThrow(/distill.procedural.mirror: must be a probability in \[0, 1\] \(that an image is made left-right symmetric\), got 2/);
     expect(() => parseDistillConfig({ procedural: { pool: 100, upright: 'yes' } })).toThrow(/distill.procedural.upright: must be a probability/);
+    expect(() => parseDistillConfig({ procedural: { pool: 100, texture: -1 } })).toThrow(/distill.procedural.texture: must be a probability in \[0, 1\] \(that a shape carries fine surface detail\), got -1/);
+    expect(() => parseDistillConfig({ procedural: { pool: 100, fill: 1.1 } })).toThrow(/distill.procedural.fill: must be a probability in \[0, 1\] \(that the object is scaled up to span the frame\)/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: -1 } })).toThrow(/distill.smoothGrad.sigma: must be a number >= 0, got -1/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, samples: 0 } })).toThrow(/distill.smoothGrad.samples: must be an integer in 1..16/);
     expect(() => parseDistillConfig({ smoothGrad: { sigma: 0.1, copies: 2 } })).toThrow(/distill.smoothGrad.copies: unknown setting; valid: sigma, samples/);

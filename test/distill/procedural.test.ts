@@ -60,6 +60,59 @@ describe('procedural images', () => {
     };
     expect(meanFill(1)).toBeGreaterThan(meanFill(0) + 0.05);
   });
+
+  it('texture and fill at 0 draw the images of the style without them (the table\'s pool), bit for bit', () => {
+    // Pixel sums of the mirror 0.5 / upright 0.5 style as drawn before texture and fill existed.
+    const styled = proceduralBatch(seededRandom(5), 20, 28, 28, { mirror: 0.5, upright: 0.5 });
+    expect(styled.reduce((a, v) => a + v, 0)).toBeCloseTo(2938.6646914537996, 6);
+    expect(styled.reduce((a, v, i) => a + v * ((i % 97) + 1), 0)).toBeCloseTo(144106.08081976697, 4);
+    expect(proceduralBatch(seededRandom(5), 20, 28, 28, { mirror: 0.5, upright: 0.5, texture: 0, fill: 0 })).toEqual(styled);
+  });
+
+  it('texture 1 puts fine detail on the surfaces: neighbouring lit pixels differ far more', () => {
+    const roughness = (texture: number) => {
+      const rng = seededRandom(21);
+      let sum = 0;
+      let pairs = 0;
+      for (let k = 0; k < 300; k++) {
+        const img = proceduralImage(rng, 28, 28, { mirror: 0, upright: 0, texture });
+        for (let y = 0; y < 28; y++) for (let x = 0; x < 27; x++) {
+          const [a, b] = [img[y * 28 + x], img[y * 28 + x + 1]];
+          if (a > 0 && b > 0) { sum += Math.abs(a - b); pairs++; }
+        }
+      }
+      return sum / pairs;
+    };
+    expect(roughness(1)).toBeGreaterThan(1.5 * roughness(0));
+  });
+
+  it('fill 1 scales every object up to span at least 80% of the frame, centred; a mirrored one stays symmetric', () => {
+    const rng = seededRandom(23);
+    const spans = { plain: [] as number[], filled: [] as number[] };
+    const offsets: number[] = [];
+    const extent = (img: Float32Array) => {
+      const lit = [...img.keys()].filter((i) => img[i] > 0.02);
+      const xs = lit.map((i) => i % 28);
+      const ys = lit.map((i) => Math.floor(i / 28));
+      return { span: Math.max(Math.max(...xs) - Math.min(...xs) + 1, Math.max(...ys) - Math.min(...ys) + 1), cx: (Math.max(...xs) + Math.min(...xs)) / 2 };
+    };
+    for (let k = 0; k < 200; k++) {
+      spans.plain.push(extent(proceduralImage(rng, 28, 28, { mirror: 0, upright: 0 })).span);
+      const img = proceduralImage(rng, 28, 28, { mirror: 0, upright: 0, fill: 1 });
+      const { span, cx } = extent(img);
+      spans.filled.push(span);
+      expect(span).toBeGreaterThanOrEqual(Math.floor(0.8 * 28));
+      offsets.push(Math.abs(cx - 13.5));
+      expect(img.every((v) => v >= 0 && v <= 1)).toBe(true);
+      // Mirroring comes after the scaling, so a mirrored image is still exactly symmetric.
+      const mirrored = proceduralImage(rng, 28, 28, { mirror: 1, upright: 0, texture: 1, fill: 1 });
+      for (let y = 0; y < 28; y++) for (let x = 0; x < 14; x++) expect(mirrored[y * 28 + 27 - x]).toBe(mirrored[y * 28 + x]);
+    }
+    const mean = (v: number[]) => v.reduce((a, b) => a + b) / v.length;
+    expect(mean(spans.filled)).toBeGreaterThan(mean(spans.plain) + 3);
+    // Centred, but for objects the frame's edge had cut, whose cut box is what gets centred.
+    expect(mean(offsets)).toBeLessThan(0.75);
+  });
 });
 
 describe('seeded procedural queries', () => {
@@ -72,6 +125,7 @@ describe('seeded procedural queries', () => {
     expect(Array.from(all.values.subarray(0, 2 * 784))).toEqual(Array.from(inputs.values));
     expect(all.values.subarray(2 * 784)).toEqual(proceduralImages(spec, [28, 28, 1]));
     expect(proceduralImages({ ...spec, mirror: 0.5, upright: 0.25 }, [28, 28, 1])).toEqual(proceduralBatch(seededRandom(42), 5, 28, 28, { mirror: 0.5, upright: 0.25 }));
+    expect(proceduralImages({ ...spec, texture: 0.5, fill: 1 }, [28, 28, 1])).toEqual(proceduralBatch(seededRandom(42), 5, 28, 28, { mirror: 0, upright: 0, texture: 0.5, fill: 1 }));
   });
 
   it('names what is wrong with a bad spec', () => {
@@ -83,6 +137,8 @@ describe('seeded procedural queries', () => {
     expect(proceduralSpecProblem({ seed: 1, count: 3 }, [32, 32, 3])).toMatch(/single-channel/);
     expect(proceduralSpecProblem({ seed: 1, count: 3, mirror: 1.5 }, [28, 28, 1])).toMatch(/procedural.mirror must be a probability in \[0, 1\], got 1.5/);
     expect(proceduralSpecProblem({ seed: 1, count: 3, upright: -0.1 }, [28, 28, 1])).toMatch(/procedural.upright must be a probability/);
+    expect(proceduralSpecProblem({ seed: 1, count: 3, texture: 2 }, [28, 28, 1])).toMatch(/procedural.texture must be a probability in \[0, 1\], got 2/);
+    expect(proceduralSpecProblem({ seed: 1, count: 3, fill: Number.NaN }, [28, 28, 1])).toMatch(/procedural.fill must be a probability/);
   });
 });
 
@@ -98,6 +154,8 @@ describe('the coordinator\'s procedural pool', () => {
     expect(queries[0].procedural).not.toHaveProperty('mirror');
     const styled = proceduralPoolQueries(7, 10_000, [28, 28, 1], { mirror: 0.5, upright: 0 });
     styled.forEach((q, k) => expect(q.procedural).toEqual({ ...queries[k].procedural, mirror: 0.5 }));
+    const surfaced = proceduralPoolQueries(7, 10_000, [28, 28, 1], { mirror: 0, upright: 0.5, texture: 0.25, fill: 0 });
+    surfaced.forEach((q, k) => expect(q.procedural).toEqual({ ...queries[k].procedural, upright: 0.5, texture: 0.25 }));
   });
 
   it('gives a student batch its share of pool rows first, then rows drawn from the replay buffer', () => {
