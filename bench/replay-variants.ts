@@ -121,6 +121,8 @@ export const VARIANTS: Record<string, Variant> = {
   'scratch-procedural-only-both-texture': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.5, upright: 0.5, texture: 0.5 } } },
   'scratch-procedural-only-both-fill': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.5, upright: 0.5, fill: 0.5 } } },
   'scratch-procedural-only-both-texture-fill': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.5, upright: 0.5, texture: 0.5, fill: 0.5 } } },
+  'scratch-procedural-only-both-texture0.8-fill0.8': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.5, upright: 0.5, texture: 0.8, fill: 0.8 } } },
+  'scratch-procedural-only-both-texture1-fill1': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 1, style: { mirror: 0.5, upright: 0.5, texture: 1, fill: 1 } } },
   'scratch-procedural-pool60k-texture-fill-wide-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5, texture: 0.5, fill: 0.5 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },
   'scratch-procedural-pool60k-of300k-both-wide': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, candidates: 300000 }, student: { conv: [32, 64], dense: [128] } },
   'scratch-procedural-pool60k-both-wide-d512': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [512] } },
