@@ -33,35 +33,14 @@ import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { arg, checkFlags, positiveInt } from './args.js';
 import { scenarioTeachers } from './scenario-teachers.js';
 import { keptStudents } from './run-folder.js';
+import { meanKl, spearman } from './stats.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-
-/** Mean KL(p || q) over rows. */
-function meanKl(p: Float32Array, q: Float32Array, C: number): number {
-  let total = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] > 0) total += p[i] * Math.log(p[i] / Math.max(q[i], 1e-12));
-  return total / (p.length / C);
-}
 
 /** Mean over the vote's classes of the share of that class's rows the student ranks the same. */
 function balancedAgreement(vote: Int32Array, pred: Int32Array, C: number): number {
   const present = perClassAccuracy(pred, vote, C).filter((a) => !Number.isNaN(a));
   return present.reduce((a, b) => a + b, 0) / present.length;
-}
-
-/** Spearman rank correlation of two equal-length lists. */
-function spearman(a: number[], b: number[]): number {
-  const rank = (v: number[]) => {
-    const order = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
-    const r = new Array(v.length);
-    order.forEach(([, i], k) => (r[i] = k));
-    return r as number[];
-  };
-  const [ra, rb] = [rank(a), rank(b)];
-  const m = (a.length - 1) / 2;
-  let num = 0, da = 0, db = 0;
-  for (let i = 0; i < a.length; i++) { num += (ra[i] - m) * (rb[i] - m); da += (ra[i] - m) ** 2; db += (rb[i] - m) ** 2; }
-  return num / Math.sqrt(da * db);
 }
 
 async function main(): Promise<void> {

@@ -1,0 +1,27 @@
+/** The bench scripts' statistics against hand-computed and published references. */
+import { describe, expect, it } from 'vitest';
+import { averageRanks, meanKl, spearman } from '../../bench/stats.js';
+
+describe('bench statistics', () => {
+  it('ranks ties at the mean of the ranks they span', () => {
+    expect(averageRanks([10, 30, 20])).toEqual([0, 2, 1]);
+    expect(averageRanks([5, 1, 5, 5, 0])).toEqual([3, 1, 3, 3, 0]);
+  });
+
+  it("Spearman's rho: ±1 for monotone lists, and scipy's reference with a tie", () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 25, 100])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+    // scipy.stats.spearmanr([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) (its documentation's example): 0.8207826816681233.
+    expect(spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7])).toBeCloseTo(0.8207826816681233, 12);
+    expect(() => spearman([1, 2], [1])).toThrow(/same length/);
+  });
+
+  it('mean KL over rows, by hand', () => {
+    const p = Float32Array.from([0.5, 0.5, 1, 0]);
+    const q = Float32Array.from([0.25, 0.75, 0.5, 0.5]);
+    const row1 = 0.5 * Math.log(0.5 / 0.25) + 0.5 * Math.log(0.5 / 0.75);
+    const row2 = Math.log(1 / 0.5);
+    expect(meanKl(p, q, 2)).toBeCloseTo((row1 + row2) / 2, 6);
+    expect(meanKl(p, p, 2)).toBe(0);
+  });
+});
