@@ -13,7 +13,7 @@ export function averageRanks(v: readonly number[]): number[] {
   return ranks;
 }
 
-/** Spearman rank correlation of two equal-length lists: Pearson's correlation of their average ranks. */
+/** Spearman rank correlation of two equal-length lists: Pearson's correlation of their average ranks (NaN if either list is constant). */
 export function spearman(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length || a.length < 2) throw new Error(`spearman needs two lists of the same length >= 2, got ${a.length} and ${b.length}`);
   const [ra, rb] = [averageRanks(a), averageRanks(b)];

@@ -60,3 +60,8 @@ export function seededRandom(seed: number): Random {
     },
   };
 }
+
+/** Uniform in [lo, hi), one draw of `rng`. */
+export function uniformIn(rng: Random, lo: number, hi: number): number {
+  return lo + (hi - lo) * rng.next();
+}

@@ -287,7 +287,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   posInt(c.relabel.fromRound, 'relabel.fromRound');
   if (typeof c.relabel.mixup !== 'boolean') throw new Error(`${path}.relabel.mixup: must be true or false, got ${JSON.stringify(c.relabel.mixup)}`);
   for (const k of Object.keys(c.historyContrast)) if (!(k in DEFAULT_DISTILL.historyContrast)) throw new Error(`${path}.historyContrast.${k}: unknown setting; valid: weight, bank, temperature`);
-  for (const k of Object.keys(c.procedural)) if (!(k in DEFAULT_DISTILL.procedural)) throw new Error(`${path}.procedural.${k}: unknown setting; valid: pool, share, mirror, upright, texture, fill, balance`);
+  for (const k of Object.keys(c.procedural)) if (!(k in DEFAULT_DISTILL.procedural)) throw new Error(`${path}.procedural.${k}: unknown setting; valid: ${Object.keys(DEFAULT_DISTILL.procedural).join(', ')}`);
   if (!Number.isInteger(c.procedural.pool) || c.procedural.pool < 0) throw new Error(`${path}.procedural.pool: must be an integer >= 0 (procedural images labelled at the start; 0: off), got ${JSON.stringify(c.procedural.pool)}`);
   const bad = badStyleProbability(c.procedural);
   if (bad) throw new Error(`${path}.procedural.${bad.key}: must be a probability in [0, 1] (${STYLE_MEANING[bad.key]}), got ${JSON.stringify(bad.value)}`);

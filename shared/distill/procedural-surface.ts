@@ -6,14 +6,10 @@
  *
  * Pure: every value depends only on the random stream.
  */
-import type { Random } from '../random.js';
+import { uniformIn, type Random } from '../random.js';
 
 /** Adds a surface's detail to the shape's fill at a point `(pu, pv)` of its own frame, in pixels. */
 export type Surface = (pu: number, pv: number) => number;
-
-function uniform(rng: Random, lo: number, hi: number): number {
-  return lo + (hi - lo) * rng.next();
-}
 
 /** A square wave of the given period and phase, in {−1, 1}. */
 function square(t: number, period: number, phase: number): number {
@@ -27,9 +23,9 @@ function square(t: number, period: number, phase: number): number {
  */
 export function drawSurface(rng: Random, a: number, b: number): Surface {
   const kind = rng.int(4);
-  const amplitude = uniform(rng, 0.1, 0.3);
+  const amplitude = uniformIn(rng, 0.1, 0.3);
   if (kind === 0) {
-    const [pu, pv, phu, phv] = [uniform(rng, 2, 6), uniform(rng, 2, 6), uniform(rng, 0, 2 * Math.PI), uniform(rng, 0, 2 * Math.PI)];
+    const [pu, pv, phu, phv] = [uniformIn(rng, 2, 6), uniformIn(rng, 2, 6), uniformIn(rng, 0, 2 * Math.PI), uniformIn(rng, 0, 2 * Math.PI)];
     return (u, v) => amplitude * square(u, pu, phu) * square(v, pv, phv);
   }
   if (kind === 1) {
@@ -39,14 +35,14 @@ export function drawSurface(rng: Random, a: number, b: number): Surface {
     return (u, v) => amplitude * (2 * hash01(seed, Math.round(u * 4), Math.round(v * 4)) - 1);
   }
   if (kind === 2) {
-    const [cu, cv] = [uniform(rng, -0.3, 0.3) * a, uniform(rng, -0.3, 0.3) * b];
-    const [ru, rv] = [uniform(rng, 0.15, 0.45) * a, uniform(rng, 0.15, 0.45) * b];
-    const shift = uniform(rng, -0.6, 0.6);
+    const [cu, cv] = [uniformIn(rng, -0.3, 0.3) * a, uniformIn(rng, -0.3, 0.3) * b];
+    const [ru, rv] = [uniformIn(rng, 0.15, 0.45) * a, uniformIn(rng, 0.15, 0.45) * b];
+    const shift = uniformIn(rng, -0.6, 0.6);
     return (u, v) => (((u - cu) / ru) ** 2 + ((v - cv) / rv) ** 2 <= 1 ? shift : 0);
   }
   const along = rng.next() < 0.7; // mostly vertical in the shape's frame, as plackets, zips and sleeve edges run
-  const lines = Array.from({ length: 1 + rng.int(3) }, () => uniform(rng, -0.6, 0.6) * (along ? a : b));
-  const darken = -uniform(rng, 0.3, 0.7);
+  const lines = Array.from({ length: 1 + rng.int(3) }, () => uniformIn(rng, -0.6, 0.6) * (along ? a : b));
+  const darken = -uniformIn(rng, 0.3, 0.7);
   return (u, v) => (lines.some((at) => Math.abs((along ? u : v) - at) < 0.6) ? darken : 0);
 }
 

@@ -9,7 +9,7 @@
  *
  * Pure: an image depends only on the random stream it is drawn from.
  */
-import { seededRandom, type Random } from '../random.js';
+import { seededRandom, uniformIn, type Random } from '../random.js';
 import type { TensorData } from './port.js';
 import { drawSurface, fillFrame, type Surface } from './procedural-surface.js';
 
@@ -28,19 +28,12 @@ export interface ProceduralSettings extends ProceduralStyle {
 
 /**
  * A batch of procedural images a device draws itself (LogitsQuery.procedural): `count` images from `seed`, at
- * the query's sample shape. Only the two numbers cross the port; the coordinator draws the same images.
+ * the query's sample shape, in the style its probabilities set (absent: 0). Only these numbers cross the port;
+ * the coordinator draws the same images.
  */
-export interface ProceduralSpec {
+export interface ProceduralSpec extends Partial<ProceduralStyle> {
   seed: number;
   count: number;
-  /** ProceduralStyle.mirror; absent: 0. */
-  mirror?: number;
-  /** ProceduralStyle.upright; absent: 0. */
-  upright?: number;
-  /** ProceduralStyle.texture; absent: 0. */
-  texture?: number;
-  /** ProceduralStyle.fill; absent: 0. */
-  fill?: number;
 }
 
 /** Most procedural images one query may ask a device to draw and label (bounds its memory and time). */
@@ -63,16 +56,19 @@ export interface ProceduralStyle {
 
 export const PLAIN_STYLE: ProceduralStyle = { mirror: 0, upright: 0 };
 
-/** The style's probabilities, in the order the spec and the config name them. */
-export const STYLE_KEYS = ['mirror', 'upright', 'texture', 'fill'] as const;
-
-/** What each style probability is the probability of, for error messages. */
-export const STYLE_MEANING: Record<(typeof STYLE_KEYS)[number], string> = {
+/**
+ * What each style probability is the probability of, for error messages. Typed over every key of the style, so
+ * a new prior cannot be left out: its keys drive the spec's wire check, the config's and the queries.
+ */
+export const STYLE_MEANING: Record<keyof ProceduralStyle, string> = {
   mirror: 'that an image is made left-right symmetric',
   upright: 'that a shape stands axis-aligned',
   texture: 'that a shape carries fine surface detail',
   fill: 'that the object is scaled up to span the frame',
 };
+
+/** The style's probabilities, in the order the spec and the config name them. */
+export const STYLE_KEYS = Object.keys(STYLE_MEANING) as (keyof ProceduralStyle)[];
 
 /** The first style probability outside [0, 1] (absent ones pass), for the config's and the device's messages. */
 export function badStyleProbability(style: Partial<ProceduralStyle>): { key: keyof ProceduralStyle; value: unknown } | undefined {
@@ -97,15 +93,11 @@ interface Shape {
   sin: number;
 }
 
-function uniform(rng: Random, lo: number, hi: number): number {
-  return lo + (hi - lo) * rng.next();
-}
-
 /** A star-shaped polygon about its centre: `k` vertices at sorted angles with radii in [0.5, 1]. */
 function starPolygon(rng: Random): (u: number, v: number) => boolean {
   const k = 3 + rng.int(6);
-  const angles = Array.from({ length: k }, () => uniform(rng, 0, 2 * Math.PI)).sort((x, y) => x - y);
-  const radii = angles.map(() => uniform(rng, 0.5, 1));
+  const angles = Array.from({ length: k }, () => uniformIn(rng, 0, 2 * Math.PI)).sort((x, y) => x - y);
+  const radii = angles.map(() => uniformIn(rng, 0.5, 1));
   return (u, v) => {
     const r = Math.hypot(u, v);
     if (r === 0) return true;
@@ -124,13 +116,13 @@ function starPolygon(rng: Random): (u: number, v: number) => boolean {
 function drawShape(rng: Random, height: number, width: number, upright = 0): Shape {
   const kind = rng.int(3);
   const inside = kind === 0 ? (u: number, v: number) => u * u + v * v <= 1 : kind === 1 ? (u: number, v: number) => Math.abs(u) <= 1 && Math.abs(v) <= 1 : starPolygon(rng);
-  const theta = upright > 0 && rng.next() < upright ? rng.normal() * 0.05 : uniform(rng, 0, Math.PI);
+  const theta = upright > 0 && rng.next() < upright ? rng.normal() * 0.05 : uniformIn(rng, 0, Math.PI);
   return {
     inside,
     cx: width / 2 + rng.normal() * width / 10,
     cy: height / 2 + rng.normal() * height / 10,
-    a: uniform(rng, 0.12, 0.45) * width,
-    b: uniform(rng, 0.12, 0.45) * height,
+    a: uniformIn(rng, 0.12, 0.45) * width,
+    b: uniformIn(rng, 0.12, 0.45) * height,
     cos: Math.cos(theta),
     sin: Math.sin(theta),
   };
@@ -172,9 +164,9 @@ export function proceduralImage(rng: Random, height: number, width: number, styl
   const texture = style.texture ?? 0;
   for (let k = 0; k < shapes; k++) {
     const s = drawShape(rng, height, width, style.upright);
-    const base = uniform(rng, 0.25, 1);
-    const shade = uniform(rng, -0.3, 0.3);
-    const stripes = rng.next() < 0.3 ? { amplitude: uniform(rng, 0.05, 0.25), frequency: uniform(rng, 1, 4) * Math.PI, phase: uniform(rng, 0, 2 * Math.PI) } : undefined;
+    const base = uniformIn(rng, 0.25, 1);
+    const shade = uniformIn(rng, -0.3, 0.3);
+    const stripes = rng.next() < 0.3 ? { amplitude: uniformIn(rng, 0.05, 0.25), frequency: uniformIn(rng, 1, 4) * Math.PI, phase: uniformIn(rng, 0, 2 * Math.PI) } : undefined;
     const surface: Surface | undefined = texture > 0 && rng.next() < texture ? drawSurface(rng, s.a, s.b) : undefined;
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
@@ -194,7 +186,8 @@ export function proceduralImage(rng: Random, height: number, width: number, styl
   }
   if (rng.next() < 0.5) img = boxBlur(img, height, width);
   // Scaled before mirroring, so that a mirrored image stays exactly symmetric.
-  if ((style.fill ?? 0) > 0 && rng.next() < style.fill!) img = fillFrame(img, height, width, uniform(rng, 0.8, 1));
+  const fill = style.fill ?? 0;
+  if (fill > 0 && rng.next() < fill) img = fillFrame(img, height, width, uniformIn(rng, 0.8, 1));
   if (style.mirror > 0 && rng.next() < style.mirror) mirrorLeftHalf(img, height, width);
   for (let i = 0; i < img.length; i++) img[i] = Math.min(1, Math.max(0, img[i]));
   return img;
@@ -223,7 +216,7 @@ export function proceduralImages(spec: ProceduralSpec, sampleShape: readonly num
 }
 
 /** The style a spec asks for: its probabilities, 0 where absent. */
-export function specStyle(spec: Partial<ProceduralStyle>): ProceduralStyle {
+function specStyle(spec: Partial<ProceduralStyle>): ProceduralStyle {
   return { mirror: spec.mirror ?? 0, upright: spec.upright ?? 0, texture: spec.texture ?? 0, fill: spec.fill ?? 0 };
 }
 

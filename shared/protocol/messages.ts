@@ -4,10 +4,10 @@
  * limit and whether the receiver must answer. Adding a type without a catalog entry fails to compile.
  */
 import { checkWireTensor, type DType, type WireTensor } from './tensor.js';
-import { arrayOf, bool, bytes, int, num, obj, oneOf, opt, recordOf, refine, str, type Check } from './validate.js';
+import { arrayOf, bool, bytes, int, num, obj, oneOf, opt, recordOf, refine, str, type Check, type Shape } from './validate.js';
 import { MAX_CE_FOCAL, MAX_SMOOTHGRAD_SAMPLES, type SmoothGradQuery } from '../distill/port.js';
 import { MAX_PROBE_DIRECTIONS, type ProbeSpec } from '../distill/probes.js';
-import { MAX_PROCEDURAL_PER_QUERY, type ProceduralSpec } from '../distill/procedural.js';
+import { MAX_PROCEDURAL_PER_QUERY, STYLE_KEYS, type ProceduralSpec, type ProceduralStyle } from '../distill/procedural.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -18,6 +18,9 @@ export const MAX_FRAME_BYTES = 64 * MiB;
 /** Device, coordinator and fleet ids: safe as MQTT topic levels and URL query values. */
 export const PEER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const peerId = str({ pattern: PEER_ID_PATTERN, max: 64 });
+
+/** A procedural spec's style probabilities, each optional and in [0, 1]: one check per key of the style. */
+const STYLE_CHECKS = Object.fromEntries(STYLE_KEYS.map((k) => [k, opt(num({ min: 0, max: 1 }))])) as Shape<Partial<ProceduralStyle>>;
 
 /** enroll.request: a device asks to join. Its public keys travel in the signed header, not here. */
 export interface EnrollRequestBody {
@@ -249,7 +252,7 @@ export const CATALOG: { [K in MessageType]: MessageSpec<Bodies[K]> } = {
       deadlineMs: int({ min: 1, max: 3_600_000 }),
       replyDtype,
       probes: opt(obj<ProbeSpec>({ directions: int({ min: 1, max: MAX_PROBE_DIRECTIONS }), mu: num({ min: 1e-9, max: 1e3 }), seed: int({ min: 0, max: 0xffffffff }) })),
-      procedural: opt(obj<ProceduralSpec>({ seed: int({ min: 0, max: 0xffffffff }), count: int({ min: 1, max: MAX_PROCEDURAL_PER_QUERY }), mirror: opt(num({ min: 0, max: 1 })), upright: opt(num({ min: 0, max: 1 })), texture: opt(num({ min: 0, max: 1 })), fill: opt(num({ min: 0, max: 1 })) })),
+      procedural: opt(obj<ProceduralSpec>({ seed: int({ min: 0, max: 0xffffffff }), count: int({ min: 1, max: MAX_PROCEDURAL_PER_QUERY }), ...STYLE_CHECKS })),
     }), roundQueryRule),
     maxBytes: 17 * MiB,
     expectsReply: true,
