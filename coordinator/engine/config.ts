@@ -6,6 +6,7 @@ import { MAX_ZOOM } from './zoom.js';
 import { NO_RELABEL, type RelabelSettings } from './relabel.js';
 import { badStyleProbability, STYLE_MEANING, type ProceduralSettings } from '../../shared/distill/procedural.js';
 import { GENERATOR_UPSAMPLES, MAX_GENERATOR_BRANCHES } from './generator.js';
+import { MAX_SHAPES } from './shape-generator.js';
 import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
 
 export interface DistillConfig {
@@ -188,6 +189,12 @@ export interface DistillConfig {
    */
   generatorUpsample: number;
   /**
+   * Image generators draw each image as this many soft shapes (shape-generator.ts: rotated superellipses with
+   * shading and opacity, painted over one another on black) instead of with transposed convolutions; 0: the
+   * convolutional generator. Single-channel images at generatorUpsample 1 only.
+   */
+  generatorShapes: number;
+  /**
    * Forward-difference settings for black-box devices. `seeded` (default true) sends each query's inputs
    * once with a seed and lets the device expand the 1 + directions probes (shared/distill/probes.ts);
    * false sends every probe, for devices that answer plain logits queries only.
@@ -238,6 +245,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   replayCapacity: 20000,
   zDim: 64,
   generatorUpsample: 1,
+  generatorShapes: 0,
   zerothOrder: { directions: 8, mu: 0.005, seeded: true },
 };
 
@@ -265,6 +273,8 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.studentSteps) || c.studentSteps < 0) throw new Error(`${path}.studentSteps: must be an integer >= 0, got ${c.studentSteps}`);
   if (!Number.isInteger(c.generatorRestart) || c.generatorRestart < 0) throw new Error(`${path}.generatorRestart: must be an integer >= 0 (rounds between generator restarts; 0: never), got ${JSON.stringify(c.generatorRestart)}`);
   if (!GENERATOR_UPSAMPLES.includes(c.generatorUpsample)) throw new Error(`${path}.generatorUpsample: must be one of ${GENERATOR_UPSAMPLES.join(', ')} (1: draw at full resolution), got ${JSON.stringify(c.generatorUpsample)}`);
+  if (!Number.isInteger(c.generatorShapes) || c.generatorShapes < 0 || c.generatorShapes > MAX_SHAPES) throw new Error(`${path}.generatorShapes: must be an integer in 0..${MAX_SHAPES} (0: the convolutional generator), got ${JSON.stringify(c.generatorShapes)}`);
+  if (c.generatorShapes > 0 && c.generatorUpsample !== 1) throw new Error(`${path}.generatorShapes: the shape generator draws at full resolution; set generatorUpsample to 1`);
   if (!Number.isInteger(c.generators) || c.generators < 1 || c.generators > MAX_GENERATOR_BRANCHES || c.generators > c.zDim) throw new Error(`${path}.generators: must be an integer in 1..${MAX_GENERATOR_BRANCHES} and at most zDim (${c.zDim}), got ${JSON.stringify(c.generators)}`);
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);
   for (const k of ['tau', 'generatorLr', 'studentLr'] as const) positive(c[k], k);

@@ -7,6 +7,7 @@
  * class-targeted synthesis). Tabular rows: an MLP with a linear output, for standardized features.
  */
 import * as tf from '@tensorflow/tfjs';
+import { shapesBody } from './shape-generator.js';
 
 export interface GeneratorOptions {
   sampleShape: number[];
@@ -28,6 +29,11 @@ export interface GeneratorOptions {
    * one-pixel mark, only as a shape at least two pixels across.
    */
   upsample?: number;
+  /**
+   * Images only: draw each image as this many soft shapes (shape-generator.ts) instead of with transposed
+   * convolutions; 0 or absent: the convolutional generator.
+   */
+  shapes?: number;
 }
 
 /** The upsampling factors an image generator accepts. */
@@ -39,11 +45,12 @@ export interface GeneratorSettings {
   generatorWidth?: number;
   generators: number;
   generatorUpsample: number;
+  generatorShapes: number;
 }
 
 /** The generator a distillation config describes, for samples of `sampleShape` in `numClasses` classes. */
 export function generatorFor(c: GeneratorSettings, sampleShape: number[], numClasses: number, seed: number): tf.LayersModel {
-  return buildGenerator({ sampleShape, numClasses, zDim: c.zDim, width: c.generatorWidth, branches: c.generators, upsample: c.generatorUpsample, seed });
+  return buildGenerator({ sampleShape, numClasses, zDim: c.zDim, width: c.generatorWidth, branches: c.generators, upsample: c.generatorUpsample, shapes: c.generatorShapes, seed });
 }
 
 /** The maximum number of generator branches (each costs a full generator pass per step). */
@@ -111,6 +118,11 @@ function generatorBody(z: tf.SymbolicTensor, y: tf.SymbolicTensor, o: GeneratorO
   let s = seed;
   const init = () => tf.initializers.glorotUniform({ seed: ++s * 7919 });
   let h = tf.layers.concatenate().apply([z, y]) as tf.SymbolicTensor;
+  if (o.shapes) {
+    if (o.sampleShape.length !== 3) throw new Error(`the shape generator draws images, and these samples have shape [${o.sampleShape.join(', ')}]`);
+    if ((o.upsample ?? 1) !== 1) throw new Error('the shape generator draws at full resolution: use upsample 1 with shapes');
+    return shapesBody(h, { sampleShape: o.sampleShape, shapes: o.shapes, width: 4 * (o.width ?? 32) }, init);
+  }
   if (o.sampleShape.length === 3) {
     const [H, W, C] = o.sampleShape;
     if (H % 4 || W % 4) throw new Error(`image generator needs height and width divisible by 4, got ${H}x${W}`);
