@@ -22,30 +22,19 @@ import { getAggregator } from '../shared/distill/aggregation/index.js';
 import { readTensorFile } from '../shared/fs/tensor-file.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
+import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { arg, checkFlags, positiveInt } from './args.js';
 import { scenarioTeachers } from './scenario-teachers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ALPHAS = [0, 0.25, 0.5, 1, 2];
 
-/** Mean of each class's column over rows of soft labels, with row i weighted by weight(i). */
-function meanLabel(targets: Float32Array, C: number, weight: (row: number) => number): Float64Array {
-  const mean = new Float64Array(C);
-  let total = 0;
-  for (let i = 0; i < targets.length / C; i++) {
-    const w = weight(i);
-    total += w;
-    for (let c = 0; c < C; c++) mean[c] += w * targets[i * C + c];
-  }
-  return mean.map((v) => v / total);
-}
-
-/** Row weights of a class-balanced draw (ReplayBuffer.classBalancedSampler): ∝ count(top class)^(−balance). */
-function balancedWeights(targets: Float32Array, C: number, balance: number): (row: number) => number {
-  const top = argmaxRows(targets, C);
-  const counts = new Float64Array(C);
-  top.forEach((k) => counts[k]++);
-  return (i) => Math.pow(counts[top[i]], -balance);
+/** A buffer holding these soft labels (the samples themselves are not needed here). */
+function labelsOnly(targets: Float32Array, C: number): ReplayBuffer {
+  const n = targets.length / C;
+  const buffer = new ReplayBuffer(n, 1, C);
+  buffer.restore({ size: n, next: 0, x: new Float32Array(n), targets });
+  return buffer;
 }
 
 /** The procedural pool's soft labels from the checkpoint's pool file, if the run has one. */
@@ -84,10 +73,10 @@ async function main(): Promise<void> {
 
   // The transfer set's label marginal, as the student steps drew it: the buffer uniformly (or balanced), the
   // pool with the run's balance, mixed at the pool's share.
-  const buffer = meanLabel(checkpoint.replay.targets, C, config.studentBalance > 0 ? balancedWeights(checkpoint.replay.targets, C, config.studentBalance) : () => 1);
+  const buffer = labelsOnly(checkpoint.replay.targets, C).meanTarget(config.studentBalance);
   const pool = poolTargets(run);
   const share = pool ? config.procedural.share : 0;
-  const poolMean = pool ? meanLabel(pool, C, balancedWeights(pool, C, config.procedural.balance)) : new Float64Array(C);
+  const poolMean = pool ? labelsOnly(pool, C).meanTarget(config.procedural.balance) : new Float64Array(C);
   const transfer = buffer.map((v, c) => (1 - share) * v + share * poolMean[c]);
   const devices = new Float64Array(C);
   histograms.forEach((h) => h.forEach((v, c) => (devices[c] += v)));

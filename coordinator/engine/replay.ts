@@ -72,10 +72,10 @@ export class ReplayBuffer {
   classBalancedSampler(balance: number): (batch: number, rng: Random) => ReplayBatch {
     if (!(balance >= 0 && balance <= 1)) throw new Error(`replay: class balance must be in [0, 1], got ${balance}`);
     if (balance === 0 || this.size === 0) return (batch, rng) => this.sample(batch, rng);
-    const { label, counts } = this.topLabels();
+    const weights = this.drawWeights(balance);
     const cumulative = new Float64Array(this.size);
     let total = 0;
-    for (let i = 0; i < this.size; i++) cumulative[i] = total += Math.pow(counts[label[i]], -balance);
+    for (let i = 0; i < this.size; i++) cumulative[i] = total += weights[i];
     const draw = (rng: Random): number => {
       const u = rng.next() * total;
       let lo = 0;
@@ -89,6 +89,25 @@ export class ReplayBuffer {
     };
     // A heavily weighted small class may hold fewer samples than a batch asks of it: a few retries, then a repeat.
     return (batch, rng) => this.gather(batch, () => draw(rng), 8);
+  }
+
+  /** Each buffered sample's unnormalised chance in a draw of classBalancedSampler(balance): count(label_i)^(−balance). */
+  drawWeights(balance: number): Float64Array {
+    const { label, counts } = this.topLabels();
+    return Float64Array.from(label, (k) => Math.pow(counts[k], -balance));
+  }
+
+  /** The expected soft label of one sample drawn by classBalancedSampler(balance): the label skew a student sees. */
+  meanTarget(balance: number): Float64Array {
+    const C = this.numClasses;
+    const weights = this.drawWeights(balance);
+    const mean = new Float64Array(C);
+    let total = 0;
+    for (let i = 0; i < this.size; i++) {
+      total += weights[i];
+      for (let c = 0; c < C; c++) mean[c] += weights[i] * this.targets[i * C + c];
+    }
+    return mean.map((v) => v / total);
   }
 
   /** Each buffered sample's top class (the class its soft label ranks first), and how many samples each class tops. */

@@ -36,6 +36,14 @@ describe('class-balanced replay draws', () => {
     expect(classOneShare(buffer.classBalancedSampler(0))).toBeCloseTo(0.1, 1);
   });
 
+  it('knows the soft label a draw gives on average: the student\'s label skew at each balance', () => {
+    const buffer = skewedBuffer();
+    // Uniform: 0.9 · [0.6, 0.3, 0.1] + 0.1 · [0.2, 0.7, 0.1]; balance 1: half each; 0.5: a quarter of class 1 (above).
+    const expectations: [number, number[]][] = [[0, [0.56, 0.34, 0.1]], [1, [0.4, 0.5, 0.1]], [0.5, [0.5, 0.4, 0.1]]];
+    for (const [balance, expected] of expectations) buffer.meanTarget(balance).forEach((v, c) => expect(v).toBeCloseTo(expected[c], 6)); // float32 soft labels
+    expect(Array.from(buffer.drawWeights(1).slice(898, 902))).toEqual([1 / 900, 1 / 900, 1 / 100, 1 / 100]);
+  });
+
   it('balance 0 draws exactly the batches of the uniform sampler, so runs without it keep their random streams', () => {
     const buffer = skewedBuffer();
     const [a, b] = [seededRandom(9), seededRandom(9)];
