@@ -2,7 +2,7 @@
  * bench:steps — the training steps a fmnist-cnn distillation round is made of, timed on the wasm backend:
  * the student's KD step (conv 16-32 / dense 64, batch 128), a batch-norm teacher's training step and its
  * input gradient for a query (conv 16-32 + BN / dense 64, batch 64), and one generator step (width 32,
- * batch 64, with the recipe's coordinator-side terms). Used to compare kernel changes across commits:
+ * batch 64, with the recipe's coordinator-side terms), convolutional and drawing 6 shapes (generatorShapes). Used to compare kernel changes across commits:
  *
  *   npm run bench:steps -- --label after                   # this checkout
  *   (in a checkout of an older commit, with this file copied in)
@@ -89,8 +89,9 @@ function inputGradientMs(spec: unknown, n: number): number {
   return ms;
 }
 
-function generatorStepMs(n: number): number {
-  const G = buildGenerator({ sampleShape: [28, 28, 1], numClasses: 10, width: 32 });
+/** One generator step at batch n: the convolutional generator, or with `shapes` the shape generator (generatorShapes). */
+function generatorStepMs(n: number, shapes = 0): number {
+  const G = buildGenerator({ sampleShape: [28, 28, 1], numClasses: 10, width: 32, shapes });
   const S = buildModel(STUDENT, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
   const opt = tf.train.adam(0.05, 0.5, 0.999);
   const z = tf.randomNormal([n, 64], 0, 1, 'float32', 30);
@@ -186,6 +187,7 @@ async function main(): Promise<void> {
     teacherBnStepBatch64: trainStepMs(TEACHER, 64),
     teacherInputGradientBatch64: inputGradientMs(TEACHER, 64),
     generatorStepBatch64: generatorStepMs(64),
+    shapeGeneratorStepBatch64: generatorStepMs(64, 6),
   };
   for (const [k, v] of Object.entries(sample)) console.log(`  ${k.padEnd(30)} ${v.toFixed(1)}`);
   const results = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { runs: [] };
@@ -194,7 +196,12 @@ async function main(): Promise<void> {
   results.medians = Object.fromEntries(labels.map((l) => {
     const runs = results.runs.filter((r: { label: string }) => r.label === l);
     const keys = Object.keys(sample) as (keyof typeof sample)[];
-    return [l, Object.fromEntries([['runs', runs.length], ...keys.map((k) => [k, +runs.map((r: typeof sample) => r[k]).sort((a: number, b: number) => a - b)[runs.length >> 1].toFixed(1)])])];
+    // Runs recorded before a step was added lack it: each median is over the runs that timed that step.
+    const median = (k: keyof typeof sample) => {
+      const values = runs.map((r: Partial<typeof sample>) => r[k]).filter((v: unknown): v is number => typeof v === 'number').sort((a: number, b: number) => a - b);
+      return values.length ? [[k, +values[values.length >> 1].toFixed(1)]] : [];
+    };
+    return [l, Object.fromEntries([['runs', runs.length], ...keys.flatMap(median)])];
   }));
   writeFileAtomic(out, JSON.stringify(results, null, 2) + '\n');
   console.log(`results written to ${out}`);

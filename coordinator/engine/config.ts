@@ -195,6 +195,12 @@ export interface DistillConfig {
    */
   generatorShapes: number;
   /**
+   * With generatorShapes: about half of the samples (those whose last noise entry is positive) are drawn
+   * left-right symmetric, each shape followed by its reflection about the frame's vertical midline (most
+   * pictured objects are symmetric, shoes seen from the side are not).
+   */
+  generatorShapesMirror: boolean;
+  /**
    * Forward-difference settings for black-box devices. `seeded` (default true) sends each query's inputs
    * once with a seed and lets the device expand the 1 + directions probes (shared/distill/probes.ts);
    * false sends every probe, for devices that answer plain logits queries only.
@@ -246,6 +252,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   zDim: 64,
   generatorUpsample: 1,
   generatorShapes: 0,
+  generatorShapesMirror: false,
   zerothOrder: { directions: 8, mu: 0.005, seeded: true },
 };
 
@@ -274,6 +281,8 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (!Number.isInteger(c.generatorRestart) || c.generatorRestart < 0) throw new Error(`${path}.generatorRestart: must be an integer >= 0 (rounds between generator restarts; 0: never), got ${JSON.stringify(c.generatorRestart)}`);
   if (!GENERATOR_UPSAMPLES.includes(c.generatorUpsample)) throw new Error(`${path}.generatorUpsample: must be one of ${GENERATOR_UPSAMPLES.join(', ')} (1: draw at full resolution), got ${JSON.stringify(c.generatorUpsample)}`);
   if (!Number.isInteger(c.generatorShapes) || c.generatorShapes < 0 || c.generatorShapes > MAX_SHAPES) throw new Error(`${path}.generatorShapes: must be an integer in 0..${MAX_SHAPES} (0: the convolutional generator), got ${JSON.stringify(c.generatorShapes)}`);
+  if (typeof c.generatorShapesMirror !== 'boolean') throw new Error(`${path}.generatorShapesMirror: must be true or false, got ${JSON.stringify(c.generatorShapesMirror)}`);
+  if (c.generatorShapesMirror && c.generatorShapes === 0) throw new Error(`${path}.generatorShapesMirror: mirrors the shape generator's samples; set generatorShapes too`);
   if (c.generatorShapes > 0 && c.generatorUpsample !== 1) throw new Error(`${path}.generatorShapes: the shape generator draws at full resolution; set generatorUpsample to 1`);
   if (!Number.isInteger(c.generators) || c.generators < 1 || c.generators > MAX_GENERATOR_BRANCHES || c.generators > c.zDim) throw new Error(`${path}.generators: must be an integer in 1..${MAX_GENERATOR_BRANCHES} and at most zDim (${c.zDim}), got ${JSON.stringify(c.generators)}`);
   if (!Number.isInteger(c.warmupRounds) || c.warmupRounds < 0) throw new Error(`${path}.warmupRounds: must be an integer >= 0, got ${c.warmupRounds}`);

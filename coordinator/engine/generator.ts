@@ -34,6 +34,8 @@ export interface GeneratorOptions {
    * convolutions; 0 or absent: the convolutional generator.
    */
   shapes?: number;
+  /** With `shapes`: about half the samples (those whose last noise entry is positive) are drawn left-right symmetric. */
+  shapesMirror?: boolean;
 }
 
 /** The upsampling factors an image generator accepts. */
@@ -46,11 +48,12 @@ export interface GeneratorSettings {
   generators: number;
   generatorUpsample: number;
   generatorShapes: number;
+  generatorShapesMirror: boolean;
 }
 
 /** The generator a distillation config describes, for samples of `sampleShape` in `numClasses` classes. */
 export function generatorFor(c: GeneratorSettings, sampleShape: number[], numClasses: number, seed: number): tf.LayersModel {
-  return buildGenerator({ sampleShape, numClasses, zDim: c.zDim, width: c.generatorWidth, branches: c.generators, upsample: c.generatorUpsample, shapes: c.generatorShapes, seed });
+  return buildGenerator({ sampleShape, numClasses, zDim: c.zDim, width: c.generatorWidth, branches: c.generators, upsample: c.generatorUpsample, shapes: c.generatorShapes, shapesMirror: c.generatorShapesMirror, seed });
 }
 
 /** The maximum number of generator branches (each costs a full generator pass per step). */
@@ -121,7 +124,7 @@ function generatorBody(z: tf.SymbolicTensor, y: tf.SymbolicTensor, o: GeneratorO
   if (o.shapes) {
     if (o.sampleShape.length !== 3) throw new Error(`the shape generator draws images, and these samples have shape [${o.sampleShape.join(', ')}]`);
     if ((o.upsample ?? 1) !== 1) throw new Error('the shape generator draws at full resolution: use upsample 1 with shapes');
-    return shapesBody(h, { sampleShape: o.sampleShape, shapes: o.shapes, width: 4 * (o.width ?? 32) }, init);
+    return shapesBody(h, z, { sampleShape: o.sampleShape, shapes: o.shapes, width: 4 * (o.width ?? 32), mirror: o.shapesMirror }, init);
   }
   if (o.sampleShape.length === 3) {
     const [H, W, C] = o.sampleShape;

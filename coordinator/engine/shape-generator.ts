@@ -40,17 +40,19 @@ const EDGE_PIXELS = 1;
  */
 export class RenderShapes extends tf.layers.Layer {
   static readonly className = 'RenderShapes';
-  constructor(private readonly config: { shapes: number; height: number; width: number }) {
+  constructor(private readonly config: { shapes: number; height: number; width: number; mirror?: boolean }) {
     super({});
   }
 
-  override computeOutputShape(shape: tf.Shape): tf.Shape {
-    return [shape[0], this.config.height, this.config.width, 1];
+  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
+    const first = (Array.isArray(shape[0]) ? shape[0] : shape) as tf.Shape;
+    return [first[0], this.config.height, this.config.width, 1];
   }
 
+  /** inputs: the raw parameters, and with `mirror` the noise z, whose last entry picks the mirrored samples. */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const raw = Array.isArray(inputs) ? inputs[0] : inputs;
+      const [raw, z] = Array.isArray(inputs) ? inputs : [inputs];
       const { shapes: K, height: H, width: W } = this.config;
       const n = raw.shape[0]!;
       // [n, K, 1, 1] per parameter, broadcast against the pixel grid [1, 1, H, W].
@@ -88,8 +90,23 @@ export class RenderShapes extends tf.layers.Layer {
       // Painter's order over a black background: each shape covers what is under it by its alpha.
       const alphas = tf.unstack(alpha, 1);
       const shades = tf.unstack(shade, 1);
+      // With `mirror`, a sample whose last noise entry is positive (about half of them) is left-right symmetric:
+      // each shape is painted together with its twin reflected about the frame's vertical midline, as one layer
+      // (coverage 1 − (1 − a)(1 − a′), colour the coverage-weighted mean where they overlap), which is its own
+      // reflection. The pixel grid is symmetric about the midline, so the twin's alpha and shade are the shape's
+      // own, reversed along the width. Which samples are mirrored is a constant of z, like a generator branch.
+      const mirrored = this.config.mirror && z ? tf.reshape(tf.cast(tf.greater(tf.slice(z, [0, z.shape[1]! - 1], [n, 1]), 0), 'float32'), [n, 1, 1]) : undefined;
       let image = tf.zeros([n, H, W]);
-      for (let k = 0; k < K; k++) image = tf.add(tf.mul(image, tf.sub(1, alphas[k])), tf.mul(alphas[k], shades[k]));
+      for (let k = 0; k < K; k++) {
+        let a = alphas[k];
+        let colour = shades[k];
+        if (mirrored) {
+          const twin = tf.mul(tf.reverse(alphas[k], 2), mirrored);
+          colour = tf.div(tf.add(tf.mul(a, colour), tf.mul(twin, tf.reverse(shades[k], 2))), tf.add(tf.add(a, twin), 1e-6));
+          a = tf.sub(1, tf.mul(tf.sub(1, a), tf.sub(1, twin)));
+        }
+        image = tf.add(tf.mul(image, tf.sub(1, a)), tf.mul(a, colour));
+      }
       return tf.reshape(image, [n, H, W, 1]);
     });
   }
@@ -106,7 +123,7 @@ tf.serialization.registerClass(RenderShapes);
  * parameter varies across the batch from the start, so the first samples are varied pictures, not one shape),
  * then the renderer.
  */
-export function shapesBody(h: tf.SymbolicTensor, o: { sampleShape: number[]; shapes: number; width: number }, init: () => ReturnType<typeof tf.initializers.glorotUniform>): tf.SymbolicTensor {
+export function shapesBody(h: tf.SymbolicTensor, z: tf.SymbolicTensor, o: { sampleShape: number[]; shapes: number; width: number; mirror?: boolean }, init: () => ReturnType<typeof tf.initializers.glorotUniform>): tf.SymbolicTensor {
   const [H, W, C] = o.sampleShape;
   if (C !== 1) throw new Error(`the shape generator draws single-channel images, and these samples have ${C} channels`);
   if (!Number.isInteger(o.shapes) || o.shapes < 1 || o.shapes > MAX_SHAPES) throw new Error(`generator shapes must be an integer in 1..${MAX_SHAPES}, got ${o.shapes}`);
@@ -116,5 +133,6 @@ export function shapesBody(h: tf.SymbolicTensor, o: { sampleShape: number[]; sha
   }
   h = tf.layers.dense({ units: o.shapes * SHAPE_PARAMS, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
   h = tf.layers.batchNormalization().apply(h) as tf.SymbolicTensor;
+  if (o.mirror) return new RenderShapes({ shapes: o.shapes, height: H, width: W, mirror: true }).apply([h, z]) as tf.SymbolicTensor;
   return new RenderShapes({ shapes: o.shapes, height: H, width: W }).apply(h) as tf.SymbolicTensor;
 }

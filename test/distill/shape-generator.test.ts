@@ -64,6 +64,21 @@ describe('shape generator', () => {
     expect(hidden[14][14]).toBeGreaterThan(0.95);
   });
 
+  it('with mirror, paints each shape\'s reflection after it in the samples whose last noise entry is positive', () => {
+    const layer = new RenderShapes({ shapes: 1, height: 28, width: 28, mirror: true });
+    // One tilted bar left of the middle (cx raw −2 → 0.5 − 0.2 tanh 2 = 0.307; half-length 0.06 + 0.39 sigmoid(−1)
+    // = 0.165, so it stays clear of the midline), shaded along its length.
+    const bar = shape({ cx: -2, rx: -1, ry: -2, angle: 0.5, slopeU: 1, shade: 1 });
+    const out = layer.apply([tf.tensor2d([bar, bar]), tf.tensor2d([[0.3, 1], [0.3, -1]])]) as tf.Tensor;
+    const [mirrored, plain] = tf.unstack(tf.squeeze(out, [3])).map((t) => t.arraySync() as number[][]);
+    // The twin is the bar reflected: the image equals its own left-right reflection.
+    for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) expect(mirrored[r][c]).toBeCloseTo(mirrored[r][27 - c], 5);
+    expect(mirrored.flat().reduce((a, b) => a + b)).toBeGreaterThan(1.9 * plain.flat().reduce((a, b) => a + b));
+    // Without the twin the bar stays on its side.
+    expect(plain.flat().some((v, i) => Math.abs(v - plain[Math.floor(i / 28)][27 - (i % 28)]) > 0.5)).toBe(true);
+    for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) expect(mirrored[r][c]).toBeGreaterThanOrEqual(plain[r][c] - 1e-6);
+  });
+
   it('passes the gradient to every parameter of every shape', () => {
     const K = 3;
     const layer = new RenderShapes({ shapes: K, height: 12, width: 12 });
@@ -94,6 +109,13 @@ describe('shape generator', () => {
     reinitializeGenerator(G, 77);
     expect(G.getWeights().some((w, i) => w.dataSync().some((v, j) => v !== before[i][j]))).toBe(true);
     for (const bad of [-1, 17, 1.5, '6']) expect(() => parseDistillConfig({ generatorShapes: bad })).toThrow(/distill\.generatorShapes: must be an integer in 0\.\.16/);
+    expect(parseDistillConfig({ generatorShapes: 4, generatorShapesMirror: true }).generatorShapesMirror).toBe(true);
+    expect(() => parseDistillConfig({ generatorShapesMirror: true })).toThrow(/distill\.generatorShapesMirror: .*set generatorShapes too/);
+    expect(() => parseDistillConfig({ generatorShapes: 4, generatorShapesMirror: 1 })).toThrow(/distill\.generatorShapesMirror: must be true or false/);
+    const mirroredG = generatorFor(parseDistillConfig({ zDim: 16, generatorShapes: 4, generatorShapesMirror: true }), [8, 8, 1], 10, 3);
+    const zMirror = tf.concat([tf.randomNormal([6, 15], 0, 1, 'float32', 9), tf.ones([6, 1])], 1);
+    const drawn = tf.squeeze(mirroredG.apply([zMirror, y], { training: true }) as tf.Tensor, [3]);
+    expect(tf.max(tf.abs(tf.sub(drawn, tf.reverse(drawn, 2)))).dataSync()[0]).toBeLessThan(1e-5);
     expect(() => parseDistillConfig({ generatorShapes: 4, generatorUpsample: 2 })).toThrow(/distill\.generatorShapes: .*generatorUpsample to 1/);
     expect(() => buildGenerator({ sampleShape: [30], numClasses: 2, shapes: 4 })).toThrow(/draws images, and these samples have shape \[30\]/);
     expect(() => buildGenerator({ sampleShape: [8, 8, 3], numClasses: 2, shapes: 4 })).toThrow(/single-channel images, and these samples have 3 channels/);
