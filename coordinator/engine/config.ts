@@ -196,7 +196,7 @@ export interface DistillConfig {
   generatorShapes: number;
   /**
    * With generatorShapes: about half of the samples (those whose last noise entry is positive) are drawn
-   * left-right symmetric, each shape followed by its reflection about the frame's vertical midline (most
+   * left-right symmetric, each shape painted together with its reflection about the frame's vertical midline (most
    * pictured objects are symmetric, shoes seen from the side are not).
    */
   generatorShapesMirror: boolean;

@@ -64,7 +64,7 @@ describe('shape generator', () => {
     expect(hidden[14][14]).toBeGreaterThan(0.95);
   });
 
-  it('with mirror, paints each shape\'s reflection after it in the samples whose last noise entry is positive', () => {
+  it('with mirror, paints each shape together with its reflection in the samples whose last noise entry is positive', () => {
     const layer = new RenderShapes({ shapes: 1, height: 28, width: 28, mirror: true });
     // One tilted bar left of the middle (cx raw −2 → 0.5 − 0.2 tanh 2 = 0.307; half-length 0.06 + 0.39 sigmoid(−1)
     // = 0.165, so it stays clear of the midline), shaded along its length.
