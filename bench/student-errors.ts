@@ -13,37 +13,20 @@
  * (logit adjustment, Menon et al. 2021; data-free: the coordinator knows both), for several α.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { loadModel } from '../shared/models/store.js';
 import { accuracy, argmaxRows, confusionMatrix, perClassAccuracy } from '../shared/metrics/index.js';
 import { predictLogits } from '../shared/train/batches.js';
 import { getAggregator } from '../shared/distill/aggregation/index.js';
-import { readTensorFile } from '../shared/fs/tensor-file.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
-import { ReplayBuffer } from '../coordinator/engine/replay.js';
+import { meanDrawnTarget } from '../coordinator/engine/replay.js';
 import { arg, checkFlags, positiveInt } from './args.js';
 import { scenarioTeachers } from './scenario-teachers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const ALPHAS = [0, 0.25, 0.5, 1, 2];
-
-/** A buffer holding these soft labels (the samples themselves are not needed here). */
-function labelsOnly(targets: Float32Array, C: number): ReplayBuffer {
-  const n = targets.length / C;
-  const buffer = new ReplayBuffer(n, 1, C);
-  buffer.restore({ size: n, next: 0, x: new Float32Array(n), targets });
-  return buffer;
-}
-
-/** The procedural pool's soft labels from the checkpoint's pool file, if the run has one. */
-function poolTargets(run: string): Float32Array | undefined {
-  const state = JSON.parse(readFileSync(join(run, 'checkpoint', 'state.json'), 'utf8')) as { poolFile?: { tensorFile: string; manifest: Parameters<typeof readTensorFile>[1] } };
-  if (!state.poolFile) return undefined;
-  const arrays = readTensorFile(join(run, 'checkpoint', state.poolFile.tensorFile), state.poolFile.manifest);
-  return arrays.find((a) => a.name === 'procedural/targets')?.values;
-}
 
 async function main(): Promise<void> {
   checkFlags(['run', 'round', 'scenario', 'out']);
@@ -73,10 +56,10 @@ async function main(): Promise<void> {
 
   // The transfer set's label marginal, as the student steps drew it: the buffer uniformly (or balanced), the
   // pool with the run's balance, mixed at the pool's share.
-  const buffer = labelsOnly(checkpoint.replay.targets, C).meanTarget(config.studentBalance);
-  const pool = poolTargets(run);
+  const buffer = meanDrawnTarget(checkpoint.replay.targets, C, config.studentBalance);
+  const pool = checkpoint.procedural;
   const share = pool ? config.procedural.share : 0;
-  const poolMean = pool ? labelsOnly(pool, C).meanTarget(config.procedural.balance) : new Float64Array(C);
+  const poolMean = pool ? meanDrawnTarget(pool.targets, C, config.procedural.balance) : new Float64Array(C);
   const transfer = buffer.map((v, c) => (1 - share) * v + share * poolMean[c]);
   const devices = new Float64Array(C);
   histograms.forEach((h) => h.forEach((v, c) => (devices[c] += v)));

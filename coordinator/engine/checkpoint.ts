@@ -229,13 +229,20 @@ export function readCheckpointSetup(dir: string): Distiller['setup'] | undefined
   return readStateFile(dir).setup;
 }
 
+/** The procedural pool's images and soft labels, when the run has one (in its own file or, in older layouts, in the round's). */
+function poolSnapshot(file: StateFile, take: Take): { size: number; x: Float32Array; targets: Float32Array } | undefined {
+  const x = take.optional('procedural/x');
+  const targets = take.optional('procedural/targets');
+  return file.procedural && x && targets ? { size: file.procedural.size, x: x.values, targets: targets.values } : undefined;
+}
+
 /**
  * What a finished (or stopped) run's checkpoint holds for offline study: the student's and the generator's
- * weights in layer order, the replay buffer, the setup that wrote it.
+ * weights in layer order, the replay buffer, the procedural pool (if any), the setup that wrote it.
  */
-export function readCheckpointContents(dir: string): { setup?: Distiller['setup']; round: number; student: NamedArray[]; generator: NamedArray[]; replay: ReturnType<typeof replaySnapshot> } {
+export function readCheckpointContents(dir: string): { setup?: Distiller['setup']; round: number; student: NamedArray[]; generator: NamedArray[]; replay: ReturnType<typeof replaySnapshot>; procedural?: ReturnType<typeof poolSnapshot> } {
   const { file, take } = readCheckpoint(dir);
   // Written in layer order.
   const weights = (prefix: string) => file.manifest.filter((e) => new RegExp(`^${prefix}/\\d+$`).test(e.name)).map((e) => take(e.name));
-  return { setup: file.setup, round: file.state.round, student: weights('student'), generator: weights('generator'), replay: replaySnapshot(file, take) };
+  return { setup: file.setup, round: file.state.round, student: weights('student'), generator: weights('generator'), replay: replaySnapshot(file, take), procedural: poolSnapshot(file, take) };
 }

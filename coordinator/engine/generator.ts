@@ -124,7 +124,7 @@ function generatorBody(z: tf.SymbolicTensor, y: tf.SymbolicTensor, o: GeneratorO
   if (o.shapes) {
     if (o.sampleShape.length !== 3) throw new Error(`the shape generator draws images, and these samples have shape [${o.sampleShape.join(', ')}]`);
     if ((o.upsample ?? 1) !== 1) throw new Error('the shape generator draws at full resolution: use upsample 1 with shapes');
-    return shapesBody(h, z, { sampleShape: o.sampleShape, shapes: o.shapes, width: 4 * (o.width ?? 32), mirror: o.shapesMirror }, init);
+    return shapesBody(hiddenLayers(h, 4 * (o.width ?? 32), init), z, { sampleShape: o.sampleShape, shapes: o.shapes, mirror: o.shapesMirror }, init);
   }
   if (o.sampleShape.length === 3) {
     const [H, W, C] = o.sampleShape;
@@ -148,14 +148,19 @@ function generatorBody(z: tf.SymbolicTensor, y: tf.SymbolicTensor, o: GeneratorO
     h = tf.layers.activation({ activation: 'sigmoid' }).apply(h) as tf.SymbolicTensor;
     if (upsample > 1) h = tf.layers.upSampling2d({ size: [upsample, upsample], interpolation: 'bilinear' }).apply(h) as tf.SymbolicTensor;
   } else {
-    const width = o.width ?? 64;
-    for (let i = 0; i < 2; i++) {
-      h = tf.layers.dense({ units: width, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
-      h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
-    }
+    h = hiddenLayers(h, o.width ?? 64, init);
     const features = o.sampleShape.reduce((a, b) => a * b, 1);
     h = tf.layers.dense({ units: features, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
     if (o.sampleShape.length !== 1) h = tf.layers.reshape({ targetShape: o.sampleShape }).apply(h) as tf.SymbolicTensor;
+  }
+  return h;
+}
+
+/** Two hidden layers of `width` (dense, BN, LeakyReLU): the tabular generator's body and the shape generator's. */
+function hiddenLayers(h: tf.SymbolicTensor, width: number, init: () => ReturnType<typeof tf.initializers.glorotUniform>): tf.SymbolicTensor {
+  for (let i = 0; i < 2; i++) {
+    h = tf.layers.dense({ units: width, kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
+    h = leaky().apply(tf.layers.batchNormalization().apply(h)) as tf.SymbolicTensor;
   }
   return h;
 }

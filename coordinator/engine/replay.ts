@@ -91,37 +91,24 @@ export class ReplayBuffer {
     return (batch, rng) => this.gather(batch, () => draw(rng), 8);
   }
 
-  /** Each buffered sample's unnormalised chance in a draw of classBalancedSampler(balance): count(label_i)^(−balance). */
+  /** Each buffered sample's unnormalised chance in a draw of classBalancedSampler(balance) (classDrawWeights). */
   drawWeights(balance: number): Float64Array {
-    const { label, counts } = this.topLabels();
-    return Float64Array.from(label, (k) => Math.pow(counts[k], -balance));
+    return classDrawWeights(this.stored(), this.numClasses, balance);
   }
 
-  /** The expected soft label of one sample drawn by classBalancedSampler(balance): the label skew a student sees. */
+  /** The expected soft label of one sample drawn by classBalancedSampler(balance) (meanDrawnTarget). */
   meanTarget(balance: number): Float64Array {
-    const C = this.numClasses;
-    const weights = this.drawWeights(balance);
-    const mean = new Float64Array(C);
-    let total = 0;
-    for (let i = 0; i < this.size; i++) {
-      total += weights[i];
-      for (let c = 0; c < C; c++) mean[c] += weights[i] * this.targets[i * C + c];
-    }
-    return mean.map((v) => v / total);
+    return meanDrawnTarget(this.stored(), this.numClasses, balance);
   }
 
   /** Each buffered sample's top class (the class its soft label ranks first), and how many samples each class tops. */
   topLabels(): { label: Int32Array; counts: Float64Array } {
-    const C = this.numClasses;
-    const label = new Int32Array(this.size);
-    const counts = new Float64Array(C);
-    for (let i = 0; i < this.size; i++) {
-      let best = 0;
-      for (let c = 1; c < C; c++) if (this.targets[i * C + c] > this.targets[i * C + best]) best = c;
-      label[i] = best;
-      counts[best]++;
-    }
-    return { label, counts };
+    return topLabelsOf(this.stored(), this.numClasses);
+  }
+
+  /** The soft labels of the samples held, row after row. */
+  private stored(): Float32Array {
+    return this.targets.subarray(0, this.size * this.numClasses);
   }
 
   /** Up to `batch` samples, each index from `draw`, redrawn up to `retries` times while it repeats one in the batch. */
@@ -153,4 +140,35 @@ export class ReplayBuffer {
     this.next = s.next;
     this.changes++;
   }
+}
+
+/** Each row's top class (the class its soft label ranks first), and how many rows each class tops. */
+export function topLabelsOf(targets: Float32Array, numClasses: number): { label: Int32Array; counts: Float64Array } {
+  const label = new Int32Array(targets.length / numClasses);
+  const counts = new Float64Array(numClasses);
+  for (let i = 0; i < label.length; i++) {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (targets[i * numClasses + c] > targets[i * numClasses + best]) best = c;
+    label[i] = best;
+    counts[best]++;
+  }
+  return { label, counts };
+}
+
+/** Each row's unnormalised chance in a class-balanced draw: count(its top class)^(−balance) (0: all alike). */
+export function classDrawWeights(targets: Float32Array, numClasses: number, balance: number): Float64Array {
+  const { label, counts } = topLabelsOf(targets, numClasses);
+  return Float64Array.from(label, (k) => Math.pow(counts[k], -balance));
+}
+
+/** The expected soft label of one row drawn class-balanced: the label skew a student's batches carry. */
+export function meanDrawnTarget(targets: Float32Array, numClasses: number, balance: number): Float64Array {
+  const weights = classDrawWeights(targets, numClasses, balance);
+  const mean = new Float64Array(numClasses);
+  let total = 0;
+  weights.forEach((w, i) => {
+    total += w;
+    for (let c = 0; c < numClasses; c++) mean[c] += w * targets[i * numClasses + c];
+  });
+  return mean.map((v) => v / total);
 }

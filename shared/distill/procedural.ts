@@ -217,7 +217,7 @@ export function proceduralImages(spec: ProceduralSpec, sampleShape: readonly num
 
 /** The style a spec asks for: its probabilities, 0 where absent. */
 function specStyle(spec: Partial<ProceduralStyle>): ProceduralStyle {
-  return { mirror: spec.mirror ?? 0, upright: spec.upright ?? 0, texture: spec.texture ?? 0, fill: spec.fill ?? 0 };
+  return Object.fromEntries(STYLE_KEYS.map((k) => [k, spec[k] ?? 0])) as unknown as ProceduralStyle;
 }
 
 /** The style's probabilities above 0, as a spec carries them (a plain style's queries carry none). */

@@ -285,6 +285,11 @@ describe('data-free distillation engine', () => {
       const { poolFile: _pool, ...older } = state;
       writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...older, manifest: writeTensorFile(join(dir, state.tensorFile), arrays) }));
       rmSync(join(dir, 'procedural-00001.bin'));
+      // Offline readers get the pool from either layout (here the older one), the same 150 labelled images.
+      const pool = readCheckpointContents(dir).procedural!;
+      expect(pool.size).toBe(150);
+      expect(pool.x).toHaveLength(150 * 8 * 8);
+      expect(Array.from(pool.targets)).toEqual(Array.from(arrays.find((a) => a.name === 'procedural/targets')!.values));
       const resumed = weights((await distill(small, 5, dir, 3)).student);
       expect(logitsQueries).toBe(0);
       expect(resumed).toEqual(straight);
