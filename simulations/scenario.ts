@@ -128,18 +128,22 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
   if (!Array.isArray(seeds) || seeds.length === 0 || seeds.some((x) => !Number.isInteger(x) || x < 0)) {
     throw new ScenarioError(`${path}.seeds: must be a non-empty list of integers >= 0`);
   }
+  const teacherTraining: Scenario['teacherTraining'] = {
+    epochs: int(t.epochs, `${path}.teachers.epochs`, 1, 20),
+    batchSize: int(t.batchSize, `${path}.teachers.batchSize`, 1, 64),
+    learningRate: positive(t.learningRate, `${path}.teachers.learningRate`, 1e-3),
+    ...optional('augment', wrap(`${path}.teachers.augment`, () => parseTrainingAugmentation(t.augment, `${path}.teachers.augment`))),
+    ...optional('recalibrateBn', wrap(`${path}.teachers.recalibrateBn`, () => parseRecalibrateBn(t.recalibrateBn, `${path}.teachers.recalibrateBn`))),
+  };
+  if (teacherTraining.augment?.outliers && !teacherTraining.recalibrateBn) {
+    throw new ScenarioError(`${path}.teachers.augment.outliers: needs ${path}.teachers.recalibrateBn: true, or the teachers' batch-norm statistics include the outlier images and the devices' BN term pulls samples toward them`);
+  }
   return {
     name: raw.name,
     dataset: raw.dataset,
     partition: { scheme: p.scheme, devices, alpha, shardsPerDevice: p.shardsPerDevice as number | undefined },
     teacherSpecs,
-    teacherTraining: {
-      epochs: int(t.epochs, `${path}.teachers.epochs`, 1, 20),
-      batchSize: int(t.batchSize, `${path}.teachers.batchSize`, 1, 64),
-      learningRate: positive(t.learningRate, `${path}.teachers.learningRate`, 1e-3),
-      ...optional('augment', wrap(`${path}.teachers.augment`, () => parseTrainingAugmentation(t.augment, `${path}.teachers.augment`))),
-      ...optional('recalibrateBn', wrap(`${path}.teachers.recalibrateBn`, () => parseRecalibrateBn(t.recalibrateBn, `${path}.teachers.recalibrateBn`))),
-    },
+    teacherTraining,
     blackBox: blackBox as number[],
     studentSpec: spec(s.spec, `${path}.student.spec`),
     distill: wrap(`${path}.distill`, () => parseDistillConfig(raw.distill, `${path}.distill`)),

@@ -23,9 +23,16 @@ export interface TrainingAugmentation {
    * applied after the other augmentations; it needs the model, so the fit loop applies it (0 or absent: none).
    */
   adversarial?: number;
+  /**
+   * Outlier exposure (Hendrycks et al., ICLR 2019): the weight of a second term that asks the model for the
+   * uniform distribution on procedural images drawn from no data (shared/distill/procedural.ts), half a batch
+   * of them beside every batch of real samples, so that confidence comes to mean "looks like my data" (0 or
+   * absent: none). Single-channel images only; the fit loop applies it.
+   */
+  outliers?: number;
 }
 
-const FIELDS = ['shift', 'flip', 'noise', 'adversarial'];
+const FIELDS = ['shift', 'flip', 'noise', 'adversarial', 'outliers'];
 
 /** Validates an augmentation block from a config file; errors name the path and the bad value. */
 export function parseTrainingAugmentation(raw: unknown, path: string): TrainingAugmentation | undefined {
@@ -53,6 +60,12 @@ export function parseTrainingAugmentation(raw: unknown, path: string): TrainingA
       throw new Error(`${path}.adversarial: must be a number in 0..0.5 (an L-infinity radius), got ${JSON.stringify(o.adversarial)}`);
     }
     if (o.adversarial) out.adversarial = o.adversarial;
+  }
+  if (o.outliers !== undefined) {
+    if (typeof o.outliers !== 'number' || !Number.isFinite(o.outliers) || o.outliers < 0 || o.outliers > 10) {
+      throw new Error(`${path}.outliers: must be a number in 0..10 (the outlier-exposure term's weight), got ${JSON.stringify(o.outliers)}`);
+    }
+    if (o.outliers) out.outliers = o.outliers;
   }
   return Object.keys(out).length ? out : undefined;
 }

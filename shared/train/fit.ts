@@ -8,6 +8,7 @@ import { seededRandom } from '../random.js';
 import { sampleCount, type Dataset } from '../data/dataset.js';
 import { adversarialInputs } from './adversarial.js';
 import { augmentBatch, type TrainingAugmentation } from './augment.js';
+import { checkOutlierShape, outlierBatch, outlierExposureLoss } from './outliers.js';
 import { allRows, batchTensor, predictLogits } from './batches.js';
 import { accuracy, argmaxRows } from '../metrics/index.js';
 
@@ -63,6 +64,8 @@ export async function fit(model: tf.LayersModel, train: Dataset, options: FitOpt
   validateOptions(options, train);
   const batchSize = options.batchSize ?? 64;
   const patience = options.patience ?? 3;
+  const outliers = options.augment?.outliers;
+  if (outliers) checkOutlierShape(train.sampleShape);
   const rng = seededRandom(options.seed ?? 1);
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
   const n = sampleCount(train);
@@ -86,6 +89,10 @@ export async function fit(model: tf.LayersModel, train: Dataset, options: FitOpt
         const labels = tf.oneHot(tf.tensor1d(Array.from(order.subarray(start, end), (i) => train.y[i]), 'int32'), train.numClasses);
         const epsilon = options.augment?.adversarial;
         const x = epsilon ? adversarialInputs(model, augmented, labels, epsilon, rng) : augmented;
+        if (outliers) {
+          const shown = outlierBatch(rng, end - start, train.sampleShape);
+          return optimizer.minimize(() => outlierExposureLoss(model, x, labels, shown, outliers), true)!;
+        }
         return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
       });
       const value = (await loss.data())[0];
