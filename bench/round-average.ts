@@ -2,7 +2,9 @@
  * bench:round-average — which average of a run's round-by-round students publishes best? Reads the students a
  * `distillery distill --keep-students` run saved after every round and scores, on the real test set, the
  * weight averages the engine can publish once a round (`studentEma` with `studentEmaEvery: 'round'`) at several
- * decays, and running means from a given round on (SWA), beside each round's own student. Nothing is trained
+ * decays, running means from a given round on (SWA), and the output ensemble of the same rounds' students (their
+ * averaged probabilities, which no single student publishes: it shows whether the rounds' students err apart,
+ * so that averaging could gain, or alike), beside each round's own student. Nothing is trained
  * and no device is asked anything: averaging does not change the training, so each number here is what a run
  * with that setting would publish at that round.
  *
@@ -20,6 +22,9 @@ import { initBackend } from '../shared/compute/backend.js';
 import { loadDataset } from '../shared/data/registry.js';
 import { loadModel } from '../shared/models/store.js';
 import { accuracyOf } from '../shared/train/fit.js';
+import { predictLogits } from '../shared/train/batches.js';
+import { softmaxRows } from '../shared/math/softmax.js';
+import { accuracy, argmaxRows } from '../shared/metrics/index.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { roundDecay, WeightAverage } from '../coordinator/engine/averaging.js';
 import { readCheckpointSetup } from '../coordinator/engine/checkpoint.js';
@@ -69,11 +74,21 @@ async function main(): Promise<void> {
   const averages = schemes.map(() => new WeightAverage(model, 0.5));
   const results: Record<string, Record<number, number>> = Object.fromEntries(schemes.map((s) => [s.name, {}]));
   const own: Record<number, number> = {};
+  // Output ensembles from each start round: the summed probabilities of the students of rounds s..r.
+  const sums = starts.map(() => new Float64Array(test.y.length * test.numClasses));
+  const ensembles: Record<string, Record<number, number>> = Object.fromEntries(starts.map((s) => [`ensemble from round ${s}`, {}]));
   const t0 = performance.now();
   for (let r = 1; r <= rounds; r++) {
     const trained = await loadModel(folder(r));
     model.setWeights(trained.getWeights());
     trained.dispose();
+    if (starts.some((s) => s <= r)) {
+      const probs = softmaxRows(predictLogits(model, test), test.numClasses, 1);
+      starts.forEach((s, i) => {
+        if (s <= r) probs.forEach((v, k) => (sums[i][k] += v));
+        if (s <= r && at.includes(r)) ensembles[`ensemble from round ${s}`][r] = accuracy(argmaxRows(sums[i], test.numClasses), test.y);
+      });
+    }
     schemes.forEach((s, i) => {
       const decay = s.decayAt(r);
       if (decay !== undefined) averages[i].update(decay);
@@ -85,10 +100,11 @@ async function main(): Promise<void> {
       results[s.name][r] = await averages[i].withAverage(() => accuracyOf(model, test));
     }
     const line = schemes.filter((s) => results[s.name][r] !== undefined).map((s) => `${s.name} ${(results[s.name][r] * 100).toFixed(2)}%`);
+    for (const [name, byRound] of Object.entries(ensembles)) if (byRound[r] !== undefined) line.push(`${name} ${(byRound[r] * 100).toFixed(2)}%`);
     console.log(`round ${r}: own ${(own[r] * 100).toFixed(2)}%  ${line.join('  ')}  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   mkdirSync(dirname(out), { recursive: true });
-  writeFileAtomic(out, JSON.stringify({ run, scenario: scenario.name, seed, rounds, at, own, averages: results, command: `npm run bench:round-average -- ${process.argv.slice(2).join(' ')}` }, null, 2) + '\n');
+  writeFileAtomic(out, JSON.stringify({ run, scenario: scenario.name, seed, rounds, at, own, averages: results, ensembles, command: `npm run bench:round-average -- ${process.argv.slice(2).join(' ')}` }, null, 2) + '\n');
   console.log(`wrote ${out}`);
   averages.forEach((a) => a.dispose());
   model.dispose();
