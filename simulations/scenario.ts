@@ -8,6 +8,7 @@ import { partitionSchemes } from '../shared/data/partition.js';
 import { parseModelSpec } from '../shared/models/spec.js';
 import { resolveSpec } from '../shared/models/presets.js';
 import { parseTrainingAugmentation, type TrainingAugmentation } from '../shared/train/augment.js';
+import { checkOutliersRecalibrated } from '../shared/train/outliers.js';
 import { parseRecalibrateBn } from '../shared/train/recalibrate.js';
 import { parseDistillConfig, type DistillConfig } from '../coordinator/engine/config.js';
 
@@ -135,9 +136,7 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
     ...optional('augment', wrap(`${path}.teachers.augment`, () => parseTrainingAugmentation(t.augment, `${path}.teachers.augment`))),
     ...optional('recalibrateBn', wrap(`${path}.teachers.recalibrateBn`, () => parseRecalibrateBn(t.recalibrateBn, `${path}.teachers.recalibrateBn`))),
   };
-  if (teacherTraining.augment?.outliers && !teacherTraining.recalibrateBn) {
-    throw new ScenarioError(`${path}.teachers.augment.outliers: needs ${path}.teachers.recalibrateBn: true, or the teachers' batch-norm statistics include the outlier images and the devices' BN term pulls samples toward them`);
-  }
+  wrap(`${path}.teachers`, () => checkOutliersRecalibrated(teacherTraining.augment, teacherTraining.recalibrateBn, `${path}.teachers`));
   return {
     name: raw.name,
     dataset: raw.dataset,

@@ -11,6 +11,7 @@ import { parseModelSpec } from '../../shared/models/spec.js';
 import { MODEL_PRESETS, resolveSpec } from '../../shared/models/presets.js';
 import { SpecError } from '../../shared/models/spec-error.js';
 import { parseTrainingAugmentation, type TrainingAugmentation } from '../../shared/train/augment.js';
+import { checkOutliersRecalibrated } from '../../shared/train/outliers.js';
 import { parseRecalibrateBn } from '../../shared/train/recalibrate.js';
 
 export { ConfigError };
@@ -92,6 +93,7 @@ function trainingExtras(t: Record<string, unknown>, path: string): { augment?: T
   try {
     augment = parseTrainingAugmentation(t.augment, `${path}.augment`);
     recalibrateBn = parseRecalibrateBn(t.recalibrateBn, `${path}.recalibrateBn`);
+    checkOutliersRecalibrated(augment, recalibrateBn, path);
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }

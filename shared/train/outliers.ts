@@ -13,6 +13,17 @@ import * as tf from '@tensorflow/tfjs';
 import { proceduralBatch } from '../distill/procedural.js';
 import type { Random } from '../random.js';
 
+/**
+ * Throws unless a local-training block (`path`: its `augment` and `recalibrateBn`) that asks for outliers also
+ * re-estimates the BN statistics afterwards: trained in one pass with the outliers, the moving statistics
+ * include them, and the devices' BN term would pull the coordinator's samples toward them.
+ */
+export function checkOutliersRecalibrated(augment: { outliers?: number } | undefined, recalibrateBn: boolean | undefined, path: string): void {
+  if (augment?.outliers && !recalibrateBn) {
+    throw new Error(`${path}.augment.outliers: needs ${path}.recalibrateBn: true, or the teachers' batch-norm statistics include the outlier images and the devices' BN term pulls samples toward them`);
+  }
+}
+
 /** Throws unless outlier images can be drawn for samples of this shape (single-channel images). */
 export function checkOutlierShape(sampleShape: readonly number[]): void {
   if (sampleShape.length !== 3 || sampleShape[2] !== 1) {

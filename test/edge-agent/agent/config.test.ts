@@ -106,6 +106,7 @@ describe('parseAgentConfig', () => {
     ['teacher epochs 0', () => ({ ...minimal(), teacher: { epochs: 0 } }), /^agent\.teacher\.epochs: must be an integer in 1\.\.10000, got 0/],
     ['teacher augment noise 2', () => ({ ...minimal(), teacher: { augment: { noise: 2 } } }), /^agent\.teacher\.augment\.noise: must be a number in 0\.\.1, got 2/],
     ['teacher recalibrateBn "on"', () => ({ ...minimal(), teacher: { recalibrateBn: 'on' } }), /^agent\.teacher\.recalibrateBn: must be true or false, got "on"/],
+    ['teacher outliers without recalibrateBn', () => ({ ...minimal(), teacher: { augment: { outliers: 0.5 } } }), /^agent\.teacher\.augment\.outliers: needs agent\.teacher\.recalibrateBn: true/],
     ['coordinator url http://', () => ({ ...minimal(), coordinator: { url: 'http://x', publicKey: 'c.pub' } }), /^agent\.coordinator\.url: must be a ws:\/\/, wss:\/\/, mqtt:\/\/ or mqtts:\/\/ URL, got "http:\/\/x"/],
     ['coordinator url missing', () => ({ ...minimal(), coordinator: { publicKey: 'c.pub' } }), /^agent\.coordinator\.url: /],
     ['coordinator without publicKey', () => ({ ...minimal(), coordinator: { url: 'ws://127.0.0.1:7000' } }), /^agent\.coordinator\.publicKey: required/],
