@@ -82,19 +82,24 @@ async function main(): Promise<void> {
     const trained = await loadModel(folder(r));
     model.setWeights(trained.getWeights());
     trained.dispose();
-    if (starts.some((s) => s <= r)) {
-      const probs = softmaxRows(predictLogits(model, test), test.numClasses, 1);
+    const scored = at.includes(r);
+    const ensembling = starts.some((s) => s <= r);
+    // One pass over the test set serves the round's own score and the output ensembles.
+    const logits = scored || ensembling ? predictLogits(model, test) : undefined;
+    if (logits && ensembling) {
+      const probs = softmaxRows(logits, test.numClasses, 1);
       starts.forEach((s, i) => {
-        if (s <= r) probs.forEach((v, k) => (sums[i][k] += v));
-        if (s <= r && at.includes(r)) ensembles[`ensemble from round ${s}`][r] = accuracy(argmaxRows(sums[i], test.numClasses), test.y);
+        if (s > r) return;
+        probs.forEach((v, k) => (sums[i][k] += v));
+        if (scored) ensembles[`ensemble from round ${s}`][r] = accuracy(argmaxRows(sums[i], test.numClasses), test.y);
       });
     }
     schemes.forEach((s, i) => {
       const decay = s.decayAt(r);
       if (decay !== undefined) averages[i].update(decay);
     });
-    if (!at.includes(r)) continue;
-    own[r] = accuracyOf(model, test);
+    if (!scored || !logits) continue;
+    own[r] = accuracy(argmaxRows(logits, test.numClasses), test.y);
     for (const [i, s] of schemes.entries()) {
       if (s.decayAt(r) === undefined) continue;
       results[s.name][r] = await averages[i].withAverage(() => accuracyOf(model, test));

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     return { alpha, studentAcc: accuracy(argmaxRows(moved, C), test.y) };
   });
 
-  const round1 = (v: number) => +(100 * v).toFixed(2);
+  const percent = (v: number) => +(100 * v).toFixed(2);
   const result = {
     scenario: s.name,
     run,
@@ -79,17 +79,17 @@ async function main(): Promise<void> {
     ensembleAcc: accuracy(vote, test.y),
     studentAcc: accuracy(student, test.y),
     agreement: accuracy(student, vote),
-    perClass: { ensemble: perClassAccuracy(vote, test.y, C).map(round1), student: perClassAccuracy(student, test.y, C).map(round1) },
+    perClass: { ensemble: perClassAccuracy(vote, test.y, C).map(percent), student: perClassAccuracy(student, test.y, C).map(percent) },
     studentOnlyErrors: studentOnly,
     confusion: confusionMatrix(student, test.y, C),
     transferLabels: Array.from(transfer, (v) => +v.toFixed(4)),
     deviceLabels: Array.from(devices, (v) => +(v / total).toFixed(4)),
     logitAdjustment: adjusted,
   };
-  console.log(`${s.name} seed ${seed}, ${studentDir}: ensemble ${round1(result.ensembleAcc)}%, student ${round1(result.studentAcc)}%, agreement ${round1(result.agreement)}%`);
+  console.log(`${s.name} seed ${seed}, ${studentDir}: ensemble ${percent(result.ensembleAcc)}%, student ${percent(result.studentAcc)}%, agreement ${percent(result.agreement)}%`);
   console.log(`per class (ensemble / student): ${result.perClass.ensemble.map((e, c) => `${test.classNames?.[c] ?? c} ${e}/${result.perClass.student[c]}`).join(', ')}`);
   console.log(`right by the ensemble, wrong by the student: ${studentOnly.slice(0, 8).map((p) => `${p.names} ${p.count}`).join(', ')}`);
-  console.log(`logit adjustment by the transfer set's labels: ${adjusted.map((a) => `α ${a.alpha}: ${round1(a.studentAcc)}%`).join(', ')}`);
+  console.log(`logit adjustment by the transfer set's labels: ${adjusted.map((a) => `α ${a.alpha}: ${percent(a.studentAcc)}%`).join(', ')}`);
   const out = arg('out') ?? join(ROOT, 'bench', 'results', 'student-errors', `${s.name}-${basename(run)}-seed-${seed}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
