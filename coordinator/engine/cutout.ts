@@ -2,7 +2,7 @@
  * Cutout of synthetic query images (DeVries & Taylor 2017): each sample of a query batch gets one square of
  * `size` pixels set to zero, at its own random place, after the jitter and before the devices see the batch.
  *
- * Why: the generator on Fashion-MNIST paints each class as one small glyph (docs/benchmarks.md), a shortcut
+ * Why: the generator on Fashion-MNIST paints each class as one small glyph (docs/fmnist-ablations.md), a shortcut
  * the teachers' cross-entropy rewards. The batch jitter moves the glyph around; cutout hides it in some
  * samples, so a generator that leans on one spot loses the teachers' vote there, and the gradient rewards
  * class evidence spread over the whole garment. Zero is the background of the data sets we use, so an occluded

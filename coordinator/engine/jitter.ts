@@ -7,7 +7,7 @@
  *
  * The same permutation drawn per sample (`jitterEachSample`) can augment replayed batches for the student
  * (`studentJitter`), keeping the stored soft labels. Measured on Fashion-MNIST it hurts badly (78.9% -> 50.9%,
- * docs/benchmarks.md), presumably because a synthetic sample's class evidence sits in a few pixels, and moving
+ * docs/fmnist-ablations.md), presumably because a synthetic sample's class evidence sits in a few pixels, and moving
  * them again leaves the label describing another image. It is kept as an ablation, off by default.
  */
 import * as tf from '@tensorflow/tfjs';

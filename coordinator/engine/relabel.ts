@@ -12,7 +12,7 @@
  * lie between the generator's modes, near the teachers' decision boundaries.
  *
  * Measured on fmnist-cnn-dir0.5 (seed 2, 10 batches a round): faster early rounds, the same final accuracy
- * (78.87% against 78.92%, docs/benchmarks.md), for twice the bytes down. So it is off by default.
+ * (78.87% against 78.92%, docs/fmnist-ablations.md), for twice the bytes down. So it is off by default.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../shared/random.js';

@@ -4,7 +4,7 @@
  *
  * Why it belongs to distillation: the coordinator synthesizes inputs by following the teachers' input
  * gradients. A teacher trained on clean, centred samples rewards small pixel patterns that no garment has
- * (the glyphs in docs/benchmarks.md); one trained on shifted and noisy samples has smoother input gradients
+ * (the glyphs in docs/fmnist-ablations.md); one trained on shifted and noisy samples has smoother input gradients
  * (Gaussian augmentation is the randomized-smoothing recipe of Cohen et al. 2019, whose models show the
  * perceptually aligned gradients of Kaur et al. 2019), which is what a generator learns from.
  */

@@ -7,7 +7,7 @@
  * trained teacher is nearly as sure of the generator's glyphs on blobs as of real garments, so the generator
  * settles for glyphs; a teacher exposed to outliers should keep its confidence for inputs that look like its
  * data, the signal the generator should climb. On Fashion-MNIST it did not work out: the teachers doubt the
- * procedural pool as well and the generator finds other glyphs (docs/benchmarks.md, "Teachers exposed to
+ * procedural pool as well and the generator finds other glyphs (docs/fmnist-ablations.md, "Teachers exposed to
  * outliers"). The images come from the device's own seeded stream; nothing leaves the device.
  */
 import * as tf from '@tensorflow/tfjs';
