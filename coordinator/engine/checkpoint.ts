@@ -41,7 +41,7 @@ interface StateFile {
   optimizerNames: { generator: string[]; student: string[] };
 }
 
-function modelArrays(prefix: string, m: tf.LayersModel): NamedArray[] {
+function modelArrays(prefix: string, m: tf.LayersModel | tf.layers.Layer): NamedArray[] {
   return m.weights.map((w, i) => {
     const v = w.read();
     return { name: `${prefix}/${i}`, shape: v.shape, values: v.dataSync() as Float32Array };
@@ -113,6 +113,7 @@ export class DirectoryCheckpoints implements CheckpointStore {
     const manifest = writeTensorFile(join(this.dir, tensorFile), [
       { name: 'procedural/x', shape: [snapshot.x.length], values: snapshot.x },
       { name: 'procedural/targets', shape: [snapshot.targets.length], values: snapshot.targets },
+      ...(snapshot.side ? [{ name: 'procedural/side', shape: [snapshot.side.length], values: snapshot.side }] : []),
     ]);
     this.pool = { file: { tensorFile, manifest }, revision: pool.revision };
     return this.pool.file;
@@ -132,10 +133,12 @@ export class DirectoryCheckpoints implements CheckpointStore {
       ...modelArrays('generator', this.models.generator),
       ...modelArrays('student', this.models.student),
       ...(d.studentAverage?.arrays().map((a, i) => ({ name: `student-average/${i}`, ...a })) ?? []),
+      ...(d.teacherHeads ? modelArrays('teacher-heads', d.teacherHeads.layer) : []),
       ...g.arrays,
       ...s.arrays,
       { name: 'replay/x', shape: [replay.x.length], values: replay.x },
       { name: 'replay/targets', shape: [replay.targets.length], values: replay.targets },
+      ...(replay.side ? [{ name: 'replay/side', shape: [replay.side.length], values: replay.side }] : []),
     ];
     const tensorFile = `tensors-${String(state.round).padStart(5, '0')}.bin`;
     const manifest = writeTensorFile(join(this.dir, tensorFile), arrays);
@@ -180,11 +183,15 @@ export class DirectoryCheckpoints implements CheckpointStore {
       }
     };
     d.studentAverage?.restore(this.models.student.weights.map((_, i) => take(`student-average/${i}`)));
+    d.teacherHeads?.layer.setWeights(d.teacherHeads.layer.getWeights().map((_, i) => {
+      const a = take(`teacher-heads/${i}`);
+      return tf.tensor(a.values, a.shape);
+    }));
     await restoreOptimizer('opt-generator', file.optimizerNames.generator, d.generatorOptimizer);
     await restoreOptimizer('opt-student', file.optimizerNames.student, d.studentOptimizer);
     d.replay.restore(replaySnapshot(file, take));
     if (d.procedural && file.procedural) {
-      d.procedural.restore({ ...file.procedural, x: take('procedural/x').values, targets: take('procedural/targets').values });
+      d.procedural.restore({ ...file.procedural, x: take('procedural/x').values, targets: take('procedural/targets').values, side: take.optional('procedural/side')?.values });
       if (file.poolFile) this.pool = { file: file.poolFile, revision: d.procedural.revision };
     }
     return file.state;
@@ -221,7 +228,7 @@ function readCheckpoint(dir: string): { file: StateFile; take: Take } {
 type Take = ((name: string) => NamedArray) & { optional(name: string): NamedArray | undefined };
 
 function replaySnapshot(file: StateFile, take: Take) {
-  return { ...file.replay, x: take('replay/x').values, targets: take('replay/targets').values };
+  return { ...file.replay, x: take('replay/x').values, targets: take('replay/targets').values, side: take.optional('replay/side')?.values };
 }
 
 /** The setup (config and seed) that wrote a checkpoint, read from its state file without its arrays. */

@@ -168,6 +168,14 @@ export interface DistillConfig {
    */
   studentEmaEvery: 'step' | 'round';
   /**
+   * Weight of per-teacher heads beside the student's own (0: off; Hydra, Tran et al. 2020): a coordinator-side
+   * dense layer on the student's penultimate features with one head per device, each learning that device's
+   * own answer restricted to the classes it holds (KL at τ), so the features learn from every teacher's view,
+   * not only from their vote. The heads are never published; the student's output layer stays the vote's.
+   * The replay buffer then keeps each sample's per-device answers too (devices × classes numbers a sample).
+   */
+  teacherHeads: number;
+  /**
    * Class-balanced student batches (ReplayBuffer.classBalancedSampler): each replayed sample is drawn with
    * probability ∝ count(its top class)^(−studentBalance); 0 draws uniformly, 1 gives every class the ensemble
    * labels an equal share. The generator is asked for balanced classes but the ensemble does not answer so:
@@ -246,6 +254,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   studentLrSchedule: 'constant',
   studentEma: 0,
   studentEmaEvery: 'step',
+  teacherHeads: 0,
   studentBalance: 0,
   requestBalance: 0,
   replayCapacity: 20000,
@@ -336,6 +345,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (typeof c.studentBalance !== 'number' || !(c.studentBalance >= 0 && c.studentBalance <= 1)) throw new Error(`${path}.studentBalance: must be a number in [0, 1] (0: uniform draws, 1: every labelled class alike), got ${JSON.stringify(c.studentBalance)}`);
   if (typeof c.requestBalance !== 'number' || !(c.requestBalance >= 0 && c.requestBalance <= 1)) throw new Error(`${path}.requestBalance: must be a number in [0, 1] (0: every class asked alike, 1: in inverse proportion to the buffer's top classes), got ${JSON.stringify(c.requestBalance)}`);
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);
+  if (typeof c.teacherHeads !== 'number' || !(c.teacherHeads >= 0 && c.teacherHeads <= 10)) throw new Error(`${path}.teacherHeads: must be a number in 0..10 (weight of the per-teacher heads' loss; 0: off), got ${JSON.stringify(c.teacherHeads)}`);
   if (c.studentEmaEvery !== 'step' && c.studentEmaEvery !== 'round') throw new Error(`${path}.studentEmaEvery: must be 'step' or 'round', got ${JSON.stringify(c.studentEmaEvery)}`);
   if (c.studentLrSchedule !== 'constant' && c.studentLrSchedule !== 'cosine') throw new Error(`${path}.studentLrSchedule: must be 'constant' or 'cosine', got ${JSON.stringify(c.studentLrSchedule)}`);
   if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);

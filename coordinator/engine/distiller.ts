@@ -21,7 +21,8 @@ import type { GradientReply, TeacherInfo, TeacherPort, TensorData } from '../../
 import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
 import { penultimateFeatures } from '../../shared/models/build.js';
-import { generatorStep, setLearningRate, studentLearningRate, studentStep, type HistoryRepulsionInputs } from './steps.js';
+import { generatorStep, setLearningRate, studentLearningRate, studentStep, studentStepWithHeads, type HistoryRepulsionInputs } from './steps.js';
+import { deviceTargetRows, TeacherHeads } from './teacher-heads.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
@@ -117,6 +118,8 @@ export class Distiller {
   readonly studentOptimizer: tf.Optimizer;
   /** The student's weight average, when `studentEma` is on (checkpointed beside the student). */
   readonly studentAverage?: WeightAverage;
+  /** The per-teacher heads, when `teacherHeads` is on (coordinator-side, checkpointed, never published). */
+  readonly teacherHeads?: TeacherHeads;
   /** The student up to its last layer's input (its penultimate features), sharing the student's weights. */
   private readonly studentFeatures: tf.LayersModel;
   private infos: TeacherInfo[] = [];
@@ -125,11 +128,14 @@ export class Distiller {
   constructor(private readonly o: DistillerOptions) {
     const features = o.student.inputs[0].shape.slice(1).reduce((a, b) => (a as number) * (b as number), 1) as number;
     const C = o.student.outputs[0].shape[1] as number;
-    this.replay = new ReplayBuffer(o.config.replayCapacity, features, C);
-    if (o.config.procedural.pool > 0) this.procedural = new ReplayBuffer(o.config.procedural.pool, features, C);
+    this.studentFeatures = penultimateFeatures(o.student);
+    // With teacher heads every stored sample keeps each device's own answer beside the vote.
+    const side = o.config.teacherHeads > 0 ? o.ports.length * C : 0;
+    if (side) this.teacherHeads = new TeacherHeads(this.studentFeatures.outputs[0].shape[1] as number, o.ports.length, C, o.seed * 7_919 + 13);
+    this.replay = new ReplayBuffer(o.config.replayCapacity, features, C, side);
+    if (o.config.procedural.pool > 0) this.procedural = new ReplayBuffer(o.config.procedural.pool, features, C, side);
     this.generatorOptimizer = tf.train.adam(o.config.generatorLr, 0.5, 0.999);
     this.studentOptimizer = tf.train.adam(o.config.studentLr);
-    this.studentFeatures = penultimateFeatures(o.student);
     if (o.config.studentEma > 0) this.studentAverage = new WeightAverage(o.student, o.config.studentEma);
   }
 
@@ -157,6 +163,7 @@ export class Distiller {
     for (const [i, info] of this.infos.entries()) {
       if (info.numClasses !== C) throw new Error(`device ${this.o.ports[i].deviceId} has ${info.numClasses} classes, the student ${C}`);
     }
+    this.teacherHeads?.setHeld(this.infos.map((info) => info.labelHistogram.map((count) => count > 0)));
     return this.infos;
   }
 
@@ -218,7 +225,11 @@ export class Distiller {
     collected.late.forEach((index) => participation[index].late++);
     const logits = collected.replies.map((r) => r.value.logits.values);
     const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
-    into.push(inputs, aggregateTargets(c.aggregation, { logits, numClasses: this.infos[0].numClasses, tau: c.tau, histograms, trim: c.trim }, c.voteTau));
+    const C = this.infos[0].numClasses;
+    const side = this.teacherHeads
+      ? deviceTargetRows(collected.replies.map((r) => ({ device: r.index, logits: r.value.logits.values })), this.infos.map((info) => info.labelHistogram.map((count) => count > 0)), C, c.tau)
+      : undefined;
+    into.push(inputs, aggregateTargets(c.aggregation, { logits, numClasses: C, tau: c.tau, histograms, trim: c.trim }, c.voteTau), side);
     return logits;
   }
 
@@ -379,7 +390,13 @@ export class Distiller {
       const values = jitterEnabled(c.studentJitter) ? jitterEachSample(batch.x, shape, () => drawJitter(c.studentJitter, rng)) : batch.x;
       const x = tf.tensor(values, shape);
       const y = tf.tensor2d(batch.targets, [batch.n, C]);
-      sLoss += studentStep(S, this.studentOptimizer, x, y, c.tau) / c.studentSteps;
+      const heads = this.teacherHeads;
+      if (heads) {
+        if (!batch.side) throw new Error('teacherHeads: a replayed batch came without the devices\' own answers');
+        const side = tf.tensor2d(batch.side, [batch.n, batch.side.length / batch.n]);
+        sLoss += studentStepWithHeads(S, this.studentFeatures, heads, c.teacherHeads, this.studentOptimizer, x, y, side, c.tau) / c.studentSteps;
+        side.dispose();
+      } else sLoss += studentStep(S, this.studentOptimizer, x, y, c.tau) / c.studentSteps;
       if (c.studentEmaEvery === 'step') this.studentAverage?.update();
       tf.dispose([x, y]);
     }

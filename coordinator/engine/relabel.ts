@@ -46,17 +46,21 @@ export interface LabelledRows {
   x: Float32Array;
   targets: Float32Array;
   n: number;
+  /** Side targets per row (ReplayBatch.side), when the rows carry them. */
+  side?: Float32Array;
 }
 
-/** The rows of `a` followed by those of `b`. */
+/** The rows of `a` followed by those of `b` (side targets kept only when both carry them). */
 export function concatRows(a: LabelledRows, b: LabelledRows): LabelledRows {
-  const x = new Float32Array(a.x.length + b.x.length);
-  const targets = new Float32Array(a.targets.length + b.targets.length);
-  x.set(a.x);
-  x.set(b.x, a.x.length);
-  targets.set(a.targets);
-  targets.set(b.targets, a.targets.length);
-  return { x, targets, n: a.n + b.n };
+  const rows = { x: joined(a.x, b.x), targets: joined(a.targets, b.targets), n: a.n + b.n };
+  return a.side && b.side ? { ...rows, side: joined(a.side, b.side) } : rows;
+}
+
+function joined(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /**

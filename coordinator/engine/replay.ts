@@ -10,11 +10,15 @@ export interface ReplayBatch {
   x: Float32Array;
   targets: Float32Array;
   n: number;
+  /** The rows' side targets, when the buffer keeps them (`sideWidth` > 0): each device's own answer. */
+  side?: Float32Array;
 }
 
 export class ReplayBuffer {
   readonly x: Float32Array;
   readonly targets: Float32Array;
+  /** Per-row side targets (`sideWidth` values a row; empty when 0): what teacherHeads learns from. */
+  readonly side: Float32Array;
   private size = 0;
   private next = 0;
   private changes = 0;
@@ -23,10 +27,12 @@ export class ReplayBuffer {
     readonly capacity: number,
     readonly features: number,
     readonly numClasses: number,
+    readonly sideWidth = 0,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`replay buffer capacity must be a positive integer, got ${capacity}`);
     this.x = new Float32Array(capacity * features);
     this.targets = new Float32Array(capacity * numClasses);
+    this.side = new Float32Array(capacity * sideWidth);
   }
 
   get length(): number {
@@ -43,14 +49,20 @@ export class ReplayBuffer {
     return this.changes;
   }
 
-  /** Adds a batch of samples ([n, features]) with their target distributions ([n, numClasses]). */
-  push(x: Float32Array, targets: Float32Array): void {
+  /**
+   * Adds a batch of samples ([n, features]) with their target distributions ([n, numClasses]) and, when the
+   * buffer keeps side targets, those ([n, sideWidth]).
+   */
+  push(x: Float32Array, targets: Float32Array, side?: Float32Array): void {
     const n = targets.length / this.numClasses;
     if (x.length !== n * this.features) throw new Error(`replay: ${x.length} input values for ${n} targets of ${this.features} features`);
+    const w = this.sideWidth;
+    if ((side?.length ?? 0) !== n * w) throw new Error(`replay: ${side?.length ?? 0} side values for ${n} rows of ${w}`);
     this.changes++;
     for (let i = 0; i < n; i++) {
       this.x.set(x.subarray(i * this.features, (i + 1) * this.features), this.next * this.features);
       this.targets.set(targets.subarray(i * this.numClasses, (i + 1) * this.numClasses), this.next * this.numClasses);
+      if (side) this.side.set(side.subarray(i * w, (i + 1) * w), this.next * w);
       this.next = (this.next + 1) % this.capacity;
       this.size = Math.min(this.capacity, this.size + 1);
     }
@@ -116,6 +128,8 @@ export class ReplayBuffer {
     const n = Math.min(batch, this.size);
     const x = new Float32Array(n * this.features);
     const targets = new Float32Array(n * this.numClasses);
+    const w = this.sideWidth;
+    const side = w ? new Float32Array(n * w) : undefined;
     const picked = new Set<number>();
     for (let i = 0; i < n; i++) {
       let j = draw();
@@ -123,19 +137,23 @@ export class ReplayBuffer {
       picked.add(j);
       x.set(this.x.subarray(j * this.features, (j + 1) * this.features), i * this.features);
       targets.set(this.targets.subarray(j * this.numClasses, (j + 1) * this.numClasses), i * this.numClasses);
+      side?.set(this.side.subarray(j * w, (j + 1) * w), i * w);
     }
-    return { x, targets, n };
+    return side ? { x, targets, n, side } : { x, targets, n };
   }
 
   /** Plain-data snapshot for checkpoints. */
-  snapshot(): { size: number; next: number; x: Float32Array; targets: Float32Array } {
-    return { size: this.size, next: this.next, x: this.x.slice(0, this.size * this.features), targets: this.targets.slice(0, this.size * this.numClasses) };
+  snapshot(): { size: number; next: number; x: Float32Array; targets: Float32Array; side?: Float32Array } {
+    const rows = { size: this.size, next: this.next, x: this.x.slice(0, this.size * this.features), targets: this.targets.slice(0, this.size * this.numClasses) };
+    return this.sideWidth ? { ...rows, side: this.side.slice(0, this.size * this.sideWidth) } : rows;
   }
 
-  restore(s: { size: number; next: number; x: Float32Array; targets: Float32Array }): void {
+  restore(s: { size: number; next: number; x: Float32Array; targets: Float32Array; side?: Float32Array }): void {
     if (s.size > this.capacity) throw new Error(`replay snapshot holds ${s.size} samples, more than the capacity ${this.capacity}`);
+    if (this.sideWidth && s.side?.length !== s.size * this.sideWidth) throw new Error(`replay snapshot holds no side targets for its ${s.size} samples (${s.side?.length ?? 0} values), and this buffer keeps ${this.sideWidth} a sample`);
     this.x.set(s.x);
     this.targets.set(s.targets);
+    if (s.side && this.sideWidth) this.side.set(s.side);
     this.size = s.size;
     this.next = s.next;
     this.changes++;

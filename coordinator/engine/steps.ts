@@ -4,6 +4,7 @@
  * replayed batch of synthetic samples with aggregated soft labels.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { TeacherHeads } from './teacher-heads.js';
 import { historyRepulsion, kdLoss, l1Disagreement, meanSquare, modeSeeking, totalVariation } from '../../shared/distill/losses.js';
 import type { DistillConfig } from './config.js';
 
@@ -72,6 +73,23 @@ export type StudentLoss = (studentLogits: tf.Tensor, targetProbs: tf.Tensor, tau
 /** One KD step of the student on a replayed batch (KL at τ unless another loss is given). Returns the loss. */
 export function studentStep(S: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, targets: tf.Tensor, tau: number, loss: StudentLoss = kdLoss): number {
   const result = opt.minimize(() => loss(S.apply(x, { training: true }) as tf.Tensor, targets, tau), true, S.trainableWeights.map((w) => w.read() as tf.Variable));
+  const value = result!.dataSync()[0];
+  result!.dispose();
+  return value;
+}
+
+/**
+ * studentStep with the per-teacher heads' loss added at `weight` (DistillConfig.teacherHeads): the student's
+ * KL to the vote on its own output, plus the heads' KL to each device's answer (`side`) on the same features.
+ * The optimizer updates the student and the heads together. Returns the summed loss.
+ */
+export function studentStepWithHeads(S: tf.LayersModel, features: tf.LayersModel, heads: TeacherHeads, weight: number, opt: tf.Optimizer, x: tf.Tensor, targets: tf.Tensor, side: tf.Tensor, tau: number): number {
+  const output = S.layers[S.layers.length - 1];
+  const vars = [...S.trainableWeights, ...heads.layer.trainableWeights].map((w) => w.read() as tf.Variable);
+  const result = opt.minimize(() => {
+    const f = features.apply(x, { training: true }) as tf.Tensor;
+    return tf.add(kdLoss(output.apply(f) as tf.Tensor, targets, tau), tf.mul(weight, heads.loss(f, side, tau))) as tf.Scalar;
+  }, true, vars);
   const value = result!.dataSync()[0];
   result!.dispose();
   return value;

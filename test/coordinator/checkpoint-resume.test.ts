@@ -281,3 +281,31 @@ describe('several generators (generators)', () => {
     }
   });
 });
+
+describe('per-teacher heads (teacherHeads)', () => {
+  const weightsOf = (m: { getWeights(): tf.Tensor[] }) => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+  it('change the student, never join it, and resume exactly, procedural pool and all', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-resume-heads-'));
+    try {
+      const pool = { procedural: { pool: 48, share: 0.5 } };
+      const heads = { ...pool, teacherHeads: 0.5 };
+      const plain = await distill(2, undefined, pool);
+      const twoRounds = await distill(2, undefined, heads);
+      // The published student keeps its shape; the heads are the coordinator's, trained beside it.
+      expect(twoRounds.student.getWeights().map((w) => w.shape)).toEqual(plain.student.getWeights().map((w) => w.shape));
+      expect(weightsOf(twoRounds.student)).not.toEqual(weightsOf(plain.student));
+      expect(twoRounds.d.teacherHeads!.layer.getWeights()[0].shape).toEqual([32, 2 * 10]);
+      // Every stored sample carries both devices' answers, each a distribution over the classes it holds.
+      const side = twoRounds.d.replay.side.subarray(0, 20);
+      for (let d = 0; d < 2; d++) expect(side.subarray(d * 10, d * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      const straight = await distill(3, undefined, heads);
+      await distill(2, dir, heads);
+      const resumed = await distill(3, dir, heads);
+      expect(weightsOf(resumed.student)).toEqual(weightsOf(straight.student));
+      expect(weightsOf(resumed.d.teacherHeads!.layer)).toEqual(weightsOf(straight.d.teacherHeads!.layer));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
