@@ -130,7 +130,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
       const acc = accuracyOf(student, test);
       const secs = r.seconds.queries + r.seconds.generator + r.seconds.student;
       roundsDone = r.round;
-      log(`round ${r.round}/${r.rounds}: student ${(acc * 100).toFixed(2)}%  kd ${r.studentLoss.toFixed(3)}  ${s.distill.generatorCe === 'ensemble' ? 'vote ce' : 'device ce'} ${r.deviceLoss.ce.toFixed(3)} bn ${r.deviceLoss.bn.toFixed(2)} adv ${r.deviceLoss.adv.toFixed(3)}  (${secs.toFixed(1)} s: queries ${r.seconds.queries.toFixed(1)}, generator ${r.seconds.generator.toFixed(1)}, student ${r.seconds.student.toFixed(1)})`);
+      log(`round ${r.round}/${r.rounds}: student ${(acc * 100).toFixed(2)}%  kd ${r.studentLoss.toFixed(3)}${r.teacherHeadsLoss === undefined ? '' : ` heads ${r.teacherHeadsLoss.toFixed(3)}`}  ${s.distill.generatorCe === 'ensemble' ? 'vote ce' : 'device ce'} ${r.deviceLoss.ce.toFixed(3)} bn ${r.deviceLoss.bn.toFixed(2)} adv ${r.deviceLoss.adv.toFixed(3)}  (${secs.toFixed(1)} s: queries ${r.seconds.queries.toFixed(1)}, generator ${r.seconds.generator.toFixed(1)}, student ${r.seconds.student.toFixed(1)})`);
       return acc;
     },
   });

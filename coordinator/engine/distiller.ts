@@ -51,6 +51,8 @@ export interface RoundReport {
   rounds: number;
   generatorLoss: number;
   studentLoss: number;
+  /** With teacherHeads: the heads' mean loss over the round's student steps (unweighted). */
+  teacherHeadsLoss?: number;
   /** Means over the round's queries and devices; with generatorCe 'ensemble', `ce` is the vote's CE on the requested labels. */
   deviceLoss: { ce: number; bn: number; adv: number };
   seconds: { queries: number; generator: number; student: number };
@@ -379,6 +381,7 @@ export class Distiller {
 
     const t0 = performance.now();
     let sLoss = 0;
+    let hLoss = 0;
     // The buffer does not change during the student steps: one sampler serves them all.
     const draw = this.replay.classBalancedSampler(c.studentBalance);
     const drawPool = this.procedural?.classBalancedSampler(c.procedural.balance);
@@ -394,7 +397,9 @@ export class Distiller {
       if (heads) {
         if (!batch.side) throw new Error('teacherHeads: a replayed batch came without the devices\' own answers');
         const side = tf.tensor2d(batch.side, [batch.n, batch.side.length / batch.n]);
-        sLoss += studentStepWithHeads(S, this.studentFeatures, heads, c.teacherHeads, this.studentOptimizer, x, y, side, c.tau) / c.studentSteps;
+        const losses = studentStepWithHeads(S, this.studentFeatures, heads, c.teacherHeads, this.studentOptimizer, x, y, side, c.tau);
+        sLoss += losses.kd / c.studentSteps;
+        hLoss += losses.heads / c.studentSteps;
         side.dispose();
       } else sLoss += studentStep(S, this.studentOptimizer, x, y, c.tau) / c.studentSteps;
       if (c.studentEmaEvery === 'step') this.studentAverage?.update();
@@ -407,6 +412,7 @@ export class Distiller {
       rounds: c.rounds,
       generatorLoss: gLoss,
       studentLoss: sLoss,
+      ...(this.teacherHeads ? { teacherHeadsLoss: hLoss } : {}),
       deviceLoss: dLoss,
       seconds: { queries: t.queries / 1000, generator: t.generator / 1000, student: t.student / 1000 },
       participation,

@@ -81,18 +81,21 @@ export function studentStep(S: tf.LayersModel, opt: tf.Optimizer, x: tf.Tensor, 
 /**
  * studentStep with the per-teacher heads' loss added at `weight` (DistillConfig.teacherHeads): the student's
  * KL to the vote on its own output, plus the heads' KL to each device's answer (`side`) on the same features.
- * The optimizer updates the student and the heads together. Returns the summed loss.
+ * The optimizer updates the student and the heads together. Returns both losses, the heads' unweighted.
  */
-export function studentStepWithHeads(S: tf.LayersModel, features: tf.LayersModel, heads: TeacherHeads, weight: number, opt: tf.Optimizer, x: tf.Tensor, targets: tf.Tensor, side: tf.Tensor, tau: number): number {
+export function studentStepWithHeads(S: tf.LayersModel, features: tf.LayersModel, heads: TeacherHeads, weight: number, opt: tf.Optimizer, x: tf.Tensor, targets: tf.Tensor, side: tf.Tensor, tau: number): { kd: number; heads: number } {
   const output = S.layers[S.layers.length - 1];
   const vars = [...S.trainableWeights, ...heads.layer.trainableWeights].map((w) => w.read() as tf.Variable);
+  let parts: tf.Scalar[] = [];
   const result = opt.minimize(() => {
     const f = features.apply(x, { training: true }) as tf.Tensor;
-    return tf.add(kdLoss(output.apply(f) as tf.Tensor, targets, tau), tf.mul(weight, heads.loss(f, side, tau))) as tf.Scalar;
-  }, true, vars);
-  const value = result!.dataSync()[0];
-  result!.dispose();
-  return value;
+    parts = [kdLoss(output.apply(f) as tf.Tensor, targets, tau), heads.loss(f, side, tau)].map((t) => tf.keep(t));
+    return tf.add(parts[0], tf.mul(weight, parts[1])) as tf.Scalar;
+  }, false, vars);
+  result?.dispose();
+  const [kd, headLoss] = parts.map((t) => t.dataSync()[0]);
+  tf.dispose(parts);
+  return { kd, heads: headLoss };
 }
 
 /** TF.js optimizers read their (protected) learningRate on every update. */

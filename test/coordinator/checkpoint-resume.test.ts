@@ -296,6 +296,11 @@ describe('per-teacher heads (teacherHeads)', () => {
       expect(twoRounds.student.getWeights().map((w) => w.shape)).toEqual(plain.student.getWeights().map((w) => w.shape));
       expect(weightsOf(twoRounds.student)).not.toEqual(weightsOf(plain.student));
       expect(twoRounds.d.teacherHeads!.layer.getWeights()[0].shape).toEqual([32, 2 * 10]);
+      // Rounds report the heads' loss apart from the student's KL; it falls as the heads learn.
+      const [first, second] = twoRounds.d.history.map((r) => r.teacherHeadsLoss!);
+      expect(second).toBeGreaterThan(0);
+      expect(second).toBeLessThan(first);
+      expect(plain.d.history[0].teacherHeadsLoss).toBeUndefined();
       // Every stored sample carries both devices' answers, each a distribution over the classes it holds.
       const side = twoRounds.d.replay.side.subarray(0, 20);
       for (let d = 0; d < 2; d++) expect(side.subarray(d * 10, d * 10 + 10).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
