@@ -72,6 +72,7 @@ describe('privacy at the TeacherPort', () => {
     ['per-class BN statistics (bnClassMix class)', { device: { bn: 1 }, bnClassMix: 'class' }],
     ['the ensemble CE (generatorCe ensemble: a logits query, then per-class CE weights)', { generatorCe: 'ensemble' }],
     ['SmoothGrad on the devices (a noise seed per query)', { smoothGrad: { sigma: 0.1, samples: 2 } }],
+    ['per-teacher heads (teacherHeads: the coordinator keeps each device\'s answers; nothing new is asked)', { teacherHeads: 0.5 }],
   ])('carries no teacher weights and no training samples, only the port vocabulary: %s', async (_, settings) => {
     const log: unknown[] = [];
     const perClass = 'bnClassMix' in settings;
