@@ -1,6 +1,6 @@
 /**
- * Round checkpoints on disk: generator, student, both optimizers and the replay buffer in one tensor file
- * per round, and state.json naming it. state.json is replaced atomically after its tensor files are fully
+ * Round checkpoints on disk: generator, student, both optimizers and the replay buffer (with teacherHeads, the
+ * heads and each sample's per-device answers too) in one tensor file per round, and state.json naming it. state.json is replaced atomically after its tensor files are fully
  * written, so a kill at any moment leaves either the previous checkpoint or the new one, never a mix.
  *
  * The procedural pool (DistillConfig.procedural) is labelled once, in round 1, and then never changes, yet

@@ -22,7 +22,7 @@ import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
 import { penultimateFeatures } from '../../shared/models/build.js';
 import { generatorStep, setLearningRate, studentLearningRate, studentStep, studentStepWithHeads, type HistoryRepulsionInputs } from './steps.js';
-import { deviceTargetRows, TeacherHeads } from './teacher-heads.js';
+import { TeacherHeads } from './teacher-heads.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
 import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
@@ -165,7 +165,7 @@ export class Distiller {
     for (const [i, info] of this.infos.entries()) {
       if (info.numClasses !== C) throw new Error(`device ${this.o.ports[i].deviceId} has ${info.numClasses} classes, the student ${C}`);
     }
-    this.teacherHeads?.setHeld(this.infos.map((info) => info.labelHistogram.map((count) => count > 0)));
+    this.teacherHeads?.setHeld(this.infos.map((info) => info.labelHistogram));
     return this.infos;
   }
 
@@ -228,9 +228,7 @@ export class Distiller {
     const logits = collected.replies.map((r) => r.value.logits.values);
     const histograms = collected.replies.map((r) => this.infos[r.index].labelHistogram);
     const C = this.infos[0].numClasses;
-    const side = this.teacherHeads
-      ? deviceTargetRows(collected.replies.map((r) => ({ device: r.index, logits: r.value.logits.values })), this.infos.map((info) => info.labelHistogram.map((count) => count > 0)), C, c.tau)
-      : undefined;
+    const side = this.teacherHeads?.targets(collected.replies.map((r) => ({ device: r.index, logits: r.value.logits.values })), c.tau);
     into.push(inputs, aggregateTargets(c.aggregation, { logits, numClasses: C, tau: c.tau, histograms, trim: c.trim }, c.voteTau), side);
     return logits;
   }

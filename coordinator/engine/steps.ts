@@ -98,7 +98,6 @@ export function studentStepWithHeads(S: tf.LayersModel, features: tf.LayersModel
   return { kd, heads: headLoss };
 }
 
-/** TF.js optimizers read their (protected) learningRate on every update. */
 /** The student's learning rate at (round, step) under the configured schedule. */
 export function studentLearningRate(c: DistillConfig, round: number, step: number): number {
   if (c.studentLrSchedule === 'constant') return c.studentLr;
@@ -109,6 +108,7 @@ export function studentLearningRate(c: DistillConfig, round: number, step: numbe
   return floor + 0.5 * (c.studentLr - floor) * (1 + Math.cos(Math.PI * progress));
 }
 
+/** TF.js optimizers read their (protected) learningRate on every update. */
 export function setLearningRate(opt: tf.Optimizer, lr: number): void {
   (opt as unknown as { learningRate: number }).learningRate = lr;
 }

@@ -58,6 +58,8 @@ export function teacherHeadsLoss(headLogits: tf.Tensor, side: tf.Tensor, held: t
 /** The heads themselves: one dense layer of D·C logits on the student's penultimate features. */
 export class TeacherHeads {
   readonly layer: tf.layers.Layer;
+  /** Per device (port order), whether it holds each class: set at enrolment. */
+  held: boolean[][] = [];
   private heldMask?: tf.Tensor;
 
   constructor(
@@ -70,10 +72,16 @@ export class TeacherHeads {
     this.layer.build([null, featureSize]);
   }
 
-  /** Which classes each device holds (from its enrolment histogram), as the loss's mask. */
-  setHeld(held: boolean[][]): void {
+  /** Which classes each device holds, from the enrolment histograms (port order): the heads' masks. */
+  setHeld(histograms: number[][]): void {
+    this.held = histograms.map((counts) => counts.map((count) => count > 0));
     this.heldMask?.dispose();
-    this.heldMask = tf.tensor1d(held.flatMap((row) => row.map((h) => (h ? 1 : 0))));
+    this.heldMask = tf.tensor1d(this.held.flatMap((row) => row.map((h) => (h ? 1 : 0))));
+  }
+
+  /** A stored batch's side targets: each answering device's answer over the classes it holds (deviceTargetRows). */
+  targets(answers: { device: number; logits: Float32Array }[], tau: number): Float32Array {
+    return deviceTargetRows(answers, this.held, this.numClasses, tau);
   }
 
   loss(features: tf.Tensor, side: tf.Tensor, tau: number): tf.Scalar {
