@@ -6,7 +6,7 @@
  *                        aggregate the logits into soft labels → replay buffer; update G }
  *     relabel.batches × { ask every device for logits on mixtures of replayed samples → replay buffer }
  *     (first round, with procedural.pool) { ask every device for logits on procedural images → procedural pool }
- *     studentSteps   × { KD step of the student on a replayed batch (share of it from the procedural pool) }
+ *     studentSteps   × { KD step of the student on a replayed batch (share of it from the procedural pool) } (student-steps.ts)
  *     checkpoint
  *
  * Every query's logits become training data, so no device is ever asked twice about the same batch. With a
@@ -21,19 +21,20 @@ import type { GradientReply, TeacherInfo, TeacherPort, TensorData } from '../../
 import type { DistillConfig } from './config.js';
 import { ReplayBuffer } from './replay.js';
 import { penultimateFeatures } from '../../shared/models/build.js';
-import { generatorStep, setLearningRate, studentLearningRate, studentStep, studentStepWithHeads, type HistoryRepulsionInputs } from './steps.js';
+import { generatorStep, type HistoryRepulsionInputs } from './steps.js';
+import { trainStudentRound } from './student-steps.js';
 import { TeacherHeads } from './teacher-heads.js';
 import type { CheckpointStore } from './checkpoint.js';
 import { collectReplies, type Collected, type QuorumOptions } from './quorum.js';
-import { applyJitter, drawJitter, jitterEachSample, jitterEnabled } from './jitter.js';
+import { applyJitter, drawJitter, jitterEnabled } from './jitter.js';
 import { applyCutout, drawCutoutMask } from './cutout.js';
 import { applyZoom, drawZoomScales } from './zoom.js';
 import { mixTargets, softTargetWeights } from './label-mix.js';
 import { addTraffic, copyTraffic, type Traffic } from './accounting.js';
 import { relabelInputs, towardDisagreement } from './relabel.js';
 import { proceduralImages } from '../../shared/distill/procedural.js';
-import { proceduralPoolQueries, withPoolShare } from './procedural-pool.js';
-import { roundDecay, WeightAverage } from './averaging.js';
+import { proceduralPoolQueries } from './procedural-pool.js';
+import { WeightAverage } from './averaging.js';
 import { reinitializeGenerator } from './generator.js';
 import { ceSampleWeights, ensembleCeWeights } from './ce-weights.js';
 import { balancedLabels, labelsByShares, scarcityShares } from './label-requests.js';
@@ -378,39 +379,14 @@ export class Distiller {
     }
 
     const t0 = performance.now();
-    let sLoss = 0;
-    let hLoss = 0;
-    // The buffer does not change during the student steps: one sampler serves them all.
-    const draw = this.replay.classBalancedSampler(c.studentBalance);
-    const drawPool = this.procedural?.classBalancedSampler(c.procedural.balance);
-    for (let step = 0; step < c.studentSteps; step++) {
-      setLearningRate(this.studentOptimizer, studentLearningRate(c, round, step));
-      const batch = drawPool ? withPoolShare(draw, drawPool, c.studentBatchSize, c.procedural.share, rng) : draw(c.studentBatchSize, rng);
-      const shape = [batch.n, ...sampleShape];
-      // As for the query jitter, the random stream is only drawn from when augmentation is on.
-      const values = jitterEnabled(c.studentJitter) ? jitterEachSample(batch.x, shape, () => drawJitter(c.studentJitter, rng)) : batch.x;
-      const x = tf.tensor(values, shape);
-      const y = tf.tensor2d(batch.targets, [batch.n, C]);
-      const heads = this.teacherHeads;
-      if (heads) {
-        if (!batch.side) throw new Error('teacherHeads: a replayed batch came without the devices\' own answers');
-        const side = tf.tensor2d(batch.side, [batch.n, batch.side.length / batch.n]);
-        const losses = studentStepWithHeads(S, this.studentFeatures, heads, c.teacherHeads, this.studentOptimizer, x, y, side, c.tau);
-        sLoss += losses.kd / c.studentSteps;
-        hLoss += losses.heads / c.studentSteps;
-        side.dispose();
-      } else sLoss += studentStep(S, this.studentOptimizer, x, y, c.tau) / c.studentSteps;
-      if (c.studentEmaEvery === 'step') this.studentAverage?.update();
-      tf.dispose([x, y]);
-    }
-    if (c.studentEmaEvery === 'round') this.studentAverage?.update(roundDecay(c.studentEma, round));
+    const studentLoss = trainStudentRound({ student: S, features: this.studentFeatures, optimizer: this.studentOptimizer, replay: this.replay, procedural: this.procedural, heads: this.teacherHeads, average: this.studentAverage, config: c, sampleShape }, round, rng);
     t.student += performance.now() - t0;
     return {
       round,
       rounds: c.rounds,
       generatorLoss: gLoss,
-      studentLoss: sLoss,
-      ...(this.teacherHeads ? { teacherHeadsLoss: hLoss } : {}),
+      studentLoss: studentLoss.kd,
+      ...(studentLoss.heads === undefined ? {} : { teacherHeadsLoss: studentLoss.heads }),
       deviceLoss: dLoss,
       seconds: { queries: t.queries / 1000, generator: t.generator / 1000, student: t.student / 1000 },
       participation,

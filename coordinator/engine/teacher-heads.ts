@@ -10,6 +10,8 @@
  * 0.38 points behind over rounds 16–30 (ahead on seed 2 only), so it is off by default; docs/fmnist-ablations.md.
  */
 import * as tf from '@tensorflow/tfjs';
+import { softmaxRows } from '../../shared/math/softmax.js';
+import { kdPerSample } from '../../shared/distill/losses.js';
 
 /** Where a head's logits are pushed for a class its device does not hold: far enough to take no probability. */
 const ABSENT_LOGIT = -1e4;
@@ -25,14 +27,9 @@ export function deviceTargetRows(answers: { device: number; logits: Float32Array
   const rows = new Float32Array(n * D * C);
   for (const { device, logits } of answers) {
     if (!held[device]?.some(Boolean)) throw new Error(`teacherHeads: device ${device} holds no class`);
-    for (let i = 0; i < n; i++) {
-      let max = -Infinity;
-      for (let c = 0; c < C; c++) if (held[device][c]) max = Math.max(max, logits[i * C + c] / tau);
-      let sum = 0;
-      const at = i * D * C + device * C;
-      for (let c = 0; c < C; c++) if (held[device][c]) sum += rows[at + c] = Math.exp(logits[i * C + c] / tau - max);
-      for (let c = 0; c < C; c++) rows[at + c] /= sum;
-    }
+    // A class the device does not hold gets no probability: exp(−∞) is 0.
+    const answer = softmaxRows(logits.map((z, k) => (held[device][k % C] ? z : -Infinity)), C, tau);
+    for (let i = 0; i < n; i++) rows.set(answer.subarray(i * C, (i + 1) * C), i * D * C + device * C);
   }
   return rows;
 }
@@ -44,14 +41,11 @@ export function deviceTargetRows(answers: { device: number; logits: Float32Array
 export function teacherHeadsLoss(headLogits: tf.Tensor, side: tf.Tensor, held: tf.Tensor, D: number, C: number, tau: number): tf.Scalar {
   return tf.tidy(() => {
     const n = headLogits.shape[0] as number;
-    const mask = held.reshape([1, D, C]);
-    const z = tf.add(headLogits.reshape([n, D, C]), tf.mul(tf.sub(1, mask), ABSENT_LOGIT));
-    const logQ = tf.logSoftmax(tf.div(z, tau));
-    const p = side.reshape([n, D, C]);
-    const kl = tf.sum(tf.mul(p, tf.sub(tf.log(tf.maximum(p, 1e-8)), logQ)), -1);
-    // A device that did not answer has an all-zero row: it adds nothing and is not counted.
+    const z = tf.add(headLogits, tf.mul(tf.sub(1, held), ABSENT_LOGIT)).reshape([n * D, C]);
+    const p = side.reshape([n * D, C]);
+    // A device that did not answer has an all-zero row: its KL is 0 and it is not counted.
     const answered = tf.maximum(tf.sum(tf.cast(tf.greater(tf.sum(p, -1), 0), 'float32')), 1);
-    return tf.mul(tau * tau, tf.div(tf.sum(kl), answered)) as tf.Scalar;
+    return tf.mul(tau * tau, tf.div(tf.sum(kdPerSample(z, p, tau)), answered)) as tf.Scalar;
   });
 }
 
