@@ -150,10 +150,15 @@ export interface DistillConfig {
   generators: number;
   studentLr: number;
   /**
-   * The student's learning rate over the run: `constant`, or `cosine` decay from studentLr at the first
-   * student step to 1% of it at the last (a function of the round and step, so resumed runs match).
+   * The student's learning rate over the run (a function of the round and step, so resumed runs match):
+   * `constant`; `cosine`, decay from studentLr at the first student step to 1% of it at the last; `cooldown`,
+   * studentLr until the last `studentCooldownRounds` rounds, then the same cosine decay over their steps
+   * (warmup-stable-decay without the warmup): the student learns at full rate while the generator explores and
+   * settles on the transfer set it has at the end, instead of publishing one point of a constant rate's swings.
    */
-  studentLrSchedule: 'constant' | 'cosine';
+  studentLrSchedule: 'constant' | 'cosine' | 'cooldown';
+  /** Rounds at the end of the run over which `cooldown` decays the student's rate (1..rounds). */
+  studentCooldownRounds: number;
   /**
    * Decay per student step of an exponential moving average of the student's weights (0: off). When on, the
    * average is what each round evaluates and what the run exports; the student itself keeps training and is
@@ -252,6 +257,7 @@ export const DEFAULT_DISTILL: DistillConfig = {
   generators: 1,
   studentLr: 3e-3,
   studentLrSchedule: 'constant',
+  studentCooldownRounds: 10,
   studentEma: 0,
   studentEmaEvery: 'step',
   teacherHeads: 0,
@@ -347,7 +353,8 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);
   if (typeof c.teacherHeads !== 'number' || !(c.teacherHeads >= 0 && c.teacherHeads <= 10)) throw new Error(`${path}.teacherHeads: must be a number in 0..10 (weight of the per-teacher heads' loss; 0: off), got ${JSON.stringify(c.teacherHeads)}`);
   if (c.studentEmaEvery !== 'step' && c.studentEmaEvery !== 'round') throw new Error(`${path}.studentEmaEvery: must be 'step' or 'round', got ${JSON.stringify(c.studentEmaEvery)}`);
-  if (c.studentLrSchedule !== 'constant' && c.studentLrSchedule !== 'cosine') throw new Error(`${path}.studentLrSchedule: must be 'constant' or 'cosine', got ${JSON.stringify(c.studentLrSchedule)}`);
+  if (!['constant', 'cosine', 'cooldown'].includes(c.studentLrSchedule)) throw new Error(`${path}.studentLrSchedule: must be 'constant', 'cosine' or 'cooldown', got ${JSON.stringify(c.studentLrSchedule)}`);
+  if (!Number.isInteger(c.studentCooldownRounds) || c.studentCooldownRounds < 1 || (c.studentLrSchedule === 'cooldown' && c.studentCooldownRounds > c.rounds)) throw new Error(`${path}.studentCooldownRounds: must be an integer in 1..rounds (${c.rounds}), the last rounds over which 'cooldown' decays the student's rate, got ${JSON.stringify(c.studentCooldownRounds)}`);
   if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);
   if (!AGGREGATION_NAMES.includes(c.aggregation)) throw new Error(`${path}.aggregation: unknown strategy ${JSON.stringify(c.aggregation)}; use one of ${AGGREGATION_NAMES.join(', ')}`);
   return c;

@@ -101,8 +101,12 @@ export function studentStepWithHeads(S: tf.LayersModel, features: tf.LayersModel
 /** The student's learning rate at (round, step) under the configured schedule. */
 export function studentLearningRate(c: DistillConfig, round: number, step: number): number {
   if (c.studentLrSchedule === 'constant') return c.studentLr;
-  const total = c.rounds * c.studentSteps;
-  const k = (round - 1) * c.studentSteps + step;
+  // Cosine decays over every step of the run; cooldown over those of its last studentCooldownRounds rounds.
+  const decayRounds = c.studentLrSchedule === 'cooldown' ? c.studentCooldownRounds : c.rounds;
+  const firstRound = c.rounds - decayRounds + 1;
+  if (round < firstRound) return c.studentLr;
+  const total = decayRounds * c.studentSteps;
+  const k = (round - firstRound) * c.studentSteps + step;
   const progress = total > 1 ? Math.min(1, k / (total - 1)) : 0;
   const floor = 0.01 * c.studentLr;
   return floor + 0.5 * (c.studentLr - floor) * (1 + Math.cos(Math.PI * progress));

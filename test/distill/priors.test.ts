@@ -45,8 +45,25 @@ describe('student learning-rate schedule', () => {
     expect(studentLearningRate(cosine, 3, 0)).toBeLessThan(studentLearningRate(cosine, 2, 0));
   });
 
-  it('rejects an unknown schedule naming the field', () => {
-    expect(() => parseDistillConfig({ studentLrSchedule: 'step' })).toThrow(/distill.studentLrSchedule: must be 'constant' or 'cosine', got "step"/);
+  it('cooldown keeps studentLr until the last studentCooldownRounds rounds, then decays over their steps', () => {
+    const cooldown = parseDistillConfig({ rounds: 5, studentSteps: 10, studentLr: 0.01, studentLrSchedule: 'cooldown', studentCooldownRounds: 2 });
+    for (const [round, step] of [[1, 0], [2, 5], [3, 9]]) expect(studentLearningRate(cooldown, round, step)).toBe(0.01);
+    // Rounds 4 and 5 are the cosine schedule of a 2-round run, step for step.
+    const cosine = parseDistillConfig({ rounds: 2, studentSteps: 10, studentLr: 0.01, studentLrSchedule: 'cosine' });
+    for (let r = 1; r <= 2; r++) for (let k = 0; k < 10; k++) expect(studentLearningRate(cooldown, r + 3, k)).toBe(studentLearningRate(cosine, r, k));
+    expect(studentLearningRate(cooldown, 4, 0)).toBeCloseTo(0.01, 10);
+    expect(studentLearningRate(cooldown, 5, 9)).toBeCloseTo(0.0001, 10);
+    // Cooling down over every round is the cosine schedule.
+    const whole = parseDistillConfig({ rounds: 5, studentSteps: 10, studentLr: 0.01, studentLrSchedule: 'cooldown', studentCooldownRounds: 5 });
+    const all = parseDistillConfig({ rounds: 5, studentSteps: 10, studentLr: 0.01, studentLrSchedule: 'cosine' });
+    for (let r = 1; r <= 5; r++) expect(studentLearningRate(whole, r, 3)).toBe(studentLearningRate(all, r, 3));
+  });
+
+  it('rejects an unknown schedule or a cooldown longer than the run naming the field', () => {
+    expect(() => parseDistillConfig({ studentLrSchedule: 'step' })).toThrow(/distill.studentLrSchedule: must be 'constant', 'cosine' or 'cooldown', got "step"/);
+    expect(() => parseDistillConfig({ rounds: 4, studentLrSchedule: 'cooldown', studentCooldownRounds: 5 })).toThrow(/distill.studentCooldownRounds: must be an integer in 1..rounds \(4\)/);
+    expect(() => parseDistillConfig({ studentCooldownRounds: 0 })).toThrow(/distill.studentCooldownRounds: must be an integer/);
+    expect(() => parseDistillConfig({ studentCooldownRounds: 2.5 })).toThrow(/distill.studentCooldownRounds: must be an integer/);
   });
 
   it('rejects a bad batch-norm class mix or weight-average decay naming the field', () => {
