@@ -1,7 +1,8 @@
 /**
  * Round checkpoints on disk: generator, student, both optimizers and the replay buffer (with teacherHeads, the
- * heads and each sample's per-device answers too) in one tensor file per round, and state.json naming it. state.json is replaced atomically after its tensor files are fully
- * written, so a kill at any moment leaves either the previous checkpoint or the new one, never a mix.
+ * heads and each sample's per-device answers too) in one tensor file per round, and state.json naming it.
+ * state.json is replaced atomically after its tensor files are fully written, so a kill at any moment leaves
+ * either the previous checkpoint or the new one, never a mix.
  *
  * The procedural pool (DistillConfig.procedural) is labelled once, in round 1, and then never changes, yet
  * it is the larger part of a checkpoint (188 MB of the fmnist-cnn-dir0.5 recipe's 315 MB): it goes to a

@@ -9,6 +9,9 @@ import { GENERATOR_UPSAMPLES, MAX_GENERATOR_BRANCHES } from './generator.js';
 import { MAX_SHAPES } from './shape-generator.js';
 import { MAX_PROBE_DIRECTIONS } from '../../shared/distill/probes.js';
 
+/** The student's learning-rate schedules (DistillConfig.studentLrSchedule). */
+export const STUDENT_LR_SCHEDULES = ['constant', 'cosine', 'cooldown'] as const;
+
 export interface DistillConfig {
   /**
    * Where synthetic inputs come from: the trained conditional generator, or (an ablation and test
@@ -155,8 +158,9 @@ export interface DistillConfig {
    * studentLr until the last `studentCooldownRounds` rounds, then the same cosine decay over their steps
    * (warmup-stable-decay without the warmup): the student learns at full rate while the generator explores and
    * settles on the transfer set it has at the end, instead of publishing one point of a constant rate's swings.
+   * A finished run extended by raising `rounds` goes back to studentLr for the rounds before its new cooldown.
    */
-  studentLrSchedule: 'constant' | 'cosine' | 'cooldown';
+  studentLrSchedule: (typeof STUDENT_LR_SCHEDULES)[number];
   /** Rounds at the end of the run over which `cooldown` decays the student's rate (1..rounds). */
   studentCooldownRounds: number;
   /**
@@ -353,7 +357,7 @@ export function parseDistillConfig(raw: unknown, path = 'distill'): DistillConfi
   if (typeof c.studentEma !== 'number' || !(c.studentEma >= 0 && c.studentEma < 1)) throw new Error(`${path}.studentEma: must be a number in [0, 1) (0 turns the average off), got ${JSON.stringify(c.studentEma)}`);
   if (typeof c.teacherHeads !== 'number' || !(c.teacherHeads >= 0 && c.teacherHeads <= 10)) throw new Error(`${path}.teacherHeads: must be a number in 0..10 (weight of the per-teacher heads' loss; 0: off), got ${JSON.stringify(c.teacherHeads)}`);
   if (c.studentEmaEvery !== 'step' && c.studentEmaEvery !== 'round') throw new Error(`${path}.studentEmaEvery: must be 'step' or 'round', got ${JSON.stringify(c.studentEmaEvery)}`);
-  if (!['constant', 'cosine', 'cooldown'].includes(c.studentLrSchedule)) throw new Error(`${path}.studentLrSchedule: must be 'constant', 'cosine' or 'cooldown', got ${JSON.stringify(c.studentLrSchedule)}`);
+  if (!STUDENT_LR_SCHEDULES.includes(c.studentLrSchedule)) throw new Error(`${path}.studentLrSchedule: must be one of ${STUDENT_LR_SCHEDULES.join(', ')}, got ${JSON.stringify(c.studentLrSchedule)}`);
   if (!Number.isInteger(c.studentCooldownRounds) || c.studentCooldownRounds < 1 || (c.studentLrSchedule === 'cooldown' && c.studentCooldownRounds > c.rounds)) throw new Error(`${path}.studentCooldownRounds: must be an integer in 1..rounds (${c.rounds}), the last rounds over which 'cooldown' decays the student's rate, got ${JSON.stringify(c.studentCooldownRounds)}`);
   if (c.synthesis !== 'generator' && c.synthesis !== 'noise') throw new Error(`${path}.synthesis: must be 'generator' or 'noise', got ${JSON.stringify(c.synthesis)}`);
   if (!AGGREGATION_NAMES.includes(c.aggregation)) throw new Error(`${path}.aggregation: unknown strategy ${JSON.stringify(c.aggregation)}; use one of ${AGGREGATION_NAMES.join(', ')}`);

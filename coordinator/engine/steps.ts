@@ -87,12 +87,12 @@ export function studentStepWithHeads(S: tf.LayersModel, features: tf.LayersModel
   const output = S.layers[S.layers.length - 1];
   const vars = [...S.trainableWeights, ...heads.layer.trainableWeights].map((w) => w.read() as tf.Variable);
   let parts: tf.Scalar[] = [];
-  const result = opt.minimize(() => {
+  // No cost returned: the two parts are kept instead, to be read apart.
+  opt.minimize(() => {
     const f = features.apply(x, { training: true }) as tf.Tensor;
     parts = [kdLoss(output.apply(f) as tf.Tensor, targets, tau), heads.loss(f, side, tau)].map((t) => tf.keep(t));
     return tf.add(parts[0], tf.mul(weight, parts[1])) as tf.Scalar;
   }, false, vars);
-  result?.dispose();
   const [kd, headLoss] = parts.map((t) => t.dataSync()[0]);
   tf.dispose(parts);
   return { kd, heads: headLoss };

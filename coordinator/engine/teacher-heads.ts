@@ -53,7 +53,7 @@ export function teacherHeadsLoss(headLogits: tf.Tensor, side: tf.Tensor, held: t
 export class TeacherHeads {
   readonly layer: tf.layers.Layer;
   /** Per device (port order), whether it holds each class: set at enrolment. */
-  held: boolean[][] = [];
+  private held: boolean[][] = [];
   private heldMask?: tf.Tensor;
 
   constructor(

@@ -60,7 +60,7 @@ describe('student learning-rate schedule', () => {
   });
 
   it('rejects an unknown schedule or a cooldown longer than the run naming the field', () => {
-    expect(() => parseDistillConfig({ studentLrSchedule: 'step' })).toThrow(/distill.studentLrSchedule: must be 'constant', 'cosine' or 'cooldown', got "step"/);
+    expect(() => parseDistillConfig({ studentLrSchedule: 'step' })).toThrow(/distill.studentLrSchedule: must be one of constant, cosine, cooldown, got "step"/);
     expect(() => parseDistillConfig({ rounds: 4, studentLrSchedule: 'cooldown', studentCooldownRounds: 5 })).toThrow(/distill.studentCooldownRounds: must be an integer in 1..rounds \(4\)/);
     expect(() => parseDistillConfig({ studentCooldownRounds: 0 })).toThrow(/distill.studentCooldownRounds: must be an integer/);
     expect(() => parseDistillConfig({ studentCooldownRounds: 2.5 })).toThrow(/distill.studentCooldownRounds: must be an integer/);
