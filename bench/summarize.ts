@@ -8,11 +8,12 @@ import type { Report } from '../simulations/run.js';
 
 const RESULTS = new URL('./results/', import.meta.url).pathname;
 
-function stats(xs: number[]): string {
+/** Mean ± sample std, as percentages by default; ratios pass scale 1 and 3 digits (rounded once, not twice). */
+function stats(xs: number[], scale = 100, digits = 2): string {
   if (!xs.length) return 'n/a';
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  return `${(mean * 100).toFixed(2)} ± ${(std * 100).toFixed(2)}`;
+  return `${(mean * scale).toFixed(digits)} ± ${(std * scale).toFixed(digits)}`;
 }
 
 /**
@@ -38,7 +39,7 @@ for (const scenario of process.argv.slice(2)) {
   console.log(`\n### ${scenario} (seeds ${reports.map((r) => r.seed).join(', ')})\n`);
   console.log('| distilled student | teacher ensemble | student / ensemble | local teachers (mean) | one-shot FedAvg | averaged teachers | multi-round FedAvg | centralized |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-  console.log(`| ${col((r) => r.studentAcc)} | ${col((r) => r.ensembleAcc)} | ${stats(reports.map((r) => r.studentAcc / r.ensembleAcc)).replace(/(\d+\.\d+)/g, (m) => (Number(m) / 100).toFixed(3))} | ${col((r) => r.baselines.localMean)} | ${col(oneShot)} | ${col(averagedTeachers)} | ${col((r) => r.baselines.fedavgMultiRound)} | ${col((r) => r.baselines.centralized)} |`);
+  console.log(`| ${col((r) => r.studentAcc)} | ${col((r) => r.ensembleAcc)} | ${stats(reports.map((r) => r.studentAcc / r.ensembleAcc), 1, 3)} | ${col((r) => r.baselines.localMean)} | ${col(oneShot)} | ${col(averagedTeachers)} | ${col((r) => r.baselines.fedavgMultiRound)} | ${col((r) => r.baselines.centralized)} |`);
   console.log(`\nPer seed: ${reports.map((r) => `seed ${r.seed}: student ${pct(r.studentAcc)}, ensemble ${pct(r.ensembleAcc)}, one-shot FedAvg ${pct(oneShot(r))}, distillation rounds ${distillSeconds(r).toFixed(0)} s, process wall ${r.wallSeconds.toFixed(0)} s`).join('; ')}.`);
   console.log(`Traffic per device: ${mib((r) => r.bytes.perDeviceDown)} MiB down, ${mib((r) => r.bytes.perDeviceUp)} MiB up (float32 payload); ${reports[0].queries} queries per run.`);
 }
