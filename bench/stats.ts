@@ -35,3 +35,14 @@ export function meanKl(p: Float32Array, q: Float32Array, classes: number): numbe
   for (let i = 0; i < p.length; i++) if (p[i] > 0) total += p[i] * Math.log(p[i] / Math.max(q[i], 1e-12));
   return total / (p.length / classes);
 }
+
+/**
+ * "mean ± sample std" of `xs` times `scale` to `digits` decimals ('n/a' for none): percentages by default,
+ * ratios with scale 1 and 3 digits, so each number is rounded once.
+ */
+export function meanStd(xs: readonly number[], scale = 100, digits = 2): string {
+  if (!xs.length) return 'n/a';
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
+  return `${(mean * scale).toFixed(digits)} ± ${(std * scale).toFixed(digits)}`;
+}

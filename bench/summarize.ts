@@ -5,16 +5,10 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../simulations/run.js';
+import { meanStd as stats } from './stats.js';
 
 const RESULTS = new URL('./results/', import.meta.url).pathname;
 
-/** Mean ± sample std, as percentages by default; ratios pass scale 1 and 3 digits (rounded once, not twice). */
-function stats(xs: number[], scale = 100, digits = 2): string {
-  if (!xs.length) return 'n/a';
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  return `${(mean * scale).toFixed(digits)} ± ${(std * scale).toFixed(digits)}`;
-}
 
 /**
  * Reports written before 1 December 2026 have no averagedTeachers: their fedavgOneShot was the average of the

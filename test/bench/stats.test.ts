@@ -1,6 +1,6 @@
 /** The bench scripts' statistics against hand-computed and published references. */
 import { describe, expect, it } from 'vitest';
-import { averageRanks, meanKl, spearman } from '../../bench/stats.js';
+import { averageRanks, meanKl, meanStd, spearman } from '../../bench/stats.js';
 
 describe('bench statistics', () => {
   it('ranks ties at the mean of the ranks they span', () => {
@@ -23,5 +23,16 @@ describe('bench statistics', () => {
     const row2 = Math.log(1 / 0.5);
     expect(meanKl(p, q, 2)).toBeCloseTo((row1 + row2) / 2, 6);
     expect(meanKl(p, p, 2)).toBe(0);
+  });
+
+  it('mean ± sample std, as percentages or as ratios rounded once', () => {
+    // (0.8 + 0.9 + 1.0) / 3 = 0.9, sample std 0.1.
+    expect(meanStd([0.8, 0.9, 1.0])).toBe('90.00 ± 10.00');
+    expect(meanStd([0.5])).toBe('50.00 ± 0.00');
+    expect(meanStd([])).toBe('n/a');
+    // The 10-round cooldown's student / ensemble ratios: mean 0.958549…, std 0.008876…. Rounding to a
+    // percentage first (95.85) and then to 3 digits read 0.958.
+    const ratios = [0.8709 / 0.8997, 0.8522 / 0.8967, 0.8561 / 0.8943];
+    expect(meanStd(ratios, 1, 3)).toBe('0.959 ± 0.009');
   });
 });
