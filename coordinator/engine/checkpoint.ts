@@ -1,13 +1,12 @@
 /**
- * Round checkpoints on disk: generator, student, both optimizers and the replay buffer (with teacherHeads, the
- * heads and each sample's per-device answers too) in one tensor file per round, and state.json naming it.
- * state.json is replaced atomically after its tensor files are fully written, so a kill at any moment leaves
- * either the previous checkpoint or the new one, never a mix.
+ * Round checkpoints on disk: generator, student, both optimizers (with teacherHeads, the heads too) in one
+ * tensor file per round, the replay buffer and the procedural pool in segment files that are rewritten only
+ * where their rows changed (buffer-files.ts), and state.json naming them all. state.json is replaced
+ * atomically after every file it names is fully written, so a kill at any moment leaves either the previous
+ * checkpoint or the new one, never a mix.
  *
- * The procedural pool (DistillConfig.procedural) is labelled once, in round 1, and then never changes, yet
- * it is the larger part of a checkpoint (188 MB of the fmnist-cnn-dir0.5 recipe's 315 MB): it goes to a
- * file of its own, written when its contents change and named by every later state.json. Checkpoints
- * written before kept it in the round's tensor file, and still load.
+ * Earlier layouts still load: the buffer (and the pool) inside the round's tensor file, and the pool in one
+ * file of its own (`poolFile`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
@@ -15,6 +14,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/fs/atomic.js';
 import { readTensorFile, writeTensorFile, type NamedArray, type TensorManifestEntry } from '../../shared/fs/tensor-file.js';
 import type { DistillState, Distiller } from './distiller.js';
+import { BufferFiles, isSegmentFileName, readSegments, type SegmentFile } from './buffer-files.js';
 import { DEFAULT_DISTILL } from './config.js';
 
 export interface CheckpointStore {
@@ -37,8 +37,10 @@ interface StateFile {
   replay: { size: number; next: number };
   /** The procedural pool's fill (DistillConfig.procedural), when the run has one. */
   procedural?: { size: number; next: number };
-  /** The file holding the procedural pool and its manifest (absent: the pool is in `tensorFile`). */
+  /** Earlier layout: the file holding the procedural pool and its manifest. */
   poolFile?: { tensorFile: string; manifest: TensorManifestEntry[] };
+  /** The replay buffer's and the pool's segment files, in row order (absent: an earlier layout, above). */
+  segments?: { replay: SegmentFile[]; procedural?: SegmentFile[] };
   optimizerNames: { generator: string[]; student: string[] };
 }
 
@@ -92,32 +94,16 @@ export function setupDifferences(saved: Distiller['setup'], current: Distiller['
   return diff;
 }
 
-/** The pool file a store has written or loaded, and the pool revision it holds. */
-interface WrittenPool {
-  file: NonNullable<StateFile['poolFile']>;
-  revision: number;
-}
-
 export class DirectoryCheckpoints implements CheckpointStore {
-  private pool?: WrittenPool;
+  private readonly replayFiles: BufferFiles;
+  private readonly poolFiles: BufferFiles;
 
   constructor(
     readonly dir: string,
     private readonly models: Models,
-  ) {}
-
-  /** The pool's file for this checkpoint: the one already on disk while the pool is unchanged, else a new one. */
-  private poolFile(pool: NonNullable<Distiller['procedural']>, round: number): WrittenPool['file'] {
-    if (this.pool && this.pool.revision === pool.revision && existsSync(join(this.dir, this.pool.file.tensorFile))) return this.pool.file;
-    const snapshot = pool.snapshot();
-    const tensorFile = `procedural-${String(round).padStart(5, '0')}.bin`;
-    const manifest = writeTensorFile(join(this.dir, tensorFile), [
-      { name: 'procedural/x', shape: [snapshot.x.length], values: snapshot.x },
-      { name: 'procedural/targets', shape: [snapshot.targets.length], values: snapshot.targets },
-      ...(snapshot.side ? [{ name: 'procedural/side', shape: [snapshot.side.length], values: snapshot.side }] : []),
-    ]);
-    this.pool = { file: { tensorFile, manifest }, revision: pool.revision };
-    return this.pool.file;
+  ) {
+    this.replayFiles = new BufferFiles(dir, 'replay');
+    this.poolFiles = new BufferFiles(dir, 'procedural');
   }
 
   private get statePath(): string {
@@ -128,8 +114,7 @@ export class DirectoryCheckpoints implements CheckpointStore {
     mkdirSync(this.dir, { recursive: true });
     const g = await optimizerArrays('opt-generator', d.generatorOptimizer);
     const s = await optimizerArrays('opt-student', d.studentOptimizer);
-    const replay = d.replay.snapshot();
-    const pool = d.procedural ? { size: d.procedural.length, next: d.procedural.writeIndex, file: this.poolFile(d.procedural, state.round) } : undefined;
+    const segments = { replay: this.replayFiles.save(d.replay, state.round), ...(d.procedural ? { procedural: this.poolFiles.save(d.procedural, state.round) } : {}) };
     const arrays = [
       ...modelArrays('generator', this.models.generator),
       ...modelArrays('student', this.models.student),
@@ -137,16 +122,15 @@ export class DirectoryCheckpoints implements CheckpointStore {
       ...(d.teacherHeads ? modelArrays('teacher-heads', d.teacherHeads.layer) : []),
       ...g.arrays,
       ...s.arrays,
-      { name: 'replay/x', shape: [replay.x.length], values: replay.x },
-      { name: 'replay/targets', shape: [replay.targets.length], values: replay.targets },
-      ...(replay.side ? [{ name: 'replay/side', shape: [replay.side.length], values: replay.side }] : []),
     ];
     const tensorFile = `tensors-${String(state.round).padStart(5, '0')}.bin`;
     const manifest = writeTensorFile(join(this.dir, tensorFile), arrays);
-    const file: StateFile = { version: 1, state, setup: d.setup, tensorFile, manifest, replay: { size: replay.size, next: replay.next }, ...(pool ? { procedural: { size: pool.size, next: pool.next }, poolFile: pool.file } : {}), optimizerNames: { generator: g.names, student: s.names } };
+    const pool = d.procedural ? { procedural: { size: d.procedural.length, next: d.procedural.writeIndex } } : {};
+    const file: StateFile = { version: 1, state, setup: d.setup, tensorFile, manifest, replay: { size: d.replay.length, next: d.replay.writeIndex }, ...pool, segments, optimizerNames: { generator: g.names, student: s.names } };
     writeFileAtomic(this.statePath, JSON.stringify(file));
-    const current = new Set([tensorFile, pool?.file.tensorFile]);
-    for (const f of readdirSync(this.dir)) if ((f.startsWith('tensors-') || f.startsWith('procedural-')) && !current.has(f)) rmSync(join(this.dir, f), { force: true });
+    const current = new Set([tensorFile, ...segments.replay.map((f) => f.tensorFile), ...(segments.procedural ?? []).map((f) => f.tensorFile)]);
+    const ours = (f: string) => f.startsWith('tensors-') || f.startsWith('procedural-') || isSegmentFileName(f);
+    for (const f of readdirSync(this.dir)) if (ours(f) && !current.has(f)) rmSync(join(this.dir, f), { force: true });
   }
 
   async load(d: Distiller): Promise<DistillState | undefined> {
@@ -191,9 +175,10 @@ export class DirectoryCheckpoints implements CheckpointStore {
     await restoreOptimizer('opt-generator', file.optimizerNames.generator, d.generatorOptimizer);
     await restoreOptimizer('opt-student', file.optimizerNames.student, d.studentOptimizer);
     d.replay.restore(replaySnapshot(file, take));
+    if (file.segments) this.replayFiles.adopt(d.replay, file.segments.replay);
     if (d.procedural && file.procedural) {
       d.procedural.restore({ ...file.procedural, x: take('procedural/x').values, targets: take('procedural/targets').values, side: take.optional('procedural/side')?.values });
-      if (file.poolFile) this.pool = { file: file.poolFile, revision: d.procedural.revision };
+      if (file.segments?.procedural) this.poolFiles.adopt(d.procedural, file.segments.procedural);
     }
     return file.state;
   }
@@ -215,6 +200,10 @@ function readCheckpoint(dir: string): { file: StateFile; take: Take } {
   const file = readStateFile(dir);
   const arrays = new Map(readTensorFile(join(dir, file.tensorFile), file.manifest).map((a) => [a.name, a]));
   if (file.poolFile) for (const a of readTensorFile(join(dir, file.poolFile.tensorFile), file.poolFile.manifest)) arrays.set(a.name, a);
+  if (file.segments) {
+    for (const a of readSegments(dir, 'replay', file.segments.replay, file.replay.size)) arrays.set(a.name, a);
+    if (file.segments.procedural) for (const a of readSegments(dir, 'procedural', file.segments.procedural, file.procedural?.size ?? 0)) arrays.set(a.name, a);
+  }
   const take = Object.assign(
     (name: string): NamedArray => {
       const a = arrays.get(name);

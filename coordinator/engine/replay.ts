@@ -22,6 +22,8 @@ export class ReplayBuffer {
   private size = 0;
   private next = 0;
   private changes = 0;
+  /** The revision at which each row was last written (push or restore): what checkpoints rewrite. */
+  private readonly stamps: Uint32Array;
 
   constructor(
     readonly capacity: number,
@@ -33,6 +35,7 @@ export class ReplayBuffer {
     this.x = new Float32Array(capacity * features);
     this.targets = new Float32Array(capacity * numClasses);
     this.side = new Float32Array(capacity * sideWidth);
+    this.stamps = new Uint32Array(capacity);
   }
 
   get length(): number {
@@ -50,6 +53,16 @@ export class ReplayBuffer {
   }
 
   /**
+   * The latest revision at which any of rows [start, end) was written (0: never). A checkpoint that stored
+   * those rows at that revision need not store them again.
+   */
+  lastChange(start: number, end: number): number {
+    let latest = 0;
+    for (let i = Math.max(0, start); i < Math.min(end, this.capacity); i++) if (this.stamps[i] > latest) latest = this.stamps[i];
+    return latest;
+  }
+
+  /**
    * Adds a batch of samples ([n, features]) with their target distributions ([n, numClasses]) and, when the
    * buffer keeps side targets, those ([n, sideWidth]).
    */
@@ -63,6 +76,7 @@ export class ReplayBuffer {
       this.x.set(x.subarray(i * this.features, (i + 1) * this.features), this.next * this.features);
       this.targets.set(targets.subarray(i * this.numClasses, (i + 1) * this.numClasses), this.next * this.numClasses);
       if (side) this.side.set(side.subarray(i * w, (i + 1) * w), this.next * w);
+      this.stamps[this.next] = this.changes;
       this.next = (this.next + 1) % this.capacity;
       this.size = Math.min(this.capacity, this.size + 1);
     }
@@ -157,6 +171,7 @@ export class ReplayBuffer {
     this.size = s.size;
     this.next = s.next;
     this.changes++;
+    this.stamps.fill(this.changes);
   }
 }
 

@@ -265,36 +265,54 @@ describe('data-free distillation engine', () => {
     expect(resumed.generator).toEqual(straight.generator);
   });
 
-  it('checkpoints write the procedural pool once, in a file of its own, and still resume from the older layout that kept it in every round', async () => {
+  it('checkpoints write the procedural pool once and the replay buffer where it changed, in segment files, and still resume from the older layouts', async () => {
     const procedural = { pool: 150, share: 0.5, mirror: 0.5, upright: 0.5, balance: 0 };
     const small = { ...SMALL, procedural };
     const straight = weights((await distill({ ...small, rounds: 3 }, 5)).student);
     const dir = mkdtempSync(join(tmpdir(), 'distillery-pool-'));
     try {
       await distill(small, 5, dir, 1);
-      const written = statSync(join(dir, 'procedural-00001.bin'));
+      const written = statSync(join(dir, 'procedural-0000-00001.bin'));
       await distill(small, 5, dir, 2);
-      // Round 2 named round 1's pool file and did not rewrite it; the round's own tensor file has no pool.
+      // Round 2 named round 1's pool file and did not rewrite it; the round's own tensor file holds no buffer.
       const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
-      expect(state.poolFile.tensorFile).toBe('procedural-00001.bin');
-      expect(statSync(join(dir, 'procedural-00001.bin')).mtimeMs).toBe(written.mtimeMs);
-      expect(readdirSync(dir).filter((f) => f.endsWith('.bin')).sort()).toEqual(['procedural-00001.bin', 'tensors-00002.bin']);
-      expect(state.manifest.map((e: { name: string }) => e.name)).not.toContain('procedural/x');
-      // Rewrite the checkpoint as sessions before this one wrote it: the pool inside the round's tensor file.
-      const arrays = [...readTensorFile(join(dir, state.tensorFile), state.manifest), ...readTensorFile(join(dir, state.poolFile.tensorFile), state.poolFile.manifest)];
-      const { poolFile: _pool, ...older } = state;
-      writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...older, manifest: writeTensorFile(join(dir, state.tensorFile), arrays) }));
-      rmSync(join(dir, 'procedural-00001.bin'));
-      // Offline readers get the pool from either layout (here the older one), the same 150 labelled images.
-      const pool = readCheckpointContents(dir).procedural!;
-      expect(pool.size).toBe(150);
-      expect(pool.x).toHaveLength(150 * 8 * 8);
-      expect(Array.from(pool.targets)).toEqual(Array.from(arrays.find((a) => a.name === 'procedural/targets')!.values));
+      expect(state.segments.procedural.map((f: { tensorFile: string }) => f.tensorFile)).toEqual(['procedural-0000-00001.bin']);
+      expect(statSync(join(dir, 'procedural-0000-00001.bin')).mtimeMs).toBe(written.mtimeMs);
+      expect(state.segments.replay.map((f: { tensorFile: string }) => f.tensorFile)).toEqual(['replay-0000-00002.bin']);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.bin')).sort()).toEqual(['procedural-0000-00001.bin', 'replay-0000-00002.bin', 'tensors-00002.bin']);
+      const names = state.manifest.map((e: { name: string }) => e.name);
+      expect(names).not.toContain('procedural/x');
+      expect(names).not.toContain('replay/x');
+      // Rewrite the checkpoint as sessions before 38 did: the buffer in the round's tensor file, the pool in one file of its own.
+      const segmentFile = (f: { tensorFile: string; manifest: Parameters<typeof readTensorFile>[1] }) => readTensorFile(join(dir, f.tensorFile), f.manifest);
+      const replayArrays = segmentFile(state.segments.replay[0]);
+      const poolArrays = segmentFile(state.segments.procedural[0]);
+      const { segments: _segments, ...older } = state;
+      const poolFile = { tensorFile: 'procedural-00001.bin', manifest: writeTensorFile(join(dir, 'procedural-00001.bin'), poolArrays) };
+      writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...older, poolFile, manifest: writeTensorFile(join(dir, state.tensorFile), [...readTensorFile(join(dir, state.tensorFile), state.manifest), ...replayArrays]) }));
+      rmSync(join(dir, 'procedural-0000-00001.bin'));
+      rmSync(join(dir, 'replay-0000-00002.bin'));
+      // Offline readers get the buffer and the pool from the older layout too.
+      const contents = readCheckpointContents(dir);
+      expect(contents.procedural!.size).toBe(150);
+      expect(Array.from(contents.procedural!.targets)).toEqual(Array.from(poolArrays.find((a) => a.name === 'procedural/targets')!.values));
+      expect(Array.from(contents.replay.targets)).toEqual(Array.from(replayArrays.find((a) => a.name === 'replay/targets')!.values));
       const resumed = weights((await distill(small, 5, dir, 3)).student);
       expect(logitsQueries).toBe(0);
       expect(resumed).toEqual(straight);
-      // Resumed from the older layout, round 3 moved the pool into a file of its own.
-      expect(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).poolFile.tensorFile).toBe('procedural-00003.bin');
+      // Resumed from the older layout, round 3 wrote segment files and removed the older files.
+      const after = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+      expect(after.segments.procedural.map((f: { tensorFile: string }) => f.tensorFile)).toEqual(['procedural-0000-00003.bin']);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.bin')).sort()).toEqual(['procedural-0000-00003.bin', 'replay-0000-00003.bin', 'tensors-00003.bin']);
+      // And the oldest layout, every array in the round's tensor file: still read whole.
+      const all = [...readTensorFile(join(dir, after.tensorFile), after.manifest), ...after.segments.replay.flatMap(segmentFile), ...after.segments.procedural.flatMap(segmentFile)];
+      const { segments: _s, ...oldest } = after;
+      writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...oldest, manifest: writeTensorFile(join(dir, after.tensorFile), all) }));
+      const fromOldest = readCheckpointContents(dir);
+      expect(fromOldest.round).toBe(3);
+      expect(fromOldest.procedural!.size).toBe(150);
+      expect(fromOldest.replay.size).toBe(after.replay.size);
+      expect(Array.from(fromOldest.replay.x)).toEqual(Array.from(all.find((a) => a.name === 'replay/x')!.values));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
