@@ -61,7 +61,10 @@ try {
   const segmentWrite = (round: number) => {
     const files = [...replayFiles.save(replay, round), ...poolFiles.save(pool, round)];
     const written = files.filter((f) => !named.has(f.tensorFile));
-    named = new Set(files.map((f) => f.tensorFile));
+    const now = new Set(files.map((f) => f.tensorFile));
+    // As a checkpoint does once its state names the new files: remove the ones no longer named.
+    for (const f of named) if (!now.has(f)) rmSync(join(dir, f), { force: true });
+    named = now;
     return written.reduce((a, f) => a + f.rows * (FEATURES + CLASSES) * 4, 0);
   };
   const segments = measure(segmentWrite);
