@@ -25,11 +25,6 @@ export function segmentRows(buffer: ReplayBuffer): number {
   return Math.max(1, Math.floor(SEGMENT_BYTES / (4 * (buffer.features + buffer.numClasses + buffer.sideWidth))));
 }
 
-/** The file names segment files take: `<prefix>-<segment>-<round>.bin`. */
-export function isSegmentFileName(name: string): boolean {
-  return /^(replay|procedural)-\d+-\d+\.bin$/.test(name);
-}
-
 export class BufferFiles {
   /** What this store last wrote (or loaded) per segment, and the buffer revision its rows were at. */
   private written = new Map<number, { file: SegmentFile; stamp: number }>();

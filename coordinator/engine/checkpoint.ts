@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/fs/atomic.js';
 import { readTensorFile, writeTensorFile, type NamedArray, type TensorManifestEntry } from '../../shared/fs/tensor-file.js';
 import type { DistillState, Distiller } from './distiller.js';
-import { BufferFiles, isSegmentFileName, readSegments, type SegmentFile } from './buffer-files.js';
+import { BufferFiles, readSegments, type SegmentFile } from './buffer-files.js';
 import { DEFAULT_DISTILL } from './config.js';
 
 export interface CheckpointStore {
@@ -129,7 +129,8 @@ export class DirectoryCheckpoints implements CheckpointStore {
     const file: StateFile = { version: 1, state, setup: d.setup, tensorFile, manifest, replay: { size: d.replay.length, next: d.replay.writeIndex }, ...pool, segments, optimizerNames: { generator: g.names, student: s.names } };
     writeFileAtomic(this.statePath, JSON.stringify(file));
     const current = new Set([tensorFile, ...segments.replay.map((f) => f.tensorFile), ...(segments.procedural ?? []).map((f) => f.tensorFile)]);
-    const ours = (f: string) => f.startsWith('tensors-') || f.startsWith('procedural-') || isSegmentFileName(f);
+    // Also what a kill left half written (writeFileAtomic's temp files beside them).
+    const ours = (f: string) => f.startsWith('tensors-') || f.startsWith('procedural-') || f.startsWith('replay-');
     for (const f of readdirSync(this.dir)) if (ours(f) && !current.has(f)) rmSync(join(this.dir, f), { force: true });
   }
 

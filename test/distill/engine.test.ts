@@ -273,7 +273,10 @@ describe('data-free distillation engine', () => {
     try {
       await distill(small, 5, dir, 1);
       const written = statSync(join(dir, 'procedural-0000-00001.bin'));
+      // What a kill in the middle of writing a segment leaves: the next checkpoint removes it.
+      writeFileSync(join(dir, 'replay-0000-00002.bin.tmp-1-2'), 'half written');
       await distill(small, 5, dir, 2);
+      expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
       // Round 2 named round 1's pool file and did not rewrite it; the round's own tensor file holds no buffer.
       const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
       expect(state.segments.procedural.map((f: { tensorFile: string }) => f.tensorFile)).toEqual(['procedural-0000-00001.bin']);
