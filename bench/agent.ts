@@ -29,6 +29,7 @@ import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { agentMemoryPart } from './agent-memory.js';
 import { Int8Model, quantizeModel, saveQuantized, loadQuantized } from '../shared/quantize/index.js';
 import { LifelongLearner, classIncrementalGroups, naiveOptions, runStream, splitByClasses, type LifelongOptions, type StreamResult } from '../edge-agent/lifelong/index.js';
+import { median } from './stats.js';
 
 const RESULTS = new URL('./results/agent.json', import.meta.url).pathname;
 /** The student of the engine issue: two 3x3 conv blocks and a 64-unit dense layer, 106k parameters. */
@@ -70,11 +71,6 @@ function int8ServingRssMB(file: string): number {
     console.log(hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024);`;
   const cwd = new URL('..', import.meta.url).pathname;
   return Number(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd, encoding: 'utf8' }).trim());
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 async function trainStudent(train: Dataset): Promise<tf.LayersModel> {

@@ -14,6 +14,7 @@ import { ReplayBuffer } from '../coordinator/engine/replay.js';
 import { BufferFiles } from '../coordinator/engine/buffer-files.js';
 import { writeTensorFile } from '../shared/fs/tensor-file.js';
 import { seededRandom } from '../shared/random.js';
+import { median } from './stats.js';
 
 const FEATURES = 784;
 const CLASSES = 10;
@@ -28,7 +29,6 @@ const replay = new ReplayBuffer(CAPACITY, FEATURES, CLASSES);
 replay.push(fresh(CAPACITY, FEATURES), fresh(CAPACITY, CLASSES));
 const pool = new ReplayBuffer(60_000, FEATURES, CLASSES);
 pool.push(fresh(60_000, FEATURES), fresh(60_000, CLASSES));
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 function measure(write: (round: number) => number): { seconds: number; megabytes: number } {
   const seconds: number[] = [];

@@ -19,15 +19,11 @@ import { fit, accuracyOf } from '../shared/train/fit.js';
 import type { TrainingAugmentation } from '../shared/train/augment.js';
 import { allRows } from '../shared/train/batches.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
+import { median } from './stats.js';
 
 const RESULTS = new URL('./results/compute.json', import.meta.url).pathname;
 export const BENCH_CNN = { kind: 'cnn', conv: [32, 64], dense: [128] } as const;
 export const BENCH_MLP = { kind: 'mlp', hidden: [256, 128] } as const;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function timeTrainStep(spec: unknown, steps: number): number {
   const model = buildModel(spec, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });

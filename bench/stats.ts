@@ -46,3 +46,8 @@ export function meanStd(xs: readonly number[], scale = 100, digits = 2): string 
   const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
   return `${(mean * scale).toFixed(digits)} ± ${(std * scale).toFixed(digits)}`;
 }
+
+/** The upper median (the middle element of the sorted values; for an even count, the upper of the two middles). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
+}

@@ -33,6 +33,7 @@ import { buildModel } from '../shared/models/build.js';
 import { buildGenerator } from '../coordinator/engine/generator.js';
 import { generatorStep } from '../coordinator/engine/steps.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
+import { median } from './stats.js';
 
 const STUDENT = { kind: 'cnn', conv: [16, 32], dense: [64] } as const;
 const TEACHER = { kind: 'cnn', conv: [16, 32], dense: [64], batchNorm: true } as const;
@@ -144,7 +145,6 @@ function compareThreads(widths: string, counts: number[]): void {
       }
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
   const table = rows.map((r) => {
     const ms = Object.fromEntries(counts.map((t) => [t, median(samples.get(`${r.conv.join('-')}/${r.dense.join('-')}@${t}`)!)]));
     return { conv: r.conv, dense: r.dense, params: r.params, msByThreads: ms, ratioToOneThread: Object.fromEntries(counts.map((t) => [t, +(ms[t] / ms[counts[0]]).toFixed(3)])) };

@@ -90,7 +90,12 @@ export function readSegments(dir: string, prefix: string, files: SegmentFile[], 
   if (!files.length && size === 0) return [`${prefix}/x`, `${prefix}/targets`].map((name) => ({ name, shape: [0], values: new Float32Array(0) }));
   if (rows !== size) throw new Error(`checkpoint ${dir}: the ${prefix} buffer's segment files hold ${rows} rows, its state says ${size}; delete the folder to start over`);
   const parts = new Map<string, Float32Array[]>();
-  for (const f of files) for (const a of readTensorFile(join(dir, f.tensorFile), f.manifest)) parts.set(a.name, [...(parts.get(a.name) ?? []), a.values]);
+  for (const f of files) {
+    for (const a of readTensorFile(join(dir, f.tensorFile), f.manifest)) {
+      if (!parts.has(a.name)) parts.set(a.name, []);
+      parts.get(a.name)!.push(a.values);
+    }
+  }
   return [...parts].map(([name, chunks]) => {
     const values = new Float32Array(chunks.reduce((a, c) => a + c.length, 0));
     let offset = 0;

@@ -21,6 +21,7 @@ export class ReplayBuffer {
   readonly side: Float32Array;
   private size = 0;
   private next = 0;
+  /** Pushes and restores so far: the revision rows are stamped with. */
   private changes = 0;
   /** The revision at which each row was last written (push or restore): what checkpoints rewrite. */
   private readonly stamps: Uint32Array;
@@ -45,11 +46,6 @@ export class ReplayBuffer {
   /** Where the next push writes (the ring's position). */
   get writeIndex(): number {
     return this.next;
-  }
-
-  /** Counts the pushes and restores so far: equal counts mean equal contents (checkpoints skip rewriting). */
-  get revision(): number {
-    return this.changes;
   }
 
   /**

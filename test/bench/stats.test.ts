@@ -1,6 +1,6 @@
 /** The bench scripts' statistics against hand-computed and published references. */
 import { describe, expect, it } from 'vitest';
-import { averageRanks, meanKl, meanStd, spearman } from '../../bench/stats.js';
+import { averageRanks, meanKl, meanStd, median, spearman } from '../../bench/stats.js';
 
 describe('bench statistics', () => {
   it('ranks ties at the mean of the ranks they span', () => {
@@ -34,5 +34,15 @@ describe('bench statistics', () => {
     // percentage first (95.85) and then to 3 digits read 0.958.
     const ratios = [0.8709 / 0.8997, 0.8522 / 0.8967, 0.8561 / 0.8943];
     expect(meanStd(ratios, 1, 3)).toBe('0.959 ± 0.009');
+  });
+});
+
+describe('median', () => {
+  it('is the middle of the sorted values, the upper middle for an even count, and leaves its input unsorted', () => {
+    const xs = [5, 1, 4, 2, 3];
+    expect(median(xs)).toBe(3);
+    expect(xs).toEqual([5, 1, 4, 2, 3]);
+    expect(median([4, 1, 3, 2])).toBe(3);
+    expect(median([7])).toBe(7);
   });
 });
