@@ -127,10 +127,10 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     onStep: (step, steps) => bar.update(`round ${roundsDone + 1}/${s.distill.rounds}`, step / steps, `generator step ${step}/${steps}`),
     onTrained: o.keepStudents ? (r) => saveModel(student, join(o.out, 'students', `round-${r.round}`)) : undefined,
     onRound: (r) => {
-      const acc = accuracyOf(student, test);
+      const acc = r.round % s.evaluateEvery === 0 || r.round === r.rounds ? accuracyOf(student, test) : undefined;
       const secs = r.seconds.queries + r.seconds.generator + r.seconds.student;
       roundsDone = r.round;
-      log(`round ${r.round}/${r.rounds}: student ${(acc * 100).toFixed(2)}%  kd ${r.studentLoss.toFixed(3)}${r.teacherHeadsLoss === undefined ? '' : ` heads ${r.teacherHeadsLoss.toFixed(3)}`}  ${s.distill.generatorCe === 'ensemble' ? 'vote ce' : 'device ce'} ${r.deviceLoss.ce.toFixed(3)} bn ${r.deviceLoss.bn.toFixed(2)} adv ${r.deviceLoss.adv.toFixed(3)}  (${secs.toFixed(1)} s: queries ${r.seconds.queries.toFixed(1)}, generator ${r.seconds.generator.toFixed(1)}, student ${r.seconds.student.toFixed(1)})`);
+      log(`round ${r.round}/${r.rounds}: ${acc === undefined ? '' : `student ${(acc * 100).toFixed(2)}%  `}kd ${r.studentLoss.toFixed(3)}${r.teacherHeadsLoss === undefined ? '' : ` heads ${r.teacherHeadsLoss.toFixed(3)}`}  ${s.distill.generatorCe === 'ensemble' ? 'vote ce' : 'device ce'} ${r.deviceLoss.ce.toFixed(3)} bn ${r.deviceLoss.bn.toFixed(2)} adv ${r.deviceLoss.adv.toFixed(3)}  (${secs.toFixed(1)} s: queries ${r.seconds.queries.toFixed(1)}, generator ${r.seconds.generator.toFixed(1)}, student ${r.seconds.student.toFixed(1)})`);
       return acc;
     },
   });

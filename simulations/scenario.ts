@@ -35,6 +35,12 @@ export interface Scenario {
   distill: DistillConfig;
   baselines: { fedavgRounds: number; fedavgLocalEpochs: number; centralizedEpochs: number };
   seeds: number[];
+  /**
+   * Test the student after every n-th round and after the last (default 1, every round). A test pass over
+   * Fashion-MNIST's 10,000 images costs the wide student about 2.7 s, a sixteenth of a round; the rounds'
+   * training does not depend on it.
+   */
+  evaluateEvery: number;
   /** Keep only the first n training samples (quick runs and tests). */
   limit?: number;
 }
@@ -90,7 +96,7 @@ function spec(raw: unknown, path: string): unknown {
 
 export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
   if (!isObj(raw)) throw new ScenarioError(`${path}: must be a JSON object`);
-  checkKeys(raw, ['name', 'description', 'dataset', 'partition', 'teachers', 'student', 'distill', 'baselines', 'seeds', 'limit'], path);
+  checkKeys(raw, ['name', 'description', 'dataset', 'partition', 'teachers', 'student', 'distill', 'baselines', 'seeds', 'evaluateEvery', 'limit'], path);
   if (typeof raw.name !== 'string' || !raw.name) throw new ScenarioError(`${path}.name: must be a non-empty string`);
   if (typeof raw.dataset !== 'string' || !DATASET_NAMES.includes(raw.dataset)) {
     throw new ScenarioError(`${path}.dataset: unknown dataset ${JSON.stringify(raw.dataset)}; use one of ${DATASET_NAMES.join(', ')}`);
@@ -152,6 +158,7 @@ export function parseScenario(raw: unknown, path = 'scenario'): Scenario {
       centralizedEpochs: int(b.centralizedEpochs, `${path}.baselines.centralizedEpochs`, 1, 20),
     },
     seeds: seeds as number[],
+    evaluateEvery: int(raw.evaluateEvery, `${path}.evaluateEvery`, 1, 1),
     limit: raw.limit === undefined ? undefined : int(raw.limit, `${path}.limit`, 1),
   };
 }

@@ -135,11 +135,42 @@ function frame(s: Shape, x: number, y: number): [number, number] {
   return [(dx * s.cos + dy * s.sin) / s.a, (-dx * s.sin + dy * s.cos) / s.b];
 }
 
+/**
+ * The pixels (x, y) whose frame coordinates can lie in the square |u| <= 1, |v| <= 1, which holds every shape
+ * (each `inside` implies it): the rotated rectangle's bounding box, widened by a pixel on each side so that
+ * rounding cannot cut off an edge pixel. Only these are visited; the square is still tested per pixel, so an
+ * image is drawn exactly as when every pixel was visited, at about a third of the pixels' cost.
+ */
+function pixelBox(s: Shape, height: number, width: number): { x0: number; x1: number; y0: number; y1: number } {
+  const ex = s.a * Math.abs(s.cos) + s.b * Math.abs(s.sin);
+  const ey = s.a * Math.abs(s.sin) + s.b * Math.abs(s.cos);
+  const clamp = (v: number, size: number) => Math.min(size, Math.max(0, v));
+  return {
+    x0: clamp(Math.floor(s.cx - ex - 0.5) - 1, width),
+    x1: clamp(Math.ceil(s.cx + ex - 0.5) + 2, width),
+    y0: clamp(Math.floor(s.cy - ey - 0.5) - 1, height),
+    y1: clamp(Math.ceil(s.cy + ey - 0.5) + 2, height),
+  };
+}
+
+/** Whether pixel (x, y) lies inside shape s: the frame's square first, the shape's own test after. */
+function covers(s: Shape, u: number, v: number): boolean {
+  return u >= -1 && u <= 1 && v >= -1 && v <= 1 && s.inside(u, v);
+}
+
 /** One 3×3 box blur, zero outside the frame. */
 function boxBlur(img: Float32Array, height: number, width: number): Float32Array {
   const out = new Float32Array(img.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
+      if (y > 0 && y < height - 1 && x > 0 && x < width - 1) {
+        // Inside the border every neighbour exists: the same nine additions in the same order, unchecked.
+        const up = (y - 1) * width + x;
+        const mid = up + width;
+        const down = mid + width;
+        out[mid] = (img[up - 1] + img[up] + img[up + 1] + img[mid - 1] + img[mid] + img[mid + 1] + img[down - 1] + img[down] + img[down + 1]) / 9;
+        continue;
+      }
       let sum = 0;
       for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
         const yy = y + dy;
@@ -168,10 +199,15 @@ export function proceduralImage(rng: Random, height: number, width: number, styl
     const shade = uniformIn(rng, -0.3, 0.3);
     const stripes = rng.next() < 0.3 ? { amplitude: uniformIn(rng, 0.05, 0.25), frequency: uniformIn(rng, 1, 4) * Math.PI, phase: uniformIn(rng, 0, 2 * Math.PI) } : undefined;
     const surface: Surface | undefined = texture > 0 && rng.next() < texture ? drawSurface(rng, s.a, s.b) : undefined;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const [u, v] = frame(s, x, y);
-        if (!s.inside(u, v)) continue;
+    const box = pixelBox(s, height, width);
+    for (let y = box.y0; y < box.y1; y++) {
+      for (let x = box.x0; x < box.x1; x++) {
+        // frame(s, x, y), inlined: this loop is most of a pool's drawing time, and the pair would be garbage.
+        const dx = x + 0.5 - s.cx;
+        const dy = y + 0.5 - s.cy;
+        const u = (dx * s.cos + dy * s.sin) / s.a;
+        const v = (-dx * s.sin + dy * s.cos) / s.b;
+        if (!covers(s, u, v)) continue;
         const stripe = stripes ? stripes.amplitude * Math.sin(stripes.frequency * v + stripes.phase) : 0;
         img[y * width + x] = base + shade * u + stripe + (surface ? surface(u * s.a, v * s.b) : 0);
       }
@@ -182,7 +218,8 @@ export function proceduralImage(rng: Random, height: number, width: number, styl
     const hole = drawShape(rng, height, width);
     hole.a *= 0.4;
     hole.b *= 0.4;
-    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (hole.inside(...frame(hole, x, y))) img[y * width + x] = 0;
+    const box = pixelBox(hole, height, width);
+    for (let y = box.y0; y < box.y1; y++) for (let x = box.x0; x < box.x1; x++) if (covers(hole, ...frame(hole, x, y))) img[y * width + x] = 0;
   }
   if (rng.next() < 0.5) img = boxBlur(img, height, width);
   // Scaled before mirroring, so that a mirrored image stays exactly symmetric.

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { backend_util } from '@tensorflow/tfjs';
 import { initBackend, useBackend } from '../../shared/compute/backend.js';
+import { stockWasmKernel } from '../../shared/compute/wasm-kernels/register.js';
 import { maxAbsDiff, randomInput, runOn, seededRandom, type ArrayInput } from './kernel-harness.js';
 
 const TOL = 1e-4;
@@ -290,5 +291,62 @@ describe('BatchMatMul on wasm', () => {
       expect(wasm.shape).toEqual(cpu.shape);
       expect(maxAbsDiff(wasm.values, cpu.values), `case ${s}`).toBeLessThanOrEqual(TOL * k);
     }
+  });
+});
+
+describe('Sum and Mean on wasm', () => {
+  // The replacements promise the stock kernels' bits, not just their values within a tolerance: the engine's
+  // runs reproduce their earlier reports only if every reduction rounds exactly as before.
+  it('equal the stock kernels bit for bit over leading, inner and mixed axes, keepDims, and int32', async () => {
+    expect(await useBackend('wasm')).toBe(true);
+    const rng = seededRandom(1000);
+    const cases: Array<{ shape: number[]; axis: number | number[]; dtype?: 'int32' }> = [
+      { shape: [128, 28, 28, 32], axis: [0, 1, 2] },
+      { shape: [64, 7, 7, 16], axis: [0, 1, 2] },
+      { shape: [128, 128], axis: 0 },
+      { shape: [1100, 3, 3], axis: 0 },
+      { shape: [128, 128], axis: [-2] },
+      { shape: [5, 3, 4], axis: [1, 0] },
+      { shape: [5, 3, 4], axis: [0, 2] },
+      { shape: [5, 3, 4], axis: 2 },
+      { shape: [5, 3, 4], axis: [0, 1, 2] },
+      { shape: [6, 4], axis: 0, dtype: 'int32' },
+    ];
+    const backend = tf.backend();
+    for (const { shape, axis, dtype } of cases) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      // Values of mixed magnitudes, so that a different summation order would change the rounding.
+      const values = Array.from({ length: size }, () => (dtype ? rng.int(100) : rng.normal() * 10 ** rng.int(4)));
+      const x = tf.tensor(values, shape, dtype ?? 'float32');
+      for (const kernel of ['Sum', 'Mean'] as const) {
+        for (const keepDims of [false, true]) {
+          const ours = tf.engine().runKernel(kernel, { x }, { axis, keepDims }) as tf.Tensor;
+          const stockOut = stockWasmKernel(kernel).kernelFunc({ inputs: { x }, backend, attrs: { axis, keepDims } }) as tf.TensorInfo;
+          const stock = tf.engine().makeTensorFromTensorInfo(stockOut);
+          const label = `${kernel} ${JSON.stringify({ shape, axis, keepDims, dtype })}`;
+          expect(ours.shape, label).toEqual(stock.shape);
+          expect(ours.dtype, label).toBe(stock.dtype);
+          expect(Array.from(ours.dataSync()), label).toEqual(Array.from(stock.dataSync()));
+          tf.dispose([ours, stock]);
+        }
+      }
+      x.dispose();
+    }
+  });
+
+  it('reduce an empty axis to 0, Sum and Mean, as cpu does', async () => {
+    const x = { values: new Float32Array(0), shape: [0, 3] };
+    for (const backend of ['wasm', 'cpu'] as const) {
+      expect((await runOn(backend, 'Sum', { x }, { axis: 0, keepDims: false })).values, backend).toEqual(new Float32Array(3));
+      expect((await runOn(backend, 'Mean', { x }, { axis: 0, keepDims: true })).values, backend).toEqual(new Float32Array(3));
+    }
+  });
+
+  it('sum bias gradients as the cpu backend does, within float32 rounding', async () => {
+    const rng = seededRandom(1001);
+    const x = randomInput(rng, [8, 5, 5, 6]);
+    const [wasm, cpu] = [await runOn('wasm', 'Sum', { x }, { axis: [0, 1, 2], keepDims: false }), await runOn('cpu', 'Sum', { x }, { axis: [0, 1, 2], keepDims: false })];
+    expect(wasm.shape).toEqual([6]);
+    expect(maxAbsDiff(wasm.values, cpu.values)).toBeLessThanOrEqual(TOL * 10);
   });
 });

@@ -1,5 +1,6 @@
 /** Procedural silhouettes: reproducible from the seed, in [0, 1], an object on a plain background, and varied. */
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { MAX_PROCEDURAL_PER_QUERY, proceduralBatch, proceduralImage, proceduralImages, proceduralSpecProblem, withProceduralInputs } from '../../shared/distill/procedural.js';
 import { seededRandom } from '../../shared/random.js';
 import { proceduralPoolQueries, withPoolShare } from '../../coordinator/engine/procedural-pool.js';
@@ -67,6 +68,16 @@ describe('procedural images', () => {
     expect(styled.reduce((a, v) => a + v, 0)).toBeCloseTo(2938.6646914537996, 6);
     expect(styled.reduce((a, v, i) => a + v * ((i % 97) + 1), 0)).toBeCloseTo(144106.08081976697, 4);
     expect(proceduralBatch(seededRandom(5), 20, 28, 28, { mirror: 0.5, upright: 0.5, texture: 0, fill: 0 })).toEqual(styled);
+  });
+
+  it('are drawn bit for bit as before the drawing was sped up (devices and coordinator must draw the same pool)', () => {
+    // SHA-256 prefixes of 400 images per style from seed 7, as drawn at commit 8acecd7, which visited every pixel
+    // of every shape; the faster drawing visits only each shape's bounding box.
+    const fingerprint = (style: Parameters<typeof proceduralBatch>[4]) =>
+      createHash('sha256').update(new Uint8Array(proceduralBatch(seededRandom(7), 400, 28, 28, style).buffer)).digest('hex').slice(0, 16);
+    expect(fingerprint({ mirror: 0, upright: 0 })).toBe('c8768e654785a426');
+    expect(fingerprint({ mirror: 0.5, upright: 0.5 })).toBe('0f0c96fb6de2132a');
+    expect(fingerprint({ mirror: 0.5, upright: 0.5, texture: 0.5, fill: 0.5 })).toBe('828264d696c6b45f');
   });
 
   it('texture 1 puts fine detail on the surfaces: neighbouring lit pixels differ far more', () => {

@@ -1,6 +1,7 @@
 /**
  * `distill --keep-students`: every round's own student is saved beside the run, and with the weight average
  * taken once a round the exported student is that average of the kept ones (what bench:round-average reads).
+ * The same run tests the student every second round only (`evaluateEvery`), and after the last.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ const file = new URL('../../simulations/scenarios/digits-dir0.5.json', import.me
 const raw = JSON.parse(readFileSync(file, 'utf8'));
 const scenario = parseScenario({
   ...raw,
+  evaluateEvery: 2,
   teachers: { ...raw.teachers, epochs: 2 },
   distill: { ...raw.distill, rounds: 3, generatorSteps: 2, studentSteps: 20, studentEma: 0.5, studentEmaEvery: 'round' },
 });
@@ -28,8 +30,14 @@ describe('distill --keep-students', () => {
     expect(loadScenario(file).name).toBe(scenario.name);
     const out = mkdtempSync(join(tmpdir(), 'distillery-keep-students-'));
     try {
-      const report = await runScenario({ scenario, seed: 3, out, skipBaselines: true, keepStudents: true, log: () => {} });
+      const lines: string[] = [];
+      const report = await runScenario({ scenario, seed: 3, out, skipBaselines: true, keepStudents: true, log: (line) => lines.push(line) });
       expect(report.rounds).toHaveLength(3);
+      // evaluateEvery 2: round 2 and the last round are tested, round 1 is not (nor printed as if it were).
+      expect(report.rounds.map((r) => typeof r.studentAcc)).toEqual(['undefined', 'number', 'number']);
+      expect(report.rounds[2].studentAcc).toBe(report.studentAcc);
+      const roundLines = lines.filter((l) => /^round \d\/3:/.test(l));
+      expect(roundLines.map((l) => /student \d+\.\d\d%/.test(l))).toEqual([false, true, true]);
       const kept: Float32Array[][] = [];
       for (let r = 1; r <= 3; r++) {
         expect(existsSync(join(out, 'students', `round-${r}`))).toBe(true);

@@ -42,6 +42,8 @@ describe('scenarios', () => {
     expect(() => loadScenario(`${DIR}nope.json`)).toThrow(/does not exist/);
     expect(errorFor((s) => (s.teachers.augment = { noise: 2 }))).toMatch(/scenario.teachers.augment.noise: must be a number in 0..1, got 2/);
     expect(errorFor((s) => (s.teachers.augment = { crop: 2 }))).toMatch(/scenario.teachers.augment.crop: unknown field/);
+    expect(errorFor((s) => (s.evaluateEvery = 0))).toMatch(/scenario.evaluateEvery: must be an integer >= 1, got 0/);
+    expect(errorFor((s) => (s.evaluateEvery = 2.5))).toMatch(/scenario.evaluateEvery: must be an integer >= 1, got 2.5/);
     expect(errorFor((s) => (s.teachers.recalibrateBn = 'yes'))).toMatch(/scenario.teachers.recalibrateBn: must be true or false, got "yes"/);
   });
 

@@ -1,8 +1,9 @@
 /**
  * Registers Distillery's training kernels for the wasm backend from one explicit list.
  * Stock tfjs-backend-wasm 4.22 lacks the conv filter gradients and the depthwise gradients, and its
- * Conv2DBackpropInput, MaxPoolGrad, Tile, strided Slice and transposed matmuls are slow loops; these add or
- * replace them. Idempotent: the stock BatchMatMul, Tile and Slice are captured once and wrapped once.
+ * Conv2DBackpropInput, MaxPoolGrad, Tile, strided Slice, transposed matmuls and leading-axes Sum and Mean are
+ * slow; these add or replace them. Idempotent: the stock kernels a replacement falls back to are captured once
+ * and wrapped once.
  */
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -12,25 +13,29 @@ import { maxPoolGradConfig } from './max-pool-grad.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { tileConfig } from './tile.js';
 import { sliceConfig } from './slice.js';
+import { meanConfig, sumConfig } from './reduce.js';
 
-let stockBatchMatMul: KernelConfig | undefined;
-let stockTile: KernelConfig | undefined;
-let stockSlice: KernelConfig | undefined;
+/** The stock kernels our replacements wrap, captured before the first replacement. */
+const stockKernels = new Map<string, KernelConfig>();
 
-function stock(name: string): KernelConfig {
-  const config = getKernel(name, 'wasm');
-  if (!config) throw new Error(`tfjs-backend-wasm did not register ${name}; is @tensorflow/tfjs-backend-wasm installed?`);
+/** tfjs-backend-wasm's own kernel `name`, as it was before Distillery replaced it (tests compare against it). */
+export function stockWasmKernel(name: string): KernelConfig {
+  let config = stockKernels.get(name);
+  if (!config) {
+    config = getKernel(name, 'wasm');
+    if (!config) throw new Error(`tfjs-backend-wasm did not register ${name}; is @tensorflow/tfjs-backend-wasm installed?`);
+    stockKernels.set(name, config);
+  }
   return config;
 }
 
 function trainingKernels(): KernelConfig[] {
-  stockBatchMatMul ??= stock('BatchMatMul');
-  stockTile ??= stock('Tile');
-  stockSlice ??= stock('Slice');
   return [
-    batchMatMulConfig(stockBatchMatMul),
-    tileConfig(stockTile),
-    sliceConfig(stockSlice),
+    batchMatMulConfig(stockWasmKernel('BatchMatMul')),
+    tileConfig(stockWasmKernel('Tile')),
+    sliceConfig(stockWasmKernel('Slice')),
+    sumConfig(stockWasmKernel('Sum')),
+    meanConfig(stockWasmKernel('Mean')),
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
     depthwiseBackpropFilterConfig,
@@ -49,6 +54,8 @@ export const WASM_TRAINING_KERNEL_NAMES = [
   'MaxPoolGrad',
   'Tile',
   'Slice',
+  'Sum',
+  'Mean',
 ] as const;
 
 let registered = false;
