@@ -139,7 +139,7 @@ function frame(s: Shape, x: number, y: number): [number, number] {
  * The pixels (x, y) whose frame coordinates can lie in the square |u| <= 1, |v| <= 1, which holds every shape
  * (each `inside` implies it): the rotated rectangle's bounding box, widened by a pixel on each side so that
  * rounding cannot cut off an edge pixel. Only these are visited; the square is still tested per pixel, so an
- * image is drawn exactly as when every pixel was visited, at about a third of the pixels' cost.
+ * image is drawn exactly as when every pixel was visited, visiting about a third of them.
  */
 function pixelBox(s: Shape, height: number, width: number): { x0: number; x1: number; y0: number; y1: number } {
   const ex = s.a * Math.abs(s.cos) + s.b * Math.abs(s.sin);
@@ -153,7 +153,7 @@ function pixelBox(s: Shape, height: number, width: number): { x0: number; x1: nu
   };
 }
 
-/** Whether pixel (x, y) lies inside shape s: the frame's square first, the shape's own test after. */
+/** Whether the point (u, v) of shape s's frame lies inside it: the frame's square first, the shape's own test after. */
 function covers(s: Shape, u: number, v: number): boolean {
   return u >= -1 && u <= 1 && v >= -1 && v <= 1 && s.inside(u, v);
 }
