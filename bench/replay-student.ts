@@ -10,8 +10,11 @@
  * `--run` is a `distillery distill` output folder (its checkpoint/ and, once finished, report.json); the scenario defaults to
  * simulations/scenarios/<report's scenario>.json. Learning rate, batch size, temperature and seed are the run's
  * own (from its checkpoint). Writes bench/results/replay-student/<scenario>-seed-<n>.json, or --out.
+ * Variants that refine the procedural pool (`procedural.refine`) keep the refined images under the simulation
+ * cache (.cache/refined-pools/, or $DISTILLERY_CACHE), so later variants and runs on the same teachers reuse them.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../shared/compute/backend.js';
@@ -23,7 +26,7 @@ import { retemperRows } from '../shared/math/softmax.js';
 import { seededRandom, type Random } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import type { Scenario } from '../simulations/scenario.js';
-import { prepareTeachers } from '../simulations/teachers.js';
+import { cacheRoot, prepareTeachers } from '../simulations/teachers.js';
 import { partitionDataset } from '../shared/data/partition.js';
 import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { argmaxRows } from '../shared/metrics/index.js';
@@ -38,6 +41,7 @@ import { drawJitter, jitterEachSample, type JitterSettings } from '../coordinato
 import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
 import { arg, checkFlags, positiveInt } from './args.js';
 import { VARIANTS } from './replay-variants.js';
+import { refineImages, type RefineSettings } from './pool-refine.js';
 import { studiedRun } from './run-folder.js';
 import { buildJacobianSet, jacobianLoss, meanGradientNorm, type JacobianSet } from './jacobian-set.js';
 
@@ -86,14 +90,36 @@ async function relabelled(scenario: Scenario, seed: number, x: Float32Array, agg
 }
 
 /** A pool of `pool` procedural images labelled by the teachers. */
-function proceduralPool(teachers: Teachers, pool: number, aggregation: string, tau: number, seed: number, style?: ProceduralStyle, candidates = pool): Batch {
+function proceduralPool(teachers: Teachers, pool: number, aggregation: string, tau: number, seed: number, style?: ProceduralStyle, candidates = pool, refine?: RefineSettings): Batch {
   const [height, width] = teachers.sampleShape;
   if (teachers.sampleShape.length !== 3 || teachers.sampleShape[2] !== 1) throw new Error(`procedural images are single-channel images; this data set's samples are [${teachers.sampleShape}]`);
-  const x = proceduralBatch(seededRandom(seed * 131 + 5), candidates, height, width, style);
+  const raw = proceduralBatch(seededRandom(seed * 131 + 5), candidates, height, width, style);
+  const x = refine ? refinedPool(teachers, raw, { aggregation, tau, seed, style, candidates, refine }) : raw;
   const drawn = { x, targets: teacherVote(teachers, x, aggregation, tau), n: candidates };
   if (candidates === pool) return drawn;
   const numClasses = drawn.targets.length / candidates;
   return gatherRows(drawn, selectBalanced(argmaxRows(drawn.targets, numClasses), numClasses, pool));
+}
+
+/**
+ * `raw` refined by the teachers' loss (bench/pool-refine.ts), kept on disk under the simulation cache by what
+ * it depends on, so that several variants and runs share one refinement (minutes per thousand images).
+ */
+function refinedPool(teachers: Teachers, raw: Float32Array, key: { aggregation: string; tau: number; seed: number; style?: ProceduralStyle; candidates: number; refine: RefineSettings }): Float32Array {
+  const teachersKey = teachers.models.map((m) => m.getWeights().map((w) => Array.from(w.dataSync().subarray(0, 4)).join(',')).join(';'));
+  const hash = createHash('sha256').update(JSON.stringify({ ...key, teachersKey })).digest('hex').slice(0, 16);
+  const file = join(cacheRoot(), 'refined-pools', `${hash}.bin`);
+  if (existsSync(file)) {
+    const stored = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
+    if (stored.length === raw.length) {
+      console.log(`refined pool from ${file}`);
+      return stored;
+    }
+  }
+  const x = refineImages(teachers, raw, teacherVote(teachers, raw, key.aggregation, key.tau), key.refine, seededRandom(key.seed * 17 + 3));
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileAtomic(file, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+  return x;
 }
 
 /**
@@ -240,7 +266,7 @@ async function main(): Promise<void> {
     let drawPool: RowDraw | undefined;
     if (v.procedural) {
       const t = await runTeachers(scenario, seed);
-      pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed, v.procedural.style, v.procedural.candidates);
+      pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed, v.procedural.style, v.procedural.candidates, v.procedural.refine);
       t.models.forEach((m) => m.dispose());
       const top = new Array(numClasses).fill(0);
       argmaxRows(pool.targets, numClasses).forEach((c) => top[c]++);

@@ -3,6 +3,7 @@
  */
 import type { ProceduralStyle } from '../shared/distill/procedural.js';
 import type { JitterSettings } from '../coordinator/engine/jitter.js';
+import type { RefineSettings } from './pool-refine.js';
 
 /** `continue`: the run's final student; `scratch`: a freshly initialised one. */
 export interface Variant {
@@ -67,6 +68,8 @@ export interface Variant {
     candidates?: number;
     /** Draw the pool's rows for each batch class-balanced by the vote's top class (1) or uniformly (0, absent). */
     balance?: number;
+    /** Refine the drawn pool with the teachers' own loss before labelling it (bench/pool-refine.ts). */
+    refine?: RefineSettings;
   };
 }
 
@@ -133,4 +136,11 @@ export const VARIANTS: Record<string, Variant> = {
   'scratch-procedural-pool60k-both-wider': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [48, 96], dense: [192] } },
   'scratch-procedural-pool60k-both-wide-drop': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128], dropout: 0.3 } },
   'scratch-procedural-pool60k-both-wide-bn': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128], batchNorm: true } },
+  'scratch-pool20k-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-pool20k-refine-top': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'top', ce: 1, bn: 1, tv: 4 } }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-pool5k-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-pool5k-refine-uniform': { init: 'scratch', schedule: 'cosine', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'uniform', ce: 1, bn: 1, tv: 4 } }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-pool5k-refine-uniform-ce': { init: 'scratch', schedule: 'cosine', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'uniform', ce: 1, bn: 0, tv: 4 } }, student: { conv: [32, 64], dense: [128] } },
+  'continue-pool5k-balanced': { init: 'continue', schedule: 'constant', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 } },
+  'continue-pool5k-refine-uniform': { init: 'continue', schedule: 'constant', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'uniform', ce: 1, bn: 1, tv: 4 } } },
 };
