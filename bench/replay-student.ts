@@ -106,6 +106,7 @@ function proceduralPool(teachers: Teachers, pool: number, aggregation: string, t
  * it depends on, so that several variants and runs share one refinement (minutes per thousand images).
  */
 function refinedPool(teachers: Teachers, raw: Float32Array, key: { aggregation: string; tau: number; seed: number; style?: ProceduralStyle; candidates: number; refine: RefineSettings }): Float32Array {
+  // The teachers' fingerprint: the first values of every weight tensor, enough to tell retrained teachers apart.
   const teachersKey = teachers.models.map((m) => m.getWeights().map((w) => Array.from(w.dataSync().subarray(0, 4)).join(',')).join(';'));
   const hash = createHash('sha256').update(JSON.stringify({ ...key, teachersKey })).digest('hex').slice(0, 16);
   const file = join(cacheRoot(), 'refined-pools', `${hash}.bin`);

@@ -143,4 +143,8 @@ export const VARIANTS: Record<string, Variant> = {
   'scratch-pool5k-refine-uniform-ce': { init: 'scratch', schedule: 'cosine', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'uniform', ce: 1, bn: 0, tv: 4 } }, student: { conv: [32, 64], dense: [128] } },
   'continue-pool5k-balanced': { init: 'continue', schedule: 'constant', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 } },
   'continue-pool5k-refine-uniform': { init: 'continue', schedule: 'constant', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'uniform', ce: 1, bn: 1, tv: 4 } } },
+  'scratch-pool10k-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 10000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },
+  'scratch-pool10k-refine-uniform': { init: 'scratch', schedule: 'cosine', procedural: { pool: 10000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'uniform', ce: 1, bn: 1, tv: 4 } }, student: { conv: [32, 64], dense: [128] } },
+  'continue-pool10k-balanced': { init: 'continue', schedule: 'constant', procedural: { pool: 10000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 } },
+  'continue-pool10k-refine-uniform': { init: 'continue', schedule: 'constant', procedural: { pool: 10000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'uniform', ce: 1, bn: 1, tv: 4 } } },
 };
