@@ -6,15 +6,14 @@
  *   npx tsx bench/pool-refine-peek.ts --scenario <file> [--seed 2] [--steps 20] [--target top|uniform] [--bn 1]
  *                                     [--out bench/results/replay-student/pool-refine-peek.png]
  */
-import * as tf from '@tensorflow/tfjs';
-import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { proceduralBatch } from '../shared/distill/procedural.js';
 import { writeImageGrid } from '../shared/image/png-grid.js';
 import { argmaxRows } from '../shared/metrics/index.js';
 import { seededRandom } from '../shared/random.js';
 import { parseDistillConfig } from '../coordinator/engine/config.js';
 import { arg, checkFlags, integer, positiveInt } from './args.js';
-import { refineImages, type RefineSettings } from './pool-refine.js';
+import { refineImages, requestedClasses, type RefineSettings } from './pool-refine.js';
+import { teacherVote } from './fleet-teachers.js';
 import { scenarioTeachers } from './scenario-teachers.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -32,10 +31,12 @@ async function main(): Promise<void> {
   const histograms = parts.map((p) => p.histogram);
   const C = train.numClasses;
   const F = train.sampleShape.reduce((a, b) => a * b, 1);
-  const vote = (x: Float32Array) => aggregateTargets(config.aggregation, { logits: models.map((m) => tf.tidy(() => (m.predict(tf.tensor(x, [x.length / F, ...train.sampleShape])) as tf.Tensor).dataSync() as Float32Array)), numClasses: C, tau: 1, histograms });
+  const teachers = { models, histograms, sampleShape: train.sampleShape };
+  const vote = (x: Float32Array) => teacherVote(teachers, x, config.aggregation, 1);
   const raw = proceduralBatch(seededRandom(seed * 131 + 5), IMAGES, height, width, config.procedural);
   const before = vote(raw);
-  const refined = refineImages({ models, histograms, sampleShape: train.sampleShape }, raw, before, settings, seededRandom(seed * 17 + 3));
+  const y = requestedClasses(target, IMAGES, C, seededRandom(seed * 17 + 3), () => before);
+  const refined = refineImages(teachers, raw, y, settings);
   const after = vote(refined);
   const confidence = (v: Float32Array) => argmaxRows(v, C).reduce((sum, c, i) => sum + v[i * C + c], 0) / IMAGES;
   console.log(`top class before: ${Array.from(argmaxRows(before, C)).join('')}  mean confidence ${confidence(before).toFixed(3)}`);

@@ -8,10 +8,18 @@
  * covers. Offline only: the cached teachers stand in for the devices, one query per step and batch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { deviceLoss, tapBatchNorm, type TappedTeacher } from '../edge-agent/teacher/device-loss.js';
+import { ceSampleWeights } from '../coordinator/engine/ce-weights.js';
 import { totalVariation } from '../shared/distill/losses.js';
+import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { argmaxRows } from '../shared/metrics/index.js';
-import type { Random } from '../shared/random.js';
+import { seededRandom, type Random } from '../shared/random.js';
+import type { ProceduralStyle } from '../shared/distill/procedural.js';
+import { cacheRoot } from '../simulations/teachers.js';
+import { teacherVote, type FleetTeachers } from './fleet-teachers.js';
 
 export interface RefineSettings {
   /** Adam steps per batch of images. */
@@ -26,49 +34,42 @@ export interface RefineSettings {
   tv: number;
 }
 
-export interface FleetTeachers {
-  models: tf.LayersModel[];
-  histograms: number[][];
-  sampleShape: number[];
-}
-
-/** Each device's CE weight for class c: its share of the fleet's examples of c (as the engine weighs queries). */
-function classShares(histograms: number[][]): number[][] {
-  const C = histograms[0].length;
-  const totals = Array.from({ length: C }, (_, c) => histograms.reduce((s, h) => s + h[c], 0));
-  return histograms.map((h) => h.map((n, c) => (totals[c] > 0 ? n / totals[c] : 0)));
-}
-
-/** The summed loss the fleet's gradient queries and the coordinator's prior put on `pixels` (one batch). */
+/**
+ * The summed loss the fleet's gradient queries and the coordinator's prior put on `pixels` (one batch);
+ * `weights` are each device's CE weights per row, as the engine sends them (ceSampleWeights).
+ */
 export function fleetLoss(tapped: TappedTeacher[], weights: tf.Tensor[], pixels: tf.Tensor, targets: tf.Tensor, s: RefineSettings): tf.Scalar {
   const terms = tapped.map((t, d) => deviceLoss(t, { x: pixels, targets, sampleWeights: weights[d], weights: { ce: s.ce, bn: s.bn, adv: 0 }, ceFocal: 1 }).total);
   return tf.add(tf.addN(terms), tf.mul(s.tv, totalVariation(pixels))) as tf.Scalar;
 }
 
-/** Each device's per-row CE weights for requested classes `y`. */
-export function rowWeights(histograms: number[][], y: Int32Array): tf.Tensor1D[] {
-  return classShares(histograms).map((share) => tf.tensor1d(Float32Array.from(y, (c) => share[c])));
+/**
+ * The class requested for each of n images: its top class in `votes()` (asked for only then), or one drawn
+ * uniformly from `rng`, image after image.
+ */
+export function requestedClasses(target: RefineSettings['target'], n: number, numClasses: number, rng: Random, votes: () => Float32Array): Int32Array {
+  return target === 'top' ? argmaxRows(votes(), numClasses) : Int32Array.from({ length: n }, () => rng.int(numClasses));
 }
 
 /**
- * `x` (n images in [0, 1], the teachers' sample shape) refined batch by batch; `votes` are the images' soft
- * labels as drawn (for `target: 'top'`). Logs progress every tenth of the images.
+ * `x` (n images in [0, 1], the teachers' sample shape) refined batch by batch toward the classes `y`.
+ * Logs progress every tenth of the images.
  */
-export function refineImages(teachers: FleetTeachers, x: Float32Array, votes: Float32Array, s: RefineSettings, rng: Random, batch = 64, log: (line: string) => void = console.log): Float32Array {
+export function refineImages(teachers: FleetTeachers, x: Float32Array, y: Int32Array, s: RefineSettings, batch = 64, log: (line: string) => void = console.log): Float32Array {
   const F = teachers.sampleShape.reduce((a, b) => a * b, 1);
   const n = x.length / F;
   const C = teachers.histograms[0].length;
-  const top = argmaxRows(votes, C);
+  // The tapped models share the teachers' layers, so they are not disposed here: that would dispose the teachers.
   const tapped = teachers.models.map(tapBatchNorm);
   const out = new Float32Array(x);
   const t0 = performance.now();
   let nextLog = 0.1;
   for (let start = 0; start < n; start += batch) {
     const rows = Math.min(batch, n - start);
-    const y = Int32Array.from({ length: rows }, (_, i) => (s.target === 'top' ? top[start + i] : rng.int(C)));
+    const requested = y.subarray(start, start + rows);
     const pixels = tf.variable(tf.tensor(out.subarray(start * F, (start + rows) * F), [rows, ...teachers.sampleShape]));
-    const targets = tf.oneHot(tf.tensor1d(y, 'int32'), C);
-    const weights = rowWeights(teachers.histograms, y);
+    const targets = tf.oneHot(tf.tensor1d(requested, 'int32'), C);
+    const weights = ceSampleWeights(teachers.histograms, requested).map((w) => tf.tensor1d(w));
     const opt = tf.train.adam(s.lr);
     for (let k = 0; k < s.steps; k++) {
       opt.minimize(() => fleetLoss(tapped, weights, pixels, targets, s), false, [pixels]);
@@ -82,6 +83,38 @@ export function refineImages(teachers: FleetTeachers, x: Float32Array, votes: Fl
       nextLog += 0.1;
     }
   }
-  // The tapped models share the teachers' layers: disposing them would dispose the teachers' weights.
   return out;
+}
+
+/** What a refined pool depends on besides the teachers and the images as drawn (its cache key). */
+export interface RefinedPoolKey {
+  aggregation: string;
+  tau: number;
+  seed: number;
+  style?: ProceduralStyle;
+  candidates: number;
+  refine: RefineSettings;
+}
+
+/**
+ * `raw` refined by the teachers' loss, kept on disk under the simulation cache (refined-pools/) by what it
+ * depends on, so that several variants and runs share one refinement (minutes per thousand images).
+ */
+export function refinedPool(teachers: FleetTeachers, raw: Float32Array, key: RefinedPoolKey): Float32Array {
+  // The teachers' fingerprint: the first values of every weight tensor, enough to tell retrained teachers apart.
+  const teachersKey = teachers.models.map((m) => m.getWeights().map((w) => Array.from(w.dataSync().subarray(0, 4)).join(',')).join(';'));
+  const hash = createHash('sha256').update(JSON.stringify({ ...key, teachersKey })).digest('hex').slice(0, 16);
+  const file = join(cacheRoot(), 'refined-pools', `${hash}.bin`);
+  if (existsSync(file)) {
+    const stored = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
+    if (stored.length === raw.length) {
+      console.log(`refined pool from ${file}`);
+      return stored;
+    }
+  }
+  const n = raw.length / teachers.sampleShape.reduce((a, b) => a * b, 1);
+  const y = requestedClasses(key.refine.target, n, teachers.histograms[0].length, seededRandom(key.seed * 17 + 3), () => teacherVote(teachers, raw, key.aggregation, key.tau));
+  const x = refineImages(teachers, raw, y, key.refine);
+  writeFileAtomic(file, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+  return x;
 }

@@ -12,6 +12,7 @@ import { useBackend } from '../shared/compute/backend.js';
 import { stockWasmKernel } from '../shared/compute/wasm-kernels/register.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import { median } from './stats.js';
+import { arg, checkFlags } from './args.js';
 
 const CASES = [
   { kernel: 'Sum', shape: [128, 28, 28, 32], what: "wide student's first conv bias gradient, batch 128" },
@@ -21,12 +22,8 @@ const CASES = [
 ] as const;
 const CALLS = 21;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
-
 async function main(): Promise<void> {
+  checkFlags(['out']);
   if (!(await useBackend('wasm', { threads: 1 }))) throw new Error('the wasm backend could not start');
   const backend = tf.backend();
   const rows = CASES.map(({ kernel, shape, what }) => {
@@ -50,7 +47,7 @@ async function main(): Promise<void> {
     console.log(`${kernel} ${JSON.stringify(shape)} over axes 0-2 (${what}): ${row.oursMs} ms against ${row.stockMs} ms stock, ${identical ? 'the same bits' : 'DIFFERENT bits'}`);
     return row;
   });
-  const out = arg('out', new URL('./results/reduce-kernels.json', import.meta.url).pathname);
+  const out = arg('out') ?? new URL('./results/reduce-kernels.json', import.meta.url).pathname;
   const commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
   writeFileAtomic(out, JSON.stringify({ commit, measured: new Date().toISOString(), threads: 1, calls: CALLS, rows }, null, 2) + '\n');
   console.log(`results written to ${out}`);

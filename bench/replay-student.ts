@@ -14,7 +14,6 @@
  * cache (.cache/refined-pools/, or $DISTILLERY_CACHE), so later variants and runs on the same teachers reuse them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../shared/compute/backend.js';
@@ -26,9 +25,8 @@ import { retemperRows } from '../shared/math/softmax.js';
 import { seededRandom, type Random } from '../shared/random.js';
 import { writeFileAtomic } from '../shared/fs/atomic.js';
 import type { Scenario } from '../simulations/scenario.js';
-import { cacheRoot, prepareTeachers } from '../simulations/teachers.js';
+import { prepareTeachers } from '../simulations/teachers.js';
 import { partitionDataset } from '../shared/data/partition.js';
-import { aggregateTargets } from '../shared/distill/aggregation/index.js';
 import { argmaxRows } from '../shared/metrics/index.js';
 import { readCheckpointContents } from '../coordinator/engine/checkpoint.js';
 import { blendPairs, concatRows, type LabelledRows } from '../coordinator/engine/relabel.js';
@@ -41,7 +39,8 @@ import { drawJitter, jitterEachSample, type JitterSettings } from '../coordinato
 import { kdLoss, kdPerSample, logitMatchLoss } from '../shared/distill/losses.js';
 import { arg, checkFlags, positiveInt } from './args.js';
 import { VARIANTS } from './replay-variants.js';
-import { refineImages, type RefineSettings } from './pool-refine.js';
+import { refinedPool, type RefineSettings } from './pool-refine.js';
+import { teacherVote, type FleetTeachers } from './fleet-teachers.js';
 import { studiedRun } from './run-folder.js';
 import { buildJacobianSet, jacobianLoss, meanGradientNorm, type JacobianSet } from './jacobian-set.js';
 
@@ -52,33 +51,13 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const JACOBIAN_BATCH = 64;
 
 /** The run's teachers from the simulation cache (trained first if missing), which only a simulated run has. */
-type Teachers = { models: tf.LayersModel[]; histograms: number[][]; sampleShape: number[] };
+type Teachers = FleetTeachers;
 
 async function runTeachers(scenario: Scenario, seed: number): Promise<Teachers> {
   const { train } = loadDataset(scenario.dataset, { limit: scenario.limit, splitSeed: seed });
   const parts = partitionDataset(train, { ...scenario.partition, seed });
   const { models } = await prepareTeachers(scenario, seed, train, parts, () => {}, 2);
   return { models, histograms: parts.map((p) => p.histogram), sampleShape: train.sampleShape };
-}
-
-/** Every teacher's logits on the samples in `x` (rows of the teachers' sample shape), 1,000 at a time. */
-function teacherLogits(teachers: Teachers, x: Float32Array): Float32Array[] {
-  const features = teachers.sampleShape.reduce((a, b) => a * b, 1);
-  const n = x.length / features;
-  const C = teachers.histograms[0].length;
-  const logits = teachers.models.map(() => new Float32Array(n * C));
-  for (let i = 0; i < n; i += 1000) {
-    const rows = Math.min(1000, n - i);
-    const batch = tf.tensor(x.subarray(i * features, (i + rows) * features), [rows, ...teachers.sampleShape]);
-    teachers.models.forEach((m, d) => logits[d].set(tf.tidy(() => (m.predict(batch) as tf.Tensor).dataSync()), i * C));
-    batch.dispose();
-  }
-  return logits;
-}
-
-/** The teachers' votes on `x`, combined by `aggregation` at τ (voting at `voteTau` when given, as the engine can). */
-function teacherVote(teachers: Teachers, x: Float32Array, aggregation: string, tau: number, voteTau?: number): Float32Array {
-  return aggregateTargets(aggregation, { logits: teacherLogits(teachers, x), numClasses: teachers.histograms[0].length, tau, histograms: teachers.histograms }, voteTau);
 }
 
 /** The buffer's soft labels as the run's teachers vote at `voteTau` (re-expressed at τ). */
@@ -99,28 +78,6 @@ function proceduralPool(teachers: Teachers, pool: number, aggregation: string, t
   if (candidates === pool) return drawn;
   const numClasses = drawn.targets.length / candidates;
   return gatherRows(drawn, selectBalanced(argmaxRows(drawn.targets, numClasses), numClasses, pool));
-}
-
-/**
- * `raw` refined by the teachers' loss (bench/pool-refine.ts), kept on disk under the simulation cache by what
- * it depends on, so that several variants and runs share one refinement (minutes per thousand images).
- */
-function refinedPool(teachers: Teachers, raw: Float32Array, key: { aggregation: string; tau: number; seed: number; style?: ProceduralStyle; candidates: number; refine: RefineSettings }): Float32Array {
-  // The teachers' fingerprint: the first values of every weight tensor, enough to tell retrained teachers apart.
-  const teachersKey = teachers.models.map((m) => m.getWeights().map((w) => Array.from(w.dataSync().subarray(0, 4)).join(',')).join(';'));
-  const hash = createHash('sha256').update(JSON.stringify({ ...key, teachersKey })).digest('hex').slice(0, 16);
-  const file = join(cacheRoot(), 'refined-pools', `${hash}.bin`);
-  if (existsSync(file)) {
-    const stored = new Float32Array(new Uint8Array(readFileSync(file)).buffer);
-    if (stored.length === raw.length) {
-      console.log(`refined pool from ${file}`);
-      return stored;
-    }
-  }
-  const x = refineImages(teachers, raw, teacherVote(teachers, raw, key.aggregation, key.tau), key.refine, seededRandom(key.seed * 17 + 3));
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileAtomic(file, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
-  return x;
 }
 
 /**
