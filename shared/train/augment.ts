@@ -30,9 +30,14 @@ export interface TrainingAugmentation {
    * absent: none). Single-channel images only; the fit loop applies it.
    */
   outliers?: number;
+  /**
+   * Mixup's α (shared/train/mixup.ts): every sample blended with another of its batch, targets alike, with
+   * λ ~ Beta(α, α) (0 or absent: none). Applied after shifts, flips and noise; the fit loop applies it.
+   */
+  mixup?: number;
 }
 
-const FIELDS = ['shift', 'flip', 'noise', 'adversarial', 'outliers'];
+const FIELDS = ['shift', 'flip', 'noise', 'adversarial', 'outliers', 'mixup'];
 
 /** Validates an augmentation block from a config file; errors name the path and the bad value. */
 export function parseTrainingAugmentation(raw: unknown, path: string): TrainingAugmentation | undefined {
@@ -66,6 +71,12 @@ export function parseTrainingAugmentation(raw: unknown, path: string): TrainingA
       throw new Error(`${path}.outliers: must be a number in 0..10 (the outlier-exposure term's weight), got ${JSON.stringify(o.outliers)}`);
     }
     if (o.outliers) out.outliers = o.outliers;
+  }
+  if (o.mixup !== undefined) {
+    if (typeof o.mixup !== 'number' || !Number.isFinite(o.mixup) || o.mixup < 0 || o.mixup > 10) {
+      throw new Error(`${path}.mixup: must be a number in 0..10 (the Beta distribution's alpha), got ${JSON.stringify(o.mixup)}`);
+    }
+    if (o.mixup) out.mixup = o.mixup;
   }
   return Object.keys(out).length ? out : undefined;
 }

@@ -8,6 +8,7 @@ import { seededRandom } from '../random.js';
 import { sampleCount, type Dataset } from '../data/dataset.js';
 import { adversarialInputs } from './adversarial.js';
 import { augmentBatch, type TrainingAugmentation } from './augment.js';
+import { mixupBatch } from './mixup.js';
 import { checkOutlierShape, outlierBatch, outlierExposureLoss } from './outliers.js';
 import { allRows, batchTensor, predictLogits } from './batches.js';
 import { accuracy, argmaxRows } from '../metrics/index.js';
@@ -86,9 +87,11 @@ export async function fit(model: tf.LayersModel, train: Dataset, options: FitOpt
       const loss = tf.tidy(() => {
         const clean = batchTensor(train, order, start, end);
         const augmented = options.augment ? augmentBatch(clean, options.augment, rng) : clean;
-        const labels = tf.oneHot(tf.tensor1d(Array.from(order.subarray(start, end), (i) => train.y[i]), 'int32'), train.numClasses);
+        const oneHot = tf.oneHot(tf.tensor1d(Array.from(order.subarray(start, end), (i) => train.y[i]), 'int32'), train.numClasses);
+        const mixed = options.augment?.mixup ? mixupBatch(augmented, oneHot, options.augment.mixup, rng) : { x: augmented, labels: oneHot };
+        const labels = mixed.labels;
         const epsilon = options.augment?.adversarial;
-        const x = epsilon ? adversarialInputs(model, augmented, labels, epsilon, rng) : augmented;
+        const x = epsilon ? adversarialInputs(model, mixed.x, labels, epsilon, rng) : mixed.x;
         if (outliers) {
           const shown = outlierBatch(rng, end - start, train.sampleShape);
           return optimizer.minimize(() => outlierExposureLoss(model, x, labels, shown, outliers), true)!;
