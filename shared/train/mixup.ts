@@ -26,7 +26,7 @@ export function betaDraw(rng: Random, alpha: number): number {
 /**
  * The batch `x` [n, ...] with its one-hot (or soft) `labels` [n, C], each row blended with a partner drawn by a
  * shuffled permutation. Each sample keeps the larger share of itself (λ' = max(λ, 1 − λ)), so every row stays
- * mostly the sample it was drawn as, which is how the epoch still visits every sample once.
+ * mostly the sample the epoch drew for it.
  */
 export function mixupBatch(x: tf.Tensor, labels: tf.Tensor, alpha: number, rng: Random): MixedBatch {
   if (!(alpha > 0)) throw new Error(`mixupBatch: alpha must be > 0, got ${alpha}`);
@@ -39,8 +39,9 @@ export function mixupBatch(x: tf.Tensor, labels: tf.Tensor, alpha: number, rng: 
   });
   return tf.tidy(() => {
     const order = tf.tensor1d(partner, 'int32');
+    const lambda = tf.tensor1d(lambdas);
     const blend = (t: tf.Tensor) => {
-      const lam = tf.reshape(tf.tensor1d(lambdas), [n, ...t.shape.slice(1).map(() => 1)]);
+      const lam = tf.reshape(lambda, [n, ...t.shape.slice(1).map(() => 1)]);
       return tf.add(tf.mul(t, lam), tf.mul(tf.gather(t, order), tf.sub(1, lam)));
     };
     return { x: blend(x), labels: blend(labels) };
