@@ -44,8 +44,11 @@ export interface Report {
   queries: number;
   /** Per round: the published student's accuracy (the weight average's when studentEma is on). */
   rounds: { round: number; studentAcc?: number; seconds: number }[];
+  /** This process's seconds, start to report; a resumed run's earlier processes are in rounds[].seconds only. */
   wallSeconds: number;
   phases: Record<string, number>;
+  /** The round the checkpoint held when this process started, where it resumed a run (absent for a fresh run). */
+  resumedFromRound?: number;
 }
 
 /**
@@ -116,6 +119,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const slow = o.skipBaselines ? [] : (Object.keys(BASELINE_KEYS) as TrainedBaseline[]).filter((k) => !(BASELINE_KEYS[k] in cached));
   const background = slow.length ? baselinesInBackground(s, o.seed, slow, log) : undefined;
   let roundsDone = 0;
+  let roundsHere = 0;
   const distiller = new Distiller({
     ports,
     student,
@@ -130,6 +134,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
       const acc = r.round % s.evaluateEvery === 0 || r.round === r.rounds ? accuracyOf(student, test) : undefined;
       const secs = r.seconds.queries + r.seconds.generator + r.seconds.student;
       roundsDone = r.round;
+      roundsHere++;
       log(`round ${r.round}/${r.rounds}: ${acc === undefined ? '' : `student ${(acc * 100).toFixed(2)}%  `}kd ${r.studentLoss.toFixed(3)}${r.teacherHeadsLoss === undefined ? '' : ` heads ${r.teacherHeadsLoss.toFixed(3)}`}  ${s.distill.generatorCe === 'ensemble' ? 'vote ce' : 'device ce'} ${r.deviceLoss.ce.toFixed(3)} bn ${r.deviceLoss.bn.toFixed(2)} adv ${r.deviceLoss.adv.toFixed(3)}  (${secs.toFixed(1)} s: queries ${r.seconds.queries.toFixed(1)}, generator ${r.seconds.generator.toFixed(1)}, student ${r.seconds.student.toFixed(1)})`);
       return acc;
     },
@@ -188,6 +193,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     rounds: state.history.map((h) => ({ round: h.round, studentAcc: h.studentAccuracy, seconds: h.seconds.queries + h.seconds.generator + h.seconds.student })),
     wallSeconds: (performance.now() - started) / 1000,
     phases,
+    ...(state.round > roundsHere ? { resumedFromRound: state.round - roundsHere } : {}),
   };
   writeFileAtomic(join(o.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   [student, generator, ...teachers].forEach((m) => m.dispose());

@@ -9,7 +9,7 @@ export function formatReport(r: Report): string {
   const down = r.bytes.perDeviceDown;
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return [
-    `\n${r.scenario} (seed ${r.seed}) — ${r.wallSeconds.toFixed(0)} s`,
+    `\n${r.scenario} (seed ${r.seed}) — ${r.wallSeconds.toFixed(0)} s${r.resumedFromRound === undefined ? '' : ` in this process, which resumed the run at round ${r.resumedFromRound} (every round's own seconds: ${r.rounds.reduce((a, x) => a + x.seconds, 0).toFixed(0)} s)`}`,
     '',
     `  distilled student            ${pct(r.studentAcc)}   (${r.student.params.toLocaleString()} parameters)`,
     `  teacher ensemble (ceiling)   ${pct(r.ensembleAcc)}`,

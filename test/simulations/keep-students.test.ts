@@ -1,7 +1,8 @@
 /**
  * `distill --keep-students`: every round's own student is saved beside the run, and with the weight average
  * taken once a round the exported student is that average of the kept ones (what bench:round-average reads).
- * The same run tests the student every second round only (`evaluateEvery`), and after the last.
+ * The same run tests the student every second round only (`evaluateEvery`), and after the last; started again,
+ * it resumes the finished run and its report says from which round.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { useTemporaryCache } from './helpers/temporary-cache.js';
 import { loadScenario, parseScenario } from '../../simulations/scenario.js';
 import { runScenario } from '../../simulations/run.js';
+import { formatReport } from '../../simulations/summary.js';
 import { loadModel } from '../../shared/models/store.js';
 import { readCheckpointContents } from '../../coordinator/engine/checkpoint.js';
 
@@ -26,7 +28,7 @@ const scenario = parseScenario({
 const weights = async (dir: string) => (await loadModel(dir)).getWeights().map((w) => Float32Array.from(w.dataSync()));
 
 describe('distill --keep-students', () => {
-  it('keeps each round\'s own student; the exported student is their average', async () => {
+  it('keeps each round\'s own student; the exported student is their average; a second start resumes and says so', async () => {
     expect(loadScenario(file).name).toBe(scenario.name);
     const out = mkdtempSync(join(tmpdir(), 'distillery-keep-students-'));
     try {
@@ -49,6 +51,15 @@ describe('distill --keep-students', () => {
       const exported = await weights(join(out, 'student'));
       exported.forEach((w, k) => w.forEach((v, j) => expect(v).toBeCloseTo(0.25 * kept[0][k][j] + 0.25 * kept[1][k][j] + 0.5 * kept[2][k][j], 5)));
       expect(exported[0]).not.toEqual(kept[2][0]);
+      // Started again on the finished folder, the run resumes at its last round and says so: the report's
+      // wallSeconds is that process's, while the rounds and the student's accuracy are the run's.
+      expect(report.resumedFromRound).toBeUndefined();
+      const again = await runScenario({ scenario, seed: 3, out, skipBaselines: true, log: () => {} });
+      expect(again.resumedFromRound).toBe(3);
+      expect(again.rounds).toEqual(report.rounds);
+      expect(again.studentAcc).toBe(report.studentAcc);
+      expect(formatReport(again)).toMatch(/in this process, which resumed the run at round 3 \(every round's own seconds: \d+ s\)/);
+      expect(formatReport(report)).not.toMatch(/resumed/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

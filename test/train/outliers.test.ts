@@ -83,6 +83,7 @@ describe('outlier exposure', () => {
     expect(() => parseTrainingAugmentation({ outliers: -1 }, 'p')).toThrow(/p.outliers: must be a number in 0..10 \(the outlier-exposure term's weight\), got -1/);
     const raw = JSON.parse(readFileSync(new URL('../../simulations/scenarios/fmnist-cnn-dir0.5.json', import.meta.url), 'utf8'));
     raw.teachers.augment = { outliers: 0.5 };
+    delete raw.teachers.recalibrateBn;
     expect(() => parseScenario(raw)).toThrow(/scenario.teachers.augment.outliers: needs scenario.teachers.recalibrateBn: true/);
     raw.teachers.recalibrateBn = true;
     expect(parseScenario(raw).teacherTraining).toMatchObject({ augment: { outliers: 0.5 }, recalibrateBn: true });
