@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../simulations/run.js';
+import { roundSeconds } from '../simulations/summary.js';
 import { meanStd as stats } from './stats.js';
 
 const RESULTS = new URL('./results/', import.meta.url).pathname;
@@ -18,8 +19,6 @@ const legacy = (r: Report) => !('averagedTeachers' in r.baselines);
 const oneShot = (r: Report) => (legacy(r) ? null : r.baselines.fedavgOneShot);
 const averagedTeachers = (r: Report) => (legacy(r) ? r.baselines.fedavgOneShot : r.baselines.averagedTeachers);
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`);
-/** Distillation seconds from the per-round history, which survives a resume (wallSeconds is the last process's). */
-const distillSeconds = (r: Report) => r.rounds.reduce((a, x) => a + x.seconds, 0);
 
 for (const scenario of process.argv.slice(2)) {
   const dir = join(RESULTS, scenario);
@@ -34,6 +33,6 @@ for (const scenario of process.argv.slice(2)) {
   console.log('| distilled student | teacher ensemble | student / ensemble | local teachers (mean) | one-shot FedAvg | averaged teachers | multi-round FedAvg | centralized |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(`| ${col((r) => r.studentAcc)} | ${col((r) => r.ensembleAcc)} | ${stats(reports.map((r) => r.studentAcc / r.ensembleAcc), 1, 3)} | ${col((r) => r.baselines.localMean)} | ${col(oneShot)} | ${col(averagedTeachers)} | ${col((r) => r.baselines.fedavgMultiRound)} | ${col((r) => r.baselines.centralized)} |`);
-  console.log(`\nPer seed: ${reports.map((r) => `seed ${r.seed}: student ${pct(r.studentAcc)}, ensemble ${pct(r.ensembleAcc)}, one-shot FedAvg ${pct(oneShot(r))}, distillation rounds ${distillSeconds(r).toFixed(0)} s, process wall ${r.wallSeconds.toFixed(0)} s`).join('; ')}.`);
+  console.log(`\nPer seed: ${reports.map((r) => `seed ${r.seed}: student ${pct(r.studentAcc)}, ensemble ${pct(r.ensembleAcc)}, one-shot FedAvg ${pct(oneShot(r))}, distillation rounds ${roundSeconds(r).toFixed(0)} s, process wall ${r.wallSeconds.toFixed(0)} s`).join('; ')}.`);
   console.log(`Traffic per device: ${mib((r) => r.bytes.perDeviceDown)} MiB down, ${mib((r) => r.bytes.perDeviceUp)} MiB up (float32 payload); ${reports[0].queries} queries per run.`);
 }

@@ -4,12 +4,15 @@ import type { Report } from './run.js';
 const pct = (v: number | null | undefined) => (v === null || v === undefined ? '   n/a' : `${(v * 100).toFixed(2).padStart(6)}%`);
 const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 
+/** The rounds' own seconds from the per-round history, which survives a resume (wallSeconds is the last process's). */
+export const roundSeconds = (r: Pick<Report, 'rounds'>): number => r.rounds.reduce((a, x) => a + x.seconds, 0);
+
 export function formatReport(r: Report): string {
   const up = r.bytes.perDeviceUp;
   const down = r.bytes.perDeviceDown;
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   return [
-    `\n${r.scenario} (seed ${r.seed}) — ${r.wallSeconds.toFixed(0)} s${r.resumedFromRound === undefined ? '' : ` in this process, which resumed the run at round ${r.resumedFromRound} (every round's own seconds: ${r.rounds.reduce((a, x) => a + x.seconds, 0).toFixed(0)} s)`}`,
+    `\n${r.scenario} (seed ${r.seed}) — ${r.wallSeconds.toFixed(0)} s${r.resumedFromRound === undefined ? '' : ` in this process, which resumed the run at round ${r.resumedFromRound} (every round's own seconds: ${roundSeconds(r).toFixed(0)} s)`}`,
     '',
     `  distilled student            ${pct(r.studentAcc)}   (${r.student.params.toLocaleString()} parameters)`,
     `  teacher ensemble (ceiling)   ${pct(r.ensembleAcc)}`,
