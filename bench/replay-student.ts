@@ -179,7 +179,7 @@ async function main(): Promise<void> {
   // Variants run earlier on the same checkpoint and step count are kept, so one can be added or rerun alone.
   const earlier = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined;
   const results: Record<string, unknown> = earlier?.round === ckpt.round && earlier?.steps === steps ? earlier.variants : {};
-  const votes = new Map<number, Float32Array>();
+  const votes = new Map<string, Float32Array>();
   let jacobian: JacobianSet | undefined;
   for (const name of names) {
     const v = VARIANTS[name];
@@ -192,7 +192,10 @@ async function main(): Promise<void> {
     if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
     const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);
     // Relabelling runs five teachers over the whole buffer: once per vote temperature, shared by its variants.
-    if (v.voteTau && !votes.has(v.voteTau)) votes.set(v.voteTau, await relabelled(scenario, seed, ckpt.replay.x, config.aggregation, config.tau, v.voteTau));
+    const aggregation = v.aggregation ?? config.aggregation;
+    const vote = `${aggregation}@${v.voteTau ?? config.tau}`;
+    const relabel = v.voteTau !== undefined || v.aggregation !== undefined;
+    if (relabel && !votes.has(vote)) votes.set(vote, await relabelled(scenario, seed, ckpt.replay.x, aggregation, config.tau, v.voteTau ?? config.tau));
     if (v.jacobian && !jacobian) {
       // One set for all Jacobian variants: the teachers' gradients at samples drawn from the buffer.
       const count = positiveInt('jacobian-samples', 10000);
@@ -201,7 +204,7 @@ async function main(): Promise<void> {
       t.models.forEach((m) => m.dispose());
       console.log(`Jacobian set: ${count} buffer samples, mean |∇ margin| ${meanGradientNorm(jacobian).toFixed(3)}`);
     }
-    const stored = v.voteTau ? votes.get(v.voteTau)! : ckpt.replay.targets;
+    const stored = relabel ? votes.get(vote)! : ckpt.replay.targets;
     replay.restore({ ...ckpt.replay, targets: tau === config.tau ? stored : retemperRows(stored, numClasses, config.tau, tau) });
     const optimizer = tf.train.adam(config.studentLr);
     const draw = replay.classBalancedSampler(v.balance ?? 0);
@@ -224,7 +227,7 @@ async function main(): Promise<void> {
     let drawPool: RowDraw | undefined;
     if (v.procedural) {
       const t = await runTeachers(scenario, seed);
-      pool = proceduralPool(t, v.procedural.pool, config.aggregation, tau, seed, v.procedural.style, v.procedural.candidates, v.procedural.refine);
+      pool = proceduralPool(t, v.procedural.pool, aggregation, tau, seed, v.procedural.style, v.procedural.candidates, v.procedural.refine);
       t.models.forEach((m) => m.dispose());
       const top = new Array(numClasses).fill(0);
       argmaxRows(pool.targets, numClasses).forEach((c) => top[c]++);
@@ -241,8 +244,8 @@ async function main(): Promise<void> {
       const drawn = draw(config.studentBatchSize * (v.hardPick ?? 1), rng);
       const hard = v.hardPick ? hardest(student, drawn, train.sampleShape, numClasses, tau, config.studentBatchSize) : drawn;
       const picked = pool && v.procedural ? withProcedural(hard, pool, v.procedural.share, rng, drawPool) : hard;
-      const viewed = v.freshLabels && labellers ? freshlyLabelled(picked, labellers, v.freshLabels, config.aggregation, tau, rng) : picked;
-      const batch = v.mixup ? mixedUp(viewed, rng, mixLabellers && { teachers: mixLabellers, aggregation: config.aggregation, tau }) : viewed;
+      const viewed = v.freshLabels && labellers ? freshlyLabelled(picked, labellers, v.freshLabels, aggregation, tau, rng) : picked;
+      const batch = v.mixup ? mixedUp(viewed, rng, mixLabellers && { teachers: mixLabellers, aggregation, tau }) : viewed;
       const x = tf.tensor(batch.x, [batch.n, ...train.sampleShape]);
       const y = tf.tensor(batch.targets, [batch.n, numClasses]);
       studentStep(student, optimizer, x, y, tau, loss);

@@ -28,6 +28,11 @@ export interface Variant {
    */
   voteTau?: number;
   /**
+   * Relabel the buffer, and label the pool and any fresh batches, with this aggregation strategy instead of the
+   * run's (its cached teachers answering, as with `voteTau`). Absent: the run's strategy.
+   */
+  aggregation?: string;
+  /**
    * Jacobian matching (bench/jacobian-set.ts): each step adds `weight` × the squared error between the
    * student's and the teachers' directional derivatives of the vote's margin on 64 samples of a set of
    * `--jacobian-samples` buffer samples (central differences of step `epsilon`). Absent: off.
@@ -136,6 +141,8 @@ export const VARIANTS: Record<string, Variant> = {
   'scratch-procedural-pool60k-both-wider': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [48, 96], dense: [192] } },
   'scratch-procedural-pool60k-both-wide-drop': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128], dropout: 0.3 } },
   'scratch-procedural-pool60k-both-wide-bn': { init: 'scratch', schedule: 'cosine', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 } }, student: { conv: [32, 64], dense: [128], batchNorm: true } },
+  'scratch-pool60k-relabel-class-weighted': { init: 'scratch', schedule: 'cosine', aggregation: 'class-weighted', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 } },
+  'scratch-pool60k-relabel-aligned': { init: 'scratch', schedule: 'cosine', aggregation: 'aligned', procedural: { pool: 60000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 } },
   'scratch-pool20k-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },
   'scratch-pool20k-refine-top': { init: 'scratch', schedule: 'cosine', procedural: { pool: 20000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1, refine: { steps: 20, lr: 0.02, target: 'top', ce: 1, bn: 1, tv: 4 } }, student: { conv: [32, 64], dense: [128] } },
   'scratch-pool5k-balanced': { init: 'scratch', schedule: 'cosine', procedural: { pool: 5000, share: 0.5, style: { mirror: 0.5, upright: 0.5 }, balance: 1 }, student: { conv: [32, 64], dense: [128] } },

@@ -53,6 +53,44 @@ describe('aggregation strategies', () => {
     close(out, [q0 / (q0 + q1), q1 / (q0 + q1)]);
   });
 
+  it('aligned: each device fixes only the differences between classes it saw', () => {
+    // A saw 0,1 and says z0 - z1 = 2 (its 5 on class 2, never seen, is ignored); B saw 1,2 and says z2 - z1 = 1.
+    // The rankings agree, so the least squares fit them exactly: q = softmax([2, 0, 1]), at any weights.
+    const input = { logits: [f([2, 0, 5]), f([9, 0, 1])], numClasses: 3, histograms: [[10, 5, 0], [0, 5, 10]] };
+    const softmax = (z: number[]) => z.map((v) => Math.exp(v) / z.reduce((a, u) => a + Math.exp(u), 0));
+    close(getAggregator('aligned')({ ...input, tau: 1 }), softmax([2, 0, 1]));
+    close(getAggregator('aligned')({ ...input, tau: 2 }), softmax([1, 0, 0.5]));
+  });
+
+  it('aligned: conflicting devices are weighted by how much of both classes each saw', () => {
+    // Weights: c0 (.75, .25), c1 (.5, .5). Eliminating b_d, device d pulls z0 - z1 toward its own difference with
+    // weight h_d = w_d0 w_d1 / (w_d0 + w_d1): h_A = .3, h_B = 1/6. A says 2, B says -1: (.6 - 1/6) / (.3 + 1/6) = 13/14.
+    const out = getAggregator('aligned')({ logits: [f([2, 0]), f([0, 1])], numClasses: 2, tau: 1, histograms: [[30, 10], [10, 10]] });
+    const q0 = 1 / (1 + Math.exp(-13 / 14));
+    close(out, [q0, 1 - q0]);
+  });
+
+  it('aligned: a class nobody saw gets equal weights', () => {
+    // Every weight is 1/2, so z0 - z1 is the mean of the devices' differences: (0 - ln 3) / 2.
+    const out = getAggregator('aligned')({ logits: [f([0, 0]), f([0, ln(3)])], numClasses: 2, tau: 1, histograms: [[5, 0], [5, 0]] });
+    close(out, [1 / (1 + Math.sqrt(3)), Math.sqrt(3) / (1 + Math.sqrt(3))]);
+  });
+
+  it('aligned: a sneaker expert that never saw boots does not split the vote on a boot', () => {
+    // Classes: sneaker, sandal, boot. A knows sneakers and sandals and calls the image a sneaker; B knows sneakers
+    // and boots and ranks boot 3 above sneaker. Aligned: z = [0, -5, 3]. Class-weighted trusts A on sneakers
+    // (weight 10/11) after normalising A's probabilities over the boot it never saw, and splits boot and sneaker.
+    const input = { logits: [f([5, 0, -10]), f([0, -5, 3])], numClasses: 3, tau: 1, histograms: [[100, 100, 0], [10, 0, 100]] };
+    const z = [0, -5, 3].map(Math.exp);
+    const sum = z.reduce((a, b) => a + b);
+    const alignedVote = getAggregator('aligned')(input);
+    close(alignedVote, z.map((v) => v / sum));
+    const classVote = getAggregator('class-weighted')(input);
+    expect(classVote[2]).toBeLessThan(0.6);
+    expect(classVote[0]).toBeGreaterThan(0.4);
+    expect(alignedVote[2]).toBeGreaterThan(0.94);
+  });
+
   // Three devices: p_A = [.9,.1], p_B = [.75,.25], p_C = [.2,.8]
   const three = { logits: [f([ln(9), 0]), f([ln(3), 0]), f([0, ln(4)])], numClasses: 2, tau: 1 };
 
@@ -81,6 +119,7 @@ describe('aggregation strategies', () => {
     expect(() => getAggregator('vote')).toThrow(/unknown aggregation strategy "vote"; use one of mean-logits, mean-probs, class-weighted/);
     expect(() => getAggregator('mean-logits')({ logits: [f([1, 2]), f([1])], numClasses: 2, tau: 1 })).toThrow(/differ in size/);
     expect(() => getAggregator('class-weighted')(twoDevices)).toThrow(/needs one label histogram/);
+    expect(() => getAggregator('aligned')(twoDevices)).toThrow(/aligned aggregation needs one label histogram/);
     expect(() => getAggregator('median')({ logits: [], numClasses: 2, tau: 1 })).toThrow(/at least one device/);
   });
 });

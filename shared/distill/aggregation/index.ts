@@ -3,6 +3,7 @@ import type { AggregationInput, Aggregator } from './types.js';
 import { retemperRows } from '../../math/softmax.js';
 import { meanLogits, meanProbs } from './mean.js';
 import { classWeighted } from './class-weighted.js';
+import { aligned } from './aligned.js';
 import { confidenceWeighted } from './confidence.js';
 import { median, trimmedMean } from './robust.js';
 
@@ -12,6 +13,7 @@ const STRATEGIES: Record<string, Aggregator> = {
   'mean-logits': meanLogits,
   'mean-probs': meanProbs,
   'class-weighted': classWeighted,
+  aligned,
   confidence: confidenceWeighted,
   'trimmed-mean': trimmedMean,
   median,
