@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Report } from '../simulations/run.js';
-import { roundSeconds } from '../simulations/summary.js';
+import { bestVote, roundSeconds } from '../simulations/summary.js';
 import { meanStd as stats } from './stats.js';
 
 const RESULTS = new URL('./results/', import.meta.url).pathname;
@@ -33,6 +33,12 @@ for (const scenario of process.argv.slice(2)) {
   console.log('| distilled student | teacher ensemble | student / ensemble | local teachers (mean) | one-shot FedAvg | averaged teachers | multi-round FedAvg | centralized |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   console.log(`| ${col((r) => r.studentAcc)} | ${col((r) => r.ensembleAcc)} | ${stats(reports.map((r) => r.studentAcc / r.ensembleAcc), 1, 3)} | ${col((r) => r.baselines.localMean)} | ${col(oneShot)} | ${col(averagedTeachers)} | ${col((r) => r.baselines.fedavgMultiRound)} | ${col((r) => r.baselines.centralized)} |`);
+  // Where another strategy's vote of the same teachers beats the run's own on any seed, the ratio to the
+  // strongest vote is printed too, so a weaker vote cannot flatter the student.
+  if (reports.some((r) => bestVote(r))) {
+    const strongest = (r: Report) => bestVote(r)?.acc ?? r.ensembleAcc;
+    console.log(`\nAgainst the strongest vote of the same teachers (${reports.map((r) => `seed ${r.seed}: ${bestVote(r)?.strategy ?? 'the run\'s own'} ${pct(strongest(r))}`).join('; ')}): student / it ${stats(reports.map((r) => r.studentAcc / strongest(r)), 1, 3)}.`);
+  }
   console.log(`\nPer seed: ${reports.map((r) => `seed ${r.seed}: student ${pct(r.studentAcc)}, ensemble ${pct(r.ensembleAcc)}, one-shot FedAvg ${pct(oneShot(r))}, distillation rounds ${roundSeconds(r).toFixed(0)} s, process wall ${r.wallSeconds.toFixed(0)} s`).join('; ')}.`);
   console.log(`Traffic per device: ${mib((r) => r.bytes.perDeviceDown)} MiB down, ${mib((r) => r.bytes.perDeviceUp)} MiB up (float32 payload); ${reports[0].queries} queries per run.`);
 }

@@ -22,9 +22,17 @@ import type { Scenario } from './scenario.js';
 import { prepareTeachers } from './teachers.js';
 
 export function ensembleAccuracy(teachers: tf.LayersModel[], test: Dataset, strategy: string, histograms: number[][]): number {
+  return ensembleAccuracies(teachers, test, [strategy], histograms)[strategy];
+}
+
+/**
+ * The ensemble's test accuracy under each of `strategies` (the teachers answer once). A run reports every
+ * strategy's, so that a student distilled from one vote is also compared with the strongest.
+ */
+export function ensembleAccuracies(teachers: tf.LayersModel[], test: Dataset, strategies: readonly string[], histograms: number[][]): Record<string, number> {
   const logits = teachers.map((t) => predictLogits(t, test));
-  const probs = getAggregator(strategy)({ logits, numClasses: test.numClasses, tau: 1, histograms });
-  return accuracy(argmaxRows(probs, test.numClasses), test.y);
+  const input = { logits, numClasses: test.numClasses, tau: 1, histograms };
+  return Object.fromEntries(strategies.map((name) => [name, accuracy(argmaxRows(getAggregator(name)(input), test.numClasses), test.y)]));
 }
 
 /** Sample-weighted average of same-architecture models' weights into `target`. */

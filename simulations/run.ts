@@ -25,7 +25,8 @@ import { accountedPort, emptyTraffic, totalBytes, type Traffic } from '../coordi
 import type { Scenario } from './scenario.js';
 import { deviceClassStats, prepareTeachers, teacherKey } from './teachers.js';
 import { claimOutputFolder } from './output-folder.js';
-import { averagedAccuracy, ensembleAccuracy } from './baselines.js';
+import { averagedAccuracy, ensembleAccuracies } from './baselines.js';
+import { AGGREGATION_NAMES } from '../shared/distill/aggregation/index.js';
 import { trainBaseline, type TrainedBaseline } from './baseline-cache.js';
 import { baselinesInBackground } from './background-baselines.js';
 import { writeSamples } from '../coordinator/samples.js';
@@ -36,7 +37,10 @@ export interface Report {
   scenario: string;
   seed: number;
   teachers: { device: number; spec: unknown; acc: number; samples: number; params: number }[];
+  /** The ensemble under the run's own aggregation strategy: the vote the student is distilled from. */
   ensembleAcc: number;
+  /** The same teachers' ensemble under every registered strategy (the run's included), for comparison. */
+  ensembleByStrategy: Record<string, number>;
   studentAcc: number;
   student: { spec: unknown; params: number; bytes: number };
   baselines: { localMean: number; fedavgOneShot: number | null; averagedTeachers: number | null; fedavgMultiRound: number; centralized: number };
@@ -153,7 +157,9 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const keep = (b: Record<string, unknown>) => writeFileAtomic(baselinesFile, JSON.stringify(b));
   const baselines = { ...cached };
   baselines.localMean ??= teacherReport.reduce((a, t) => a + t.acc, 0) / teacherReport.length;
-  baselines.ensemble ??= await phase('baselines', () => ensembleAccuracy(teachers, test, s.distill.aggregation, histograms));
+  // Every strategy's vote is a cheap re-aggregation of one pass of the teachers over the test set.
+  const ensembleByStrategy = await phase('baselines', () => ensembleAccuracies(teachers, test, AGGREGATION_NAMES, histograms));
+  baselines.ensemble ??= ensembleByStrategy[s.distill.aggregation];
   if (!('averagedTeachers' in baselines)) baselines.averagedTeachers = await phase('baselines', () => averagedAccuracy(s, teachers, parts, test, o.seed));
   keep(baselines);
   if (!o.skipBaselines) {
@@ -185,6 +191,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     seed: o.seed,
     teachers: teacherReport,
     ensembleAcc: baselines.ensemble,
+    ensembleByStrategy,
     studentAcc,
     student: { spec: s.studentSpec, params: size.params, bytes: size.bytes },
     baselines: { localMean: baselines.localMean, fedavgOneShot: baselines.fedavgOneShotShared ?? null, averagedTeachers: baselines.averagedTeachers, fedavgMultiRound: baselines.fedavgMultiRound ?? null, centralized: baselines.centralized ?? null },

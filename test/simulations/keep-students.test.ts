@@ -14,6 +14,7 @@ import { runScenario } from '../../simulations/run.js';
 import { formatReport } from '../../simulations/summary.js';
 import { loadModel } from '../../shared/models/store.js';
 import { readCheckpointContents } from '../../coordinator/engine/checkpoint.js';
+import { AGGREGATION_NAMES } from '../../shared/distill/aggregation/index.js';
 
 useTemporaryCache('keep-students');
 const file = new URL('../../simulations/scenarios/digits-dir0.5.json', import.meta.url).pathname;
@@ -38,6 +39,10 @@ describe('distill --keep-students', () => {
       // evaluateEvery 2: round 2 and the last round are tested, round 1 is not (nor printed as if it were).
       expect(report.rounds.map((r) => typeof r.studentAcc)).toEqual(['undefined', 'number', 'number']);
       expect(report.rounds[2].studentAcc).toBe(report.studentAcc);
+      // The ensemble is reported under every strategy; the run's own is the one the student is compared with.
+      expect(Object.keys(report.ensembleByStrategy)).toEqual(AGGREGATION_NAMES);
+      expect(report.ensembleByStrategy[scenario.distill.aggregation]).toBe(report.ensembleAcc);
+      expect(report.ensembleByStrategy['class-weighted']).toBeGreaterThan(report.ensembleByStrategy['mean-logits']);
       const roundLines = lines.filter((l) => /^round \d\/3:/.test(l));
       expect(roundLines.map((l) => /student \d+\.\d\d%/.test(l))).toEqual([false, true, true]);
       const kept: Float32Array[][] = [];
