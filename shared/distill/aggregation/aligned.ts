@@ -17,7 +17,7 @@
  */
 import { softmaxRows } from '../../math/softmax.js';
 import { classVoteWeights } from './class-weighted.js';
-import { batchSize, type Aggregator } from './types.js';
+import { batchSize, requireHistograms, type Aggregator } from './types.js';
 
 /**
  * The linear map from the devices' scaled logits to the combined logits: row-major [C, D·C], so that
@@ -78,10 +78,7 @@ export const aligned: Aggregator = (input) => {
   const rows = batchSize(input);
   const C = input.numClasses;
   const D = input.logits.length;
-  const h = input.histograms;
-  if (!h || h.length !== D || h.some((row) => row.length !== C)) {
-    throw new Error(`aligned aggregation needs one label histogram of ${C} classes per device (${D} devices)`);
-  }
+  const h = requireHistograms(input, 'aligned');
   const map = alignedMap(classVoteWeights(h, C), D, C);
   const combined = new Float32Array(rows * C);
   const scaled = new Float64Array(D * C);

@@ -7,7 +7,7 @@
  * no device has seen gets equal weights. Related to the label-aware weighting of FedDF/Fed-ET.
  */
 import { logSoftmaxRows, softmaxRows } from '../../math/softmax.js';
-import { batchSize, type Aggregator } from './types.js';
+import { batchSize, requireHistograms, type Aggregator } from './types.js';
 
 /** w_dc = n_dc / Σ_d' n_d'c, row-major [device, class]; a class no device holds gets 1/D from each. */
 export function classVoteWeights(histograms: readonly (readonly number[])[], numClasses: number): Float32Array {
@@ -24,10 +24,7 @@ export const classWeighted: Aggregator = (input) => {
   const rows = batchSize(input);
   const C = input.numClasses;
   const D = input.logits.length;
-  const h = input.histograms;
-  if (!h || h.length !== D || h.some((row) => row.length !== C)) {
-    throw new Error(`class-weighted aggregation needs one label histogram of ${C} classes per device (${D} devices)`);
-  }
+  const h = requireHistograms(input, 'class-weighted');
   const weights = classVoteWeights(h, C);
   const combined = new Float32Array(rows * C);
   input.logits.forEach((l, d) => {

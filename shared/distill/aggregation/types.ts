@@ -24,3 +24,14 @@ export function batchSize(input: AggregationInput): number {
   if (n % input.numClasses !== 0) throw new Error(`aggregation: ${n} values are not rows of ${input.numClasses} classes`);
   return n / input.numClasses;
 }
+
+/** The label histograms a histogram-weighted strategy needs: one of numClasses counts per replying device. */
+export function requireHistograms(input: AggregationInput, strategy: string): number[][] {
+  const C = input.numClasses;
+  const D = input.logits.length;
+  const h = input.histograms;
+  if (!h || h.length !== D || h.some((row) => row.length !== C)) {
+    throw new Error(`${strategy} aggregation needs one label histogram of ${C} classes per device (${D} devices)`);
+  }
+  return h;
+}
