@@ -76,6 +76,15 @@ describe('aggregation strategies', () => {
     close(out, [1 / (1 + Math.sqrt(3)), Math.sqrt(3) / (1 + Math.sqrt(3))]);
   });
 
+  it('aligned: devices that share no class keep their own differences, and their raw logits between them', () => {
+    // A knows 0,1 (z0 - z1 = 2), B knows 2,3 (z2 - z3 = 2); nothing links the two pairs, so the offsets stay 0
+    // and z0 - z2 = 3 - 2 = 1, the logits as the devices sent them. Unseen classes' logits (±50, ±40) are ignored.
+    const out = getAggregator('aligned')({ logits: [f([3, 1, 50, -50]), f([-40, 40, 2, 0])], numClasses: 4, tau: 1, histograms: [[5, 5, 0, 0], [0, 0, 5, 5]] });
+    const e = [1, -1, 0, -2].map(Math.exp);
+    const sum = e.reduce((a, b) => a + b);
+    close(out, e.map((v) => v / sum));
+  });
+
   it('aligned: a sneaker expert that never saw boots does not split the vote on a boot', () => {
     // Classes: sneaker, sandal, boot. A knows sneakers and sandals and calls the image a sneaker; B knows sneakers
     // and boots and ranks boot 3 above sneaker. Aligned: z = [0, -5, 3]. Class-weighted trusts A on sneakers
