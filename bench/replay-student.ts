@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     const student = buildModel(spec, { inputShape: train.sampleShape, numClasses, seed: v.init === 'scratch' ? seed + 1000 : seed });
     if (v.init === 'continue') student.setWeights(ckpt.student.map((a) => tf.tensor(a.values, a.shape)));
     const replay = new ReplayBuffer(ckpt.replay.size, features, numClasses);
-    // Relabelling runs five teachers over the whole buffer: once per vote temperature, shared by its variants.
+    // Relabelling runs five teachers over the whole buffer: once per vote (strategy and temperature), shared by its variants.
     const aggregation = v.aggregation ?? config.aggregation;
     const vote = `${aggregation}@${v.voteTau ?? config.tau}`;
     const relabel = v.voteTau !== undefined || v.aggregation !== undefined;

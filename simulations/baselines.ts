@@ -21,10 +21,6 @@ import { getAggregator } from '../shared/distill/aggregation/index.js';
 import type { Scenario } from './scenario.js';
 import { prepareTeachers } from './teachers.js';
 
-export function ensembleAccuracy(teachers: tf.LayersModel[], test: Dataset, strategy: string, histograms: number[][]): number {
-  return ensembleAccuracies(teachers, test, [strategy], histograms)[strategy];
-}
-
 /**
  * The ensemble's test accuracy under each of `strategies` (the teachers answer once). A run reports every
  * strategy's, so that a student distilled from one vote is also compared with the strongest.

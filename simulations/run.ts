@@ -157,9 +157,15 @@ export async function runScenario(o: RunOptions): Promise<Report> {
   const keep = (b: Record<string, unknown>) => writeFileAtomic(baselinesFile, JSON.stringify(b));
   const baselines = { ...cached };
   baselines.localMean ??= teacherReport.reduce((a, t) => a + t.acc, 0) / teacherReport.length;
-  // Every strategy's vote is a cheap re-aggregation of one pass of the teachers over the test set.
-  const ensembleByStrategy = await phase('baselines', () => ensembleAccuracies(teachers, test, AGGREGATION_NAMES, histograms));
-  baselines.ensemble ??= ensembleByStrategy[s.distill.aggregation];
+  // Every strategy's vote re-aggregates one pass of the teachers over the test set. Kept with the baselines (the
+  // folder's teachers cannot change), so a resumed run does not pass again; passed again only when a strategy was
+  // registered since. The run's own ensemble is read from it (an older folder's `ensemble` key is superseded).
+  const votes: Record<string, number> | undefined = baselines.ensembleByStrategy;
+  if (!votes || AGGREGATION_NAMES.some((name) => !(name in votes))) {
+    baselines.ensembleByStrategy = await phase('baselines', () => ensembleAccuracies(teachers, test, AGGREGATION_NAMES, histograms));
+  }
+  const ensembleByStrategy: Record<string, number> = baselines.ensembleByStrategy;
+  delete baselines.ensemble;
   if (!('averagedTeachers' in baselines)) baselines.averagedTeachers = await phase('baselines', () => averagedAccuracy(s, teachers, parts, test, o.seed));
   keep(baselines);
   if (!o.skipBaselines) {
@@ -190,7 +196,7 @@ export async function runScenario(o: RunOptions): Promise<Report> {
     scenario: s.name,
     seed: o.seed,
     teachers: teacherReport,
-    ensembleAcc: baselines.ensemble,
+    ensembleAcc: ensembleByStrategy[s.distill.aggregation],
     ensembleByStrategy,
     studentAcc,
     student: { spec: s.studentSpec, params: size.params, bytes: size.bytes },

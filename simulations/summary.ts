@@ -7,7 +7,7 @@ const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 /** The rounds' own seconds from the per-round history, which survives a resume (wallSeconds is the last process's). */
 export const roundSeconds = (r: Pick<Report, 'rounds'>): number => r.rounds.reduce((a, x) => a + x.seconds, 0);
 
-/** The strongest vote of the same teachers, where it beats the run's own strategy (else ''). */
+/** The strongest vote of the same teachers, where it beats the run's own strategy (else undefined, as for reports from before ensembleByStrategy). */
 export function bestVote(r: Pick<Report, 'ensembleAcc' | 'ensembleByStrategy'>): { strategy: string; acc: number } | undefined {
   const [strategy, acc] = Object.entries(r.ensembleByStrategy ?? {}).reduce((a, b) => (b[1] > a[1] ? b : a), ['', -1]);
   return acc > r.ensembleAcc ? { strategy, acc } : undefined;

@@ -43,6 +43,8 @@ describe('distill --keep-students', () => {
       expect(Object.keys(report.ensembleByStrategy)).toEqual(AGGREGATION_NAMES);
       expect(report.ensembleByStrategy[scenario.distill.aggregation]).toBe(report.ensembleAcc);
       expect(report.ensembleByStrategy['class-weighted']).toBeGreaterThan(report.ensembleByStrategy['mean-logits']);
+      // Kept with the baselines, so that a resumed run reads them instead of passing the teachers over the test set again.
+      expect(JSON.parse(readFileSync(join(out, 'baselines.json'), 'utf8')).ensembleByStrategy).toEqual(report.ensembleByStrategy);
       const roundLines = lines.filter((l) => /^round \d\/3:/.test(l));
       expect(roundLines.map((l) => /student \d+\.\d\d%/.test(l))).toEqual([false, true, true]);
       const kept: Float32Array[][] = [];
@@ -63,6 +65,9 @@ describe('distill --keep-students', () => {
       expect(again.resumedFromRound).toBe(3);
       expect(again.rounds).toEqual(report.rounds);
       expect(again.studentAcc).toBe(report.studentAcc);
+      expect(again.ensembleByStrategy).toEqual(report.ensembleByStrategy);
+      // Nothing was left to compute: no pass of the teachers over the test set, no baseline.
+      expect(again.phases.baselines).toBeUndefined();
       expect(formatReport(again)).toMatch(/in this process, which resumed the run at round 3 \(every round's own seconds: \d+ s\)/);
       expect(formatReport(report)).not.toMatch(/resumed/);
     } finally {
